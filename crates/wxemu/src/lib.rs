@@ -1,0 +1,1 @@
+//! wxemu: a local emulator of the WeChat Official Account API.

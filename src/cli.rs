@@ -1,0 +1,55 @@
+//! Command-line definitions (clap). The commands themselves live in [`crate::cmd`].
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wxsync",
+    version,
+    about = "Render Markdown articles into WeChat-safe HTML and keep an Official Account's draft box in step with git",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// The site directory (default: the nearest ancestor holding wxsync.yaml)
+    #[arg(short = 'C', long = "site", global = true, value_name = "DIR")]
+    pub site: Option<PathBuf>,
+
+    /// Machine-readable output on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Print only errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more detail
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// When to colour human output
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse, render and validate every article; no network
+    Check,
+    /// Write what would be sent: .wxsync/out/<path>.html and .json
+    Render {
+        /// Articles to render (default: all)
+        paths: Vec<PathBuf>,
+    },
+}

@@ -1,0 +1,234 @@
+//! Local images: resolving a path written in an article to a file inside the site, hashing
+//! its bytes, and the `wxsync-asset:sha256:<hex>` placeholder that stands for it until a push
+//! replaces it with the URL WeChat returns.
+//!
+//! The placeholder is keyed by content, not path, so the payload hash of an article does not
+//! change when an image is re-uploaded, and the same picture used by two articles is one asset.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::render::sanitize::ASSET_SCHEME;
+use crate::site::ArticlePath;
+
+/// `sha256:<hex>` of a file's bytes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct ContentHash(String);
+
+impl ContentHash {
+    pub fn of(bytes: &[u8]) -> ContentHash {
+        ContentHash(format!("sha256:{}", hex::encode(Sha256::digest(bytes))))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The placeholder written in `src` (and `thumb_media_id`) until the push.
+    pub fn placeholder(&self) -> String {
+        format!("{ASSET_SCHEME}:{}", self.0)
+    }
+}
+
+impl fmt::Display for ContentHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What an image is used for: decides the upload endpoint later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// An image in the body (`media/uploadimg`).
+    Body,
+    /// The cover (`material/add_material`, its media id is `thumb_media_id`).
+    Cover,
+    /// A `newspic` image (`material/add_material`).
+    Newspic,
+}
+
+/// An image file an article needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Asset {
+    pub hash: ContentHash,
+    /// Relative to the site root, forward slashes.
+    pub path: ArticlePath,
+    pub role: Role,
+    pub format: &'static str,
+    pub bytes: u64,
+}
+
+/// Why an image path cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssetError {
+    OutsideRoot,
+    Missing,
+    Unreadable(String),
+    NotAnImage,
+    Empty,
+}
+
+impl fmt::Display for AssetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AssetError::OutsideRoot => f.write_str("it resolves outside the site root"),
+            AssetError::Missing => f.write_str("no such file"),
+            AssetError::Unreadable(e) => write!(f, "cannot read it: {e}"),
+            AssetError::NotAnImage => f.write_str("it is not an image (png, jpeg, gif, webp or bmp)"),
+            AssetError::Empty => f.write_str("the file is empty"),
+        }
+    }
+}
+
+/// Hashes image files once per process, whichever article uses them.
+#[derive(Debug, Default)]
+pub struct AssetCache {
+    seen: Mutex<HashMap<PathBuf, Result<(ContentHash, &'static str, u64), AssetError>>>,
+}
+
+impl AssetCache {
+    /// Resolves `src` (as written in `article_dir`'s article; `/x` is relative to the site
+    /// root) to an asset, reading and hashing the file the first time.
+    pub fn resolve(&self, root: &Path, article_dir: &Path, src: &str, role: Role) -> Result<Asset, AssetError> {
+        let decoded = percent_decode(src.split(['?', '#']).next().unwrap_or(src));
+        let joined = match decoded.strip_prefix('/') {
+            Some(r) => root.join(r),
+            None => article_dir.join(&decoded),
+        };
+        let lexical = normalize(&joined).ok_or(AssetError::OutsideRoot)?;
+        if !lexical.starts_with(root) {
+            return Err(AssetError::OutsideRoot);
+        }
+        // Symlinks may still lead out of the site.
+        let real = match lexical.canonicalize() {
+            Ok(p) => p,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(AssetError::Missing),
+            Err(e) => return Err(AssetError::Unreadable(crate::site::io_reason(&e))),
+        };
+        if !real.starts_with(root) {
+            return Err(AssetError::OutsideRoot);
+        }
+        let rel = real
+            .strip_prefix(root)
+            .ok()
+            .and_then(ArticlePath::from_relative)
+            .ok_or(AssetError::OutsideRoot)?;
+        let found = {
+            let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+            seen.get(&real).cloned()
+        };
+        let (hash, format, bytes) = match found {
+            Some(r) => r?,
+            None => {
+                let r = hash_file(&real);
+                self.seen
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(real.clone(), r.clone());
+                r?
+            }
+        };
+        Ok(Asset { hash, path: rel, role, format, bytes })
+    }
+}
+
+fn hash_file(path: &Path) -> Result<(ContentHash, &'static str, u64), AssetError> {
+    let bytes = std::fs::read(path).map_err(|e| AssetError::Unreadable(crate::site::io_reason(&e)))?;
+    if bytes.is_empty() {
+        return Err(AssetError::Empty);
+    }
+    let format = sniff(&bytes).ok_or(AssetError::NotAnImage)?;
+    Ok((ContentHash::of(&bytes), format, bytes.len() as u64))
+}
+
+/// The image format from the first bytes of a file.
+pub fn sniff(b: &[u8]) -> Option<&'static str> {
+    if b.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("png")
+    } else if b.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("jpeg")
+    } else if b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a") {
+        Some("gif")
+    } else if b.len() >= 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WEBP" {
+        Some("webp")
+    } else if b.starts_with(b"BM") && b.len() > 26 {
+        Some("bmp")
+    } else {
+        None
+    }
+}
+
+/// Removes `.` and `..` without touching the disk; `None` if `..` climbs above the root of
+/// the path.
+fn normalize(p: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    Some(out)
+}
+
+/// Decodes `%XX` escapes (Markdown image paths often have `%20` for spaces).
+pub fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex_val(b[i + 1]), hex_val(b[i + 2])) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoding() {
+        assert_eq!(percent_decode("a%20b%E4%BD%A0.png"), "a b你.png");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
+
+    #[test]
+    fn normalizing() {
+        assert_eq!(normalize(Path::new("/a/b/../c")), Some(PathBuf::from("/a/c")));
+        assert_eq!(normalize(Path::new("/../..")), None);
+    }
+
+    #[test]
+    fn sniffs() {
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some("png"));
+        assert_eq!(sniff(b"hello"), None);
+    }
+}

@@ -1,0 +1,293 @@
+//! Sanitizing: the allowlist that user HTML inside Markdown passes through (ammonia), and the
+//! pass that gives elements from user HTML the theme's inline styles.
+//!
+//! wxsync's own writer escapes everything it emits, so an article with no raw HTML skips this
+//! pass. When raw HTML is present the whole article goes through ammonia, because inline HTML
+//! arrives from the Markdown parser in fragments (`<span …>`, text, `</span>`) that can only be
+//! judged together. The CSS property list is shared with the theme loader, so a theme can never
+//! use a property this pass would strip.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use crate::render::theme::{El, Theme};
+
+/// CSS properties kept in `style` attributes. No `position`/`top`/`z-index` (overlays), no
+/// `content`/`behavior`, no `background-image` (and url() is refused everywhere).
+pub const ALLOWED_CSS_PROPERTIES: &[&str] = &[
+    "-webkit-overflow-scrolling",
+    "align-items",
+    "background",
+    "background-color",
+    "border",
+    "border-bottom",
+    "border-collapse",
+    "border-color",
+    "border-left",
+    "border-radius",
+    "border-right",
+    "border-spacing",
+    "border-style",
+    "border-top",
+    "border-width",
+    "box-shadow",
+    "box-sizing",
+    "caret-color",
+    "clear",
+    "color",
+    "display",
+    "float",
+    "font",
+    "font-family",
+    "font-size",
+    "font-style",
+    "font-variant",
+    "font-weight",
+    "height",
+    "justify-content",
+    "letter-spacing",
+    "line-height",
+    "list-style",
+    "list-style-position",
+    "list-style-type",
+    "margin",
+    "margin-bottom",
+    "margin-left",
+    "margin-right",
+    "margin-top",
+    "max-height",
+    "max-width",
+    "min-height",
+    "min-width",
+    "opacity",
+    "overflow",
+    "overflow-wrap",
+    "overflow-x",
+    "overflow-y",
+    "padding",
+    "padding-bottom",
+    "padding-left",
+    "padding-right",
+    "padding-top",
+    "table-layout",
+    "text-align",
+    "text-decoration",
+    "text-indent",
+    "text-shadow",
+    "text-transform",
+    "vertical-align",
+    "white-space",
+    "width",
+    "word-break",
+    "word-spacing",
+    "word-wrap",
+];
+
+/// Tags kept from user HTML (and every tag wxsync writes).
+const TAGS: &[&str] = &[
+    "a", "abbr", "b", "blockquote", "br", "caption", "center", "cite", "code", "col", "colgroup",
+    "dd", "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2",
+    "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q",
+    "s", "samp", "section", "small", "span", "strike", "strong", "sub", "summary", "sup", "table",
+    "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var",
+];
+
+/// Tags removed together with everything inside them.
+const DROP_WITH_CONTENT: &[&str] = &[
+    "script", "style", "svg", "math", "template", "noscript", "object", "iframe", "textarea",
+    "select", "option", "button", "title", "head",
+];
+
+/// The scheme wxsync uses for image placeholders (resolved at push time).
+pub const ASSET_SCHEME: &str = "wxsync-asset";
+
+/// Cleans an article's HTML. Returns the HTML and the local image paths found in user
+/// `<img src>`: each such `src` is replaced by `wxsync-asset:pending:<n>` (n indexing the
+/// list) for the caller to resolve, since resolving needs the article and the filter cannot
+/// borrow it.
+pub fn clean(html: &str) -> (String, Vec<String>) {
+    let pending = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let found = pending.clone();
+    let mut b = ammonia::Builder::empty();
+    b.add_tags(TAGS)
+        .clean_content_tags(DROP_WITH_CONTENT.iter().copied().collect::<HashSet<_>>())
+        .add_generic_attributes(["style", "title", "align"])
+        .add_tag_attributes("a", ["href"])
+        .add_tag_attributes("img", ["src", "alt", "width", "height"])
+        .add_tag_attributes("ol", ["start"])
+        .add_tag_attributes("td", ["colspan", "rowspan"])
+        .add_tag_attributes("th", ["colspan", "rowspan"])
+        .url_schemes(["http", "https", "mailto", "data", ASSET_SCHEME].into_iter().collect())
+        .link_rel(None)
+        .strip_comments(true)
+        .filter_style_properties(ALLOWED_CSS_PROPERTIES.iter().copied().collect())
+        .attribute_filter(move |element, attribute, value| {
+            filter_attribute(element, attribute, value, &|src| {
+                let mut list = found.lock().unwrap_or_else(|e| e.into_inner());
+                list.push(src.to_string());
+                format!("{ASSET_SCHEME}:pending:{}", list.len() - 1)
+            })
+        });
+    let cleaned = b.clean(html).to_string();
+    let list = pending.lock().map(|l| l.clone()).unwrap_or_default();
+    (cleaned, list)
+}
+
+/// The marker `clean` leaves for the n-th local image.
+pub fn pending_marker(n: usize) -> String {
+    format!("{ASSET_SCHEME}:pending:{n}")
+}
+
+fn filter_attribute<'u>(
+    element: &str,
+    attribute: &str,
+    value: &'u str,
+    local_img: &dyn Fn(&str) -> String,
+) -> Option<Cow<'u, str>> {
+    let v = value.trim();
+    let scheme = url_scheme(v);
+    match (element, attribute) {
+        ("img", "src") => match scheme.as_deref() {
+            Some("data") => is_data_image(v).then_some(Cow::Borrowed(value)),
+            Some("http" | "https") => Some(Cow::Borrowed(value)),
+            Some(s) if s == ASSET_SCHEME && !v.contains(":pending:") => Some(Cow::Borrowed(value)),
+            Some(_) => None,
+            None if v.is_empty() || v.starts_with("//") => None,
+            None => Some(Cow::Owned(local_img(v))),
+        },
+        // WeChat keeps only links to its own articles; others lose their target.
+        (_, "href") => match scheme.as_deref() {
+            Some("http" | "https") if crate::render::links::is_wechat_article(&v.to_ascii_lowercase()) => {
+                Some(Cow::Borrowed(value))
+            }
+            _ => None,
+        },
+        (_, "src") => None,
+        _ => Some(Cow::Borrowed(value)),
+    }
+}
+
+/// The lower-cased scheme of a URL, after the control characters and whitespace browsers
+/// ignore (`java\tscript:` is still `javascript:`).
+fn url_scheme(v: &str) -> Option<String> {
+    let cleaned: String = v.chars().filter(|c| !c.is_ascii_whitespace() && !c.is_control()).collect();
+    let colon = cleaned.find(':')?;
+    let scheme = &cleaned[..colon];
+    (!scheme.is_empty()
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.'))
+    .then(|| scheme.to_ascii_lowercase())
+}
+
+/// `data:` image URLs in raster formats; `data:image/svg+xml` can carry script and is refused.
+pub fn is_data_image(v: &str) -> bool {
+    let lower = v.trim().to_ascii_lowercase();
+    ["data:image/png", "data:image/jpeg", "data:image/jpg", "data:image/gif", "data:image/webp", "data:image/bmp"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+}
+
+/// Elements that must carry the theme's style, and the style they get when user HTML wrote
+/// them without one.
+const RESTYLE: &[(&str, El)] = &[
+    ("p", El::P),
+    ("h1", El::H1),
+    ("h2", El::H2),
+    ("h3", El::H3),
+    ("h4", El::H4),
+    ("h5", El::H5),
+    ("h6", El::H6),
+    ("ul", El::Ul),
+    ("ol", El::Ol),
+    ("li", El::Li),
+    ("table", El::Table),
+    ("th", El::Th),
+    ("td", El::Td),
+    ("pre", El::Pre),
+    ("blockquote", El::Blockquote),
+    ("img", El::Img),
+    ("hr", El::Hr),
+    ("code", El::Code),
+];
+
+/// Adds the theme's style to start tags from user HTML that have none. Runs on ammonia's
+/// output, which is well-formed: every `<` outside a tag is escaped and attribute values are
+/// double-quoted, so a linear scan over tags is exact.
+pub fn restyle(html: &str, theme: &Theme) -> String {
+    let mut out = String::with_capacity(html.len() + html.len() / 8);
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        rest = &rest[lt..];
+        let Some(gt) = tag_end(rest) else {
+            break;
+        };
+        let tag = &rest[..=gt];
+        let name_end = tag[1..]
+            .find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
+            .map_or(tag.len(), |i| i + 1);
+        let name = &tag[1..name_end];
+        match RESTYLE.iter().find(|(n, _)| *n == name) {
+            Some((_, el)) if !has_attr(tag, "style") && !theme.style(*el).is_empty() => {
+                out.push_str(&tag[..name_end]);
+                out.push_str(" style=\"");
+                out.push_str(&theme.style(*el).replace('"', "&quot;"));
+                out.push('"');
+                out.push_str(&tag[name_end..]);
+            }
+            _ => out.push_str(tag),
+        }
+        rest = &rest[gt + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Index of the `>` closing the tag at the start of `s`, skipping quoted attribute values.
+fn tag_end(s: &str) -> Option<usize> {
+    let mut quote = None;
+    for (i, c) in s.char_indices().skip(1) {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '>') => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn has_attr(tag: &str, attr: &str) -> bool {
+    let mut i = 0;
+    while let Some(pos) = tag[i..].find(attr) {
+        let at = i + pos;
+        let before = tag[..at].chars().next_back();
+        let after = tag[at + attr.len()..].chars().next();
+        if before.is_some_and(|c| c.is_ascii_whitespace()) && after == Some('=') {
+            return true;
+        }
+        i = at + attr.len();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes() {
+        assert_eq!(url_scheme("JaVa\tScRiPt:alert(1)").as_deref(), Some("javascript"));
+        assert_eq!(url_scheme("img/a.png"), None);
+        assert_eq!(url_scheme("https://x"), Some("https".into()));
+    }
+
+    #[test]
+    fn restyle_adds_missing_styles_only() {
+        let t = Theme::parse("t", "p{color:red} td{padding:1px}", "t").unwrap();
+        let out = restyle("<p>a</p><p style=\"x:y\">b</p><td colspan=\"2\">c</td><pre>x</pre>", &t);
+        assert_eq!(
+            out,
+            "<p style=\"color:red\">a</p><p style=\"x:y\">b</p><td style=\"padding:1px\" colspan=\"2\">c</td><pre>x</pre>"
+        );
+    }
+}

@@ -1,0 +1,343 @@
+//! `wxsync.yaml`: the site configuration, parsed into typed structs with every rule of
+//! DESIGN §1.1 (unknown keys refused with a suggestion, no secrets, errors at `file:line:column`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_yaml::Value;
+
+use crate::diag::{Diagnostic, closest};
+use crate::site::yamlpos::key_offset;
+use crate::wechat::TokenMode;
+
+/// What happens to links that do not point at `mp.weixin.qq.com` (WeChat drops them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkMode {
+    /// The text stays, followed by a numbered reference listed at the end.
+    #[default]
+    Footnotes,
+    /// The URL is written after the text.
+    Inline,
+    /// Only the text stays.
+    Strip,
+}
+
+/// A `0`/`1` switch that may be written `true`/`false` too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flag(pub bool);
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Bool(bool),
+            Int(i64),
+        }
+        match Repr::deserialize(d).map_err(|_| {
+            serde::de::Error::custom("expected true, false, 0 or 1")
+        })? {
+            Repr::Bool(b) => Ok(Flag(b)),
+            Repr::Int(0) => Ok(Flag(false)),
+            Repr::Int(1) => Ok(Flag(true)),
+            Repr::Int(n) => Err(serde::de::Error::custom(format!(
+                "expected true, false, 0 or 1, found {n}"
+            ))),
+        }
+    }
+}
+
+/// Front-matter values applied to every article that does not set them (`defaults:`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Defaults {
+    pub author: Option<String>,
+    /// Relative to the site root.
+    pub cover: Option<String>,
+    pub thumb_media_id: Option<String>,
+    pub need_open_comment: Option<Flag>,
+    pub only_fans_can_comment: Option<Flag>,
+    pub content_source_url: Option<String>,
+}
+
+/// The `api:` section.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ApiConfig {
+    pub base_url: Option<String>,
+    pub token: TokenMode,
+    pub proxy: Option<String>,
+}
+
+/// `wxsync.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub appid: Option<String>,
+    pub articles: Vec<String>,
+    pub theme: String,
+    pub code_theme: String,
+    pub links: LinkMode,
+    pub defaults: Defaults,
+    /// Multi-article drafts: name → article paths (relative to the site root), in order.
+    pub drafts: BTreeMap<String, Vec<String>>,
+    pub api: ApiConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            appid: None,
+            articles: vec!["articles/**/*.md".to_string()],
+            theme: "default".to_string(),
+            code_theme: "InspiredGitHub".to_string(),
+            links: LinkMode::Footnotes,
+            defaults: Defaults::default(),
+            drafts: BTreeMap::new(),
+            api: ApiConfig::default(),
+        }
+    }
+}
+
+const TOP_KEYS: &[&str] = &[
+    "appid",
+    "articles",
+    "theme",
+    "code_theme",
+    "links",
+    "defaults",
+    "drafts",
+    "api",
+];
+const DEFAULTS_KEYS: &[&str] = &[
+    "author",
+    "cover",
+    "thumb_media_id",
+    "need_open_comment",
+    "only_fans_can_comment",
+    "content_source_url",
+];
+const API_KEYS: &[&str] = &["base_url", "token", "proxy"];
+
+/// Key names that would hold the AppSecret: refused wherever they appear.
+pub const SECRET_KEYS: &[&str] = &["secret", "appsecret", "app_secret"];
+
+/// The maximum number of articles WeChat accepts in one draft.
+pub const MAX_DRAFT_ARTICLES: usize = 8;
+
+impl Config {
+    /// Parses `wxsync.yaml`. `file` is the name shown in diagnostics.
+    pub fn parse(text: &str, file: &str) -> Result<Config, Vec<Diagnostic>> {
+        let src: Arc<str> = Arc::from(text);
+        let value: Value = match serde_yaml::from_str(text) {
+            Ok(v) => v,
+            Err(e) => return Err(vec![yaml_error(file, &src, 0, &e)]),
+        };
+        let map = match &value {
+            Value::Null => return Ok(Config::default()),
+            Value::Mapping(m) => m,
+            _ => {
+                return Err(vec![
+                    Diagnostic::error(file, "wxsync.yaml must be a mapping of keys to values")
+                        .at(&src, 0, 0)
+                        .with_help("start from the example in the README"),
+                ]);
+            }
+        };
+        let mut errors = Vec::new();
+        find_secrets(&value, &mut Vec::new(), file, &src, &mut errors);
+        check_keys(map, &[], TOP_KEYS, file, &src, &mut errors);
+        for (section, known) in [("defaults", DEFAULTS_KEYS), ("api", API_KEYS)] {
+            if let Some(Value::Mapping(m)) = map.get(section) {
+                check_keys(m, &[section], known, file, &src, &mut errors);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let config: Config = match serde_yaml::from_str(text) {
+            Ok(c) => c,
+            Err(e) => return Err(vec![yaml_error(file, &src, 0, &e)]),
+        };
+        config.validate(file, &src)?;
+        Ok(config)
+    }
+
+    fn validate(&self, file: &str, src: &Arc<str>) -> Result<(), Vec<Diagnostic>> {
+        let mut errors = Vec::new();
+        let at = |path: &[&str]| key_offset(src, path).unwrap_or(0);
+        for glob in &self.articles {
+            if let Err(e) = globset::Glob::new(glob) {
+                let o = at(&["articles"]);
+                errors.push(
+                    Diagnostic::error(file, format!("`articles`: invalid glob `{glob}`: {e}"))
+                        .at(src, o, o + "articles".len()),
+                );
+            }
+        }
+        if self.articles.is_empty() {
+            let o = at(&["articles"]);
+            errors.push(
+                Diagnostic::error(file, "`articles` is empty: no article would be found")
+                    .at(src, o, o + "articles".len())
+                    .with_help("list globs such as `articles/**/*.md`"),
+            );
+        }
+        for (name, members) in &self.drafts {
+            let o = at(&["drafts", name]);
+            if members.is_empty() || members.len() > MAX_DRAFT_ARTICLES {
+                errors.push(
+                    Diagnostic::error(
+                        file,
+                        format!(
+                            "draft `{name}` has {} articles; a draft holds 1 to {MAX_DRAFT_ARTICLES}",
+                            members.len()
+                        ),
+                    )
+                    .at(src, o, o + name.len()),
+                );
+            }
+        }
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+/// Turns a YAML error into a diagnostic at its position. `base` is the byte offset of the YAML
+/// text inside `src` (front matter starts after the opening `---`).
+pub fn yaml_error(file: &str, src: &Arc<str>, base: usize, e: &serde_yaml::Error) -> Diagnostic {
+    let mut message = e.to_string();
+    // The position is shown by the diagnostic itself, relative to the whole file.
+    if let Some(i) = message.find(" at line ") {
+        message.truncate(i);
+    }
+    match e.location() {
+        Some(loc) if !(loc.line() == 1 && loc.column() == 1 && loc.index() == 0) => {
+            let o = base + loc.index();
+            Diagnostic::error(file, message).at(src, o, o + 1)
+        }
+        // libyaml reports missing/duplicate fields at 1:1; point at the block instead.
+        _ => Diagnostic::error(file, message).at(src, base, base),
+    }
+}
+
+fn key_name(k: &Value) -> String {
+    match k {
+        Value::String(s) => s.clone(),
+        other => serde_yaml::to_string(other)
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+    }
+}
+
+fn check_keys(
+    map: &serde_yaml::Mapping,
+    parent: &[&str],
+    known: &[&str],
+    file: &str,
+    src: &Arc<str>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    for key in map.keys() {
+        let name = key_name(key);
+        if known.contains(&name.as_str()) || SECRET_KEYS.contains(&name.to_lowercase().as_str()) {
+            continue;
+        }
+        let mut path: Vec<&str> = parent.to_vec();
+        path.push(&name);
+        let o = key_offset(src, &path).unwrap_or(0);
+        let shown = path.join(".");
+        let mut d = Diagnostic::error(file, format!("unknown key `{shown}`")).at(src, o, o + name.len());
+        d = match closest(&name, known, 3) {
+            Some(k) => d.with_help(format!("did you mean `{k}`?")),
+            None => d.with_help(format!("known keys here: {}", known.join(", "))),
+        };
+        errors.push(d);
+    }
+}
+
+/// Refuses any key that looks like it holds the AppSecret, at any depth.
+pub fn find_secrets(
+    value: &Value,
+    path: &mut Vec<String>,
+    file: &str,
+    src: &Arc<str>,
+    errors: &mut Vec<Diagnostic>,
+) {
+    match value {
+        Value::Mapping(m) => {
+            for (k, v) in m {
+                let name = key_name(k);
+                path.push(name.clone());
+                if SECRET_KEYS.contains(&name.to_lowercase().as_str()) {
+                    let p: Vec<&str> = path.iter().map(String::as_str).collect();
+                    let o = key_offset(src, &p).unwrap_or(0);
+                    errors.push(
+                        Diagnostic::error(
+                            file,
+                            format!("`{}` must not be in a file: the AppSecret is a secret", p.join(".")),
+                        )
+                        .at(src, o, o + name.len())
+                        .with_help(
+                            "remove it (and rotate the secret if it was committed); set the \
+                             WECHAT_APPSECRET environment variable instead",
+                        ),
+                    );
+                }
+                find_secrets(v, path, file, src, errors);
+                path.pop();
+            }
+        }
+        Value::Sequence(s) => {
+            for v in s {
+                find_secrets(v, path, file, src, errors);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_when_empty() {
+        let c = Config::parse("", "wxsync.yaml").unwrap();
+        assert_eq!(c.theme, "default");
+        assert_eq!(c.articles, vec!["articles/**/*.md"]);
+    }
+
+    #[test]
+    fn unknown_key_suggests() {
+        let e = Config::parse("theme: default\nthemes: x\n", "wxsync.yaml").unwrap_err();
+        assert_eq!(e[0].location(), "wxsync.yaml:2:1");
+        assert_eq!(e[0].help.as_deref(), Some("did you mean `theme`?"));
+    }
+
+    #[test]
+    fn secret_refused_anywhere() {
+        let e = Config::parse("api:\n  app_secret: abc\n", "wxsync.yaml").unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].location(), "wxsync.yaml:2:3");
+        assert!(e[0].help.as_deref().unwrap().contains("WECHAT_APPSECRET"));
+        assert!(!e[0].message.contains("abc"));
+    }
+
+    #[test]
+    fn type_error_located() {
+        let e = Config::parse("theme: default\nlinks: sometimes\n", "wxsync.yaml").unwrap_err();
+        assert_eq!(e[0].line, Some(2), "{e:?}");
+    }
+
+    #[test]
+    fn full_example() {
+        let y = "appid: wx0123456789abcdef\narticles: [\"articles/**/*.md\"]\ntheme: default\ncode_theme: InspiredGitHub\nlinks: footnotes\ndefaults:\n  author: 编辑部\n  cover: images/default-cover.jpg\n  need_open_comment: 1\ndrafts:\n  weekly-47: [a.md, b.md]\napi:\n  base_url: https://api.weixin.qq.com\n  token: classic\n  proxy: http://h:1\n";
+        let c = Config::parse(y, "wxsync.yaml").unwrap();
+        assert_eq!(c.defaults.need_open_comment, Some(Flag(true)));
+        assert_eq!(c.api.token, TokenMode::Classic);
+        assert_eq!(c.drafts["weekly-47"], vec!["a.md", "b.md"]);
+    }
+}

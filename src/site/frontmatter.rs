@@ -1,0 +1,284 @@
+//! Front matter: the YAML block at the top of an article, split from the body and parsed into
+//! [`FrontMatter`] with the rules of DESIGN §1.3 (API names, `description` → `digest`, ignored
+//! keys collected for one warning, near-miss keys refused, positions at `file:line:column`).
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_yaml::Value;
+
+use crate::diag::{Diagnostic, closest};
+use crate::site::config::{Flag, SECRET_KEYS, find_secrets, yaml_error};
+use crate::site::yamlpos::key_offset;
+
+/// `article_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArticleType {
+    /// 图文消息: HTML content with a cover.
+    #[default]
+    News,
+    /// 图片消息: 1–20 images and plain-text content.
+    Newspic,
+}
+
+/// A number written as a YAML number or a string (the API sends crops as strings).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Coord(pub f64);
+
+impl<'de> Deserialize<'de> for Coord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Num(f64),
+            Str(String),
+        }
+        match Repr::deserialize(d).map_err(|_| serde::de::Error::custom("expected a number"))? {
+            Repr::Num(n) => Ok(Coord(n)),
+            Repr::Str(s) => s
+                .trim()
+                .parse()
+                .map(Coord)
+                .map_err(|_| serde::de::Error::custom(format!("expected a number, found `{s}`"))),
+        }
+    }
+}
+
+/// One entry of `cover_info.crop_percent_list`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Crop {
+    pub ratio: String,
+    pub x1: Coord,
+    pub y1: Coord,
+    pub x2: Coord,
+    pub y2: Coord,
+}
+
+/// `cover_info` for `newspic` articles.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverInfo {
+    pub crop_percent_list: Vec<Crop>,
+}
+
+/// The typed front matter of one article.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct FrontMatter {
+    pub title: Option<String>,
+    pub author: Option<String>,
+    pub digest: Option<String>,
+    /// Taken as `digest` when `digest` is absent (a Hexo/Hugo habit).
+    pub description: Option<String>,
+    pub content_source_url: Option<String>,
+    /// Relative to the article's own file.
+    pub cover: Option<String>,
+    pub thumb_media_id: Option<String>,
+    pub need_open_comment: Option<Flag>,
+    pub only_fans_can_comment: Option<Flag>,
+    pub pic_crop_235_1: Option<String>,
+    pub pic_crop_1_1: Option<String>,
+    pub article_type: ArticleType,
+    pub images: Vec<String>,
+    pub cover_info: Option<CoverInfo>,
+    pub product_key: Option<String>,
+    pub sync: Option<bool>,
+}
+
+pub const KNOWN_KEYS: &[&str] = &[
+    "title",
+    "author",
+    "digest",
+    "description",
+    "content_source_url",
+    "cover",
+    "thumb_media_id",
+    "need_open_comment",
+    "only_fans_can_comment",
+    "pic_crop_235_1",
+    "pic_crop_1_1",
+    "article_type",
+    "images",
+    "cover_info",
+    "product_key",
+    "sync",
+];
+
+/// Keys other tools use for something wxsync calls differently; they get a pointed suggestion
+/// instead of being ignored or matched by spelling alone.
+const RENAMED: &[(&str, &str)] = &[
+    ("image", "cover"),
+    ("thumbnail", "cover"),
+    ("banner", "cover"),
+    ("summary", "digest"),
+    ("excerpt", "digest"),
+    ("source_url", "content_source_url"),
+    ("type", "article_type"),
+];
+
+/// An article's text split into front matter and body.
+#[derive(Debug, Clone)]
+pub struct Split<'a> {
+    /// The YAML between the fences, if there is a front matter block.
+    pub yaml: Option<&'a str>,
+    /// Byte offset of the YAML inside the text.
+    pub yaml_offset: usize,
+    /// The Markdown body.
+    pub body: &'a str,
+    /// Byte offset of the body inside the text.
+    pub body_offset: usize,
+}
+
+/// Splits `---` fenced front matter from the body. An opening fence with no closing one is
+/// an error, since the whole article would otherwise be swallowed.
+pub fn split<'a>(text: &'a str, file: &str, src: &Arc<str>) -> Result<Split<'a>, Diagnostic> {
+    let first_end = text.find('\n').map_or(text.len(), |i| i + 1);
+    if text[..first_end].trim_end() != "---" {
+        return Ok(Split { yaml: None, yaml_offset: 0, body: text, body_offset: 0 });
+    }
+    let mut offset = first_end;
+    for line in text[first_end..].split_inclusive('\n') {
+        let trimmed = line.trim_end();
+        if trimmed == "---" || trimmed == "..." {
+            let body_offset = offset + line.len();
+            return Ok(Split {
+                yaml: Some(&text[first_end..offset]),
+                yaml_offset: first_end,
+                body: &text[body_offset..],
+                body_offset,
+            });
+        }
+        offset += line.len();
+    }
+    Err(Diagnostic::error(file, "front matter opened with `---` is never closed")
+        .at(src, 0, 3)
+        .with_help("end the front matter with a line holding only `---`"))
+}
+
+/// What parsing front matter produced.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    pub front: FrontMatter,
+    /// Keys wxsync does not use (`date`, `tags`, …), reported once per run.
+    pub ignored_keys: Vec<String>,
+}
+
+/// Parses the YAML of a front matter block. `src` is the whole article text and `base` the
+/// offset of the YAML inside it, so positions are relative to the file.
+pub fn parse(yaml: &str, base: usize, file: &str, src: &Arc<str>) -> Result<Parsed, Vec<Diagnostic>> {
+    let value: Value = match serde_yaml::from_str(yaml) {
+        Ok(v) => v,
+        Err(e) => return Err(vec![yaml_error(file, src, base, &e)]),
+    };
+    let map = match &value {
+        Value::Null => return Ok(Parsed::default()),
+        Value::Mapping(m) => m,
+        _ => {
+            return Err(vec![
+                Diagnostic::error(file, "front matter must be a mapping of keys to values")
+                    .at(src, base, base)
+                    .with_help("write `title: …` and other keys, one per line"),
+            ]);
+        }
+    };
+    let yaml_src: Arc<str> = Arc::from(yaml);
+    let at = |path: &[&str]| base + key_offset(&yaml_src, path).unwrap_or(0);
+    let mut errors = Vec::new();
+    let mut secret_errors = Vec::new();
+    find_secrets(&value, &mut Vec::new(), file, &yaml_src, &mut secret_errors);
+    for mut e in secret_errors {
+        // Re-anchor on the whole file.
+        if let Some((s, t)) = e.span {
+            e = e.at(src, base + s, base + t);
+        }
+        errors.push(e);
+    }
+    let mut ignored = Vec::new();
+    for key in map.keys() {
+        let Some(name) = key.as_str() else {
+            errors.push(
+                Diagnostic::error(file, "front matter keys must be strings").at(src, base, base),
+            );
+            continue;
+        };
+        if KNOWN_KEYS.contains(&name) || SECRET_KEYS.contains(&name.to_lowercase().as_str()) {
+            continue;
+        }
+        let o = at(&[name]);
+        if let Some((_, to)) = RENAMED.iter().find(|(from, _)| *from == name) {
+            errors.push(
+                Diagnostic::error(file, format!("unknown front matter key `{name}`"))
+                    .at(src, o, o + name.len())
+                    .with_help(format!("did you mean `{to}`?")),
+            );
+        } else if let Some(k) = closest(name, KNOWN_KEYS, 2) {
+            errors.push(
+                Diagnostic::error(file, format!("unknown front matter key `{name}`"))
+                    .at(src, o, o + name.len())
+                    .with_help(format!("did you mean `{k}`?")),
+            );
+        } else {
+            ignored.push(name.to_string());
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    // Type errors come from the typed pass, which knows positions.
+    let mut front: FrontMatter = match serde_yaml::from_str(yaml) {
+        Ok(f) => f,
+        Err(e) => return Err(vec![yaml_error(file, src, base, &e)]),
+    };
+    if front.digest.is_none() {
+        front.digest = front.description.take();
+    }
+    Ok(Parsed { front, ignored_keys: ignored })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> Result<Parsed, Vec<Diagnostic>> {
+        let src: Arc<str> = Arc::from(text);
+        let s = split(text, "a.md", &src).map_err(|d| vec![d])?;
+        parse(s.yaml.unwrap_or(""), s.yaml_offset, "a.md", &src)
+    }
+
+    #[test]
+    fn splits_and_parses() {
+        let p = run("---\ntitle: 你好\ndescription: d\ndate: 2024-01-01\n---\n# body\n").unwrap();
+        assert_eq!(p.front.title.as_deref(), Some("你好"));
+        assert_eq!(p.front.digest.as_deref(), Some("d"));
+        assert_eq!(p.ignored_keys, vec!["date"]);
+    }
+
+    #[test]
+    fn near_miss_is_error_with_position() {
+        let e = run("---\ntitle: t\nautor: x\n---\n").unwrap_err();
+        assert_eq!(e[0].location(), "a.md:3:1");
+        assert_eq!(e[0].help.as_deref(), Some("did you mean `author`?"));
+    }
+
+    #[test]
+    fn type_error_position_is_in_file() {
+        let e = run("---\ntitle: t\nneed_open_comment: 7\n---\n").unwrap_err();
+        assert_eq!(e[0].line, Some(3), "{e:?}");
+        let e = run("---\ntitle: [a\n---\n").unwrap_err();
+        assert!(e[0].line.unwrap() >= 2, "{e:?}");
+    }
+
+    #[test]
+    fn unclosed_fence() {
+        let e = run("---\ntitle: t\n# body\n").unwrap_err();
+        assert!(e[0].message.contains("never closed"));
+    }
+
+    #[test]
+    fn crlf_fences() {
+        let p = run("---\r\ntitle: t\r\n---\r\nbody\r\n").unwrap();
+        assert_eq!(p.front.title.as_deref(), Some("t"));
+    }
+}

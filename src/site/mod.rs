@@ -1,0 +1,273 @@
+//! A site on disk: finding its root, loading `wxsync.yaml`, discovering and reading articles.
+
+pub mod config;
+pub mod frontmatter;
+pub mod yamlpos;
+
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diag::Diagnostic;
+use crate::error::{Error, Result};
+pub use config::{Config, LinkMode};
+pub use frontmatter::{ArticleType, FrontMatter};
+
+pub const CONFIG_FILE: &str = "wxsync.yaml";
+/// The local cache directory (git-ignored).
+pub const CACHE_DIR: &str = ".wxsync";
+
+/// An article's path relative to the site root, with forward slashes: its identity in the
+/// lockfile and in every message.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct ArticlePath(String);
+
+impl ArticlePath {
+    /// From a path relative to the root; `None` if it climbs out of it.
+    pub fn from_relative(rel: &Path) -> Option<ArticlePath> {
+        let mut parts = Vec::new();
+        for c in rel.components() {
+            match c {
+                Component::Normal(p) => parts.push(p.to_str()?.to_string()),
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    parts.pop()?;
+                }
+                _ => return None,
+            }
+        }
+        (!parts.is_empty()).then(|| ArticlePath(parts.join("/")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ArticlePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A loaded site: its root and configuration.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub root: PathBuf,
+    pub config: Config,
+    /// The text of `wxsync.yaml`, to point diagnostics into it.
+    pub config_source: Arc<str>,
+}
+
+impl Site {
+    /// Opens the site at `dir` if given, else at the nearest ancestor of the current directory
+    /// holding `wxsync.yaml`.
+    pub fn open(dir: Option<&Path>) -> Result<Site> {
+        let root = match dir {
+            Some(d) => {
+                if !d.join(CONFIG_FILE).is_file() {
+                    return Err(Error::NoSite(d.to_path_buf()));
+                }
+                d.to_path_buf()
+            }
+            None => {
+                let cwd = std::env::current_dir()
+                    .map_err(|source| Error::Read { path: PathBuf::from("."), source })?;
+                cwd.ancestors()
+                    .find(|a| a.join(CONFIG_FILE).is_file())
+                    .map(Path::to_path_buf)
+                    .ok_or(Error::NoSite(cwd))?
+            }
+        };
+        let root = root
+            .canonicalize()
+            .map_err(|source| Error::Read { path: root.clone(), source })?;
+        let config_path = root.join(CONFIG_FILE);
+        let text = read_text(&config_path, CONFIG_FILE).map_err(|d| Error::Invalid(vec![d]))?;
+        let config = Config::parse(&text, CONFIG_FILE).map_err(Error::Invalid)?;
+        Ok(Site { root, config, config_source: Arc::from(text) })
+    }
+
+    /// Every article matched by the `articles` globs, sorted by path. Hidden directories
+    /// (`.git`, `.wxsync`) and `node_modules`/`target` are not searched.
+    pub fn discover(&self) -> Result<Vec<ArticlePath>> {
+        let mut builder = globset::GlobSetBuilder::new();
+        for g in &self.config.articles {
+            let glob = globset::GlobBuilder::new(g)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| Error::Usage(format!("{CONFIG_FILE}: invalid glob `{g}`: {e}")))?;
+            builder.add(glob);
+        }
+        let set = builder
+            .build()
+            .map_err(|e| Error::Usage(format!("{CONFIG_FILE}: invalid globs: {e}")))?;
+        let mut found = Vec::new();
+        let walker = walkdir::WalkDir::new(&self.root).follow_links(true).into_iter();
+        for entry in walker.filter_entry(|e| {
+            e.depth() == 0
+                || !(e.file_name().to_str().is_some_and(|n| {
+                    n.starts_with('.') || n == "node_modules" || n == "target"
+                }) && e.file_type().is_dir())
+        }) {
+            let entry = entry.map_err(|e| Error::Read {
+                path: e.path().map_or_else(|| self.root.clone(), Path::to_path_buf),
+                source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("walk failed")),
+            })?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let Ok(rel) = entry.path().strip_prefix(&self.root) else { continue };
+            if set.is_match(rel) {
+                if let Some(p) = ArticlePath::from_relative(rel) {
+                    found.push(p);
+                }
+            }
+        }
+        found.sort();
+        found.dedup();
+        Ok(found)
+    }
+
+    /// Maps a path given on the command line (relative to the current directory) to the
+    /// article it names.
+    pub fn article_arg(&self, arg: &Path) -> Result<ArticlePath> {
+        let abs = if arg.is_absolute() {
+            arg.to_path_buf()
+        } else {
+            std::env::current_dir()
+                .map_err(|source| Error::Read { path: PathBuf::from("."), source })?
+                .join(arg)
+        };
+        let abs = abs.canonicalize().map_err(|source| Error::Read { path: arg.to_path_buf(), source })?;
+        abs.strip_prefix(&self.root)
+            .ok()
+            .and_then(ArticlePath::from_relative)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "{} is not inside the site at {}",
+                    arg.display(),
+                    self.root.display()
+                ))
+            })
+    }
+
+    /// Checks `drafts:` against the articles found: every member exists, and no article is in
+    /// two drafts.
+    pub fn check_drafts(&self, articles: &[ArticlePath]) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        let mut owner: Vec<(&str, &str)> = Vec::new();
+        for (name, members) in &self.config.drafts {
+            let o = yamlpos::key_offset(&self.config_source, &["drafts", name]).unwrap_or(0);
+            let at = |d: Diagnostic| d.at(&self.config_source, o, o + name.len());
+            for m in members {
+                let known = ArticlePath::from_relative(Path::new(m)).filter(|p| articles.contains(p));
+                if known.is_none() {
+                    out.push(at(Diagnostic::error(
+                        CONFIG_FILE,
+                        format!("draft `{name}` lists `{m}`, which is not an article of this site"),
+                    )
+                    .with_help("paths in `drafts:` are relative to the site root and must match the `articles` globs")));
+                }
+                if let Some((other, _)) = owner.iter().find(|(_, a)| *a == m.as_str()) {
+                    out.push(at(Diagnostic::error(
+                        CONFIG_FILE,
+                        format!("`{m}` is in two drafts, `{other}` and `{name}`"),
+                    )));
+                }
+                owner.push((name, m));
+            }
+        }
+        out
+    }
+
+    pub fn abs(&self, path: &ArticlePath) -> PathBuf {
+        self.root.join(path.as_str())
+    }
+
+    /// Reads and parses one article's front matter.
+    pub fn load(&self, path: &ArticlePath) -> Result<Article, Vec<Diagnostic>> {
+        let abs = self.abs(path);
+        let text = read_text(&abs, path.as_str()).map_err(|d| vec![d])?;
+        // A byte-order mark would otherwise hide the front matter fence.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let source: Arc<str> = Arc::from(text);
+        let split = frontmatter::split(&source, path.as_str(), &source).map_err(|d| vec![d])?;
+        let parsed = match split.yaml {
+            Some(y) => frontmatter::parse(y, split.yaml_offset, path.as_str(), &source)?,
+            None => frontmatter::Parsed::default(),
+        };
+        Ok(Article {
+            path: path.clone(),
+            abs,
+            body_offset: split.body_offset,
+            front: parsed.front,
+            ignored_keys: parsed.ignored_keys,
+            source,
+        })
+    }
+}
+
+/// One article, read and with its front matter parsed.
+#[derive(Debug, Clone)]
+pub struct Article {
+    pub path: ArticlePath,
+    pub abs: PathBuf,
+    /// The whole file (without a byte-order mark).
+    pub source: Arc<str>,
+    pub body_offset: usize,
+    pub front: FrontMatter,
+    pub ignored_keys: Vec<String>,
+}
+
+impl Article {
+    pub fn body(&self) -> &str {
+        &self.source[self.body_offset..]
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.abs.parent().unwrap_or(Path::new("."))
+    }
+}
+
+/// Reads a UTF-8 text file; a missing file, an unreadable one or invalid UTF-8 is a
+/// diagnostic naming the file (and the line of the bad bytes).
+pub fn read_text(path: &Path, shown: &str) -> Result<String, Diagnostic> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diagnostic::error(shown, format!("cannot read the file: {}", io_reason(&e)))
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = bytes[..valid].iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = bytes[..valid].iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        Diagnostic::error(shown, format!("the file is not valid UTF-8 (bad byte at offset {valid})"))
+            .at_line(line, column)
+            .with_help("save the file as UTF-8; binary files cannot be articles")
+    })
+}
+
+/// A short, human reason for an I/O error.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        std::io::ErrorKind::IsADirectory => "it is a directory".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn article_paths() {
+        assert_eq!(
+            ArticlePath::from_relative(Path::new("./a/../b/c.md")).unwrap().as_str(),
+            "b/c.md"
+        );
+        assert!(ArticlePath::from_relative(Path::new("../x.md")).is_none());
+    }
+}

@@ -1,0 +1,71 @@
+//! Positions of keys inside block-style YAML text, for diagnostics.
+//!
+//! The YAML parser gives positions for syntax and type errors, but the key checks (unknown,
+//! misspelt, secret) run on the parsed tree, which has none. This scanner finds where a key
+//! path such as `defaults.cover` is written, so those errors can point at `file:line:column`
+//! too. It understands the block style people write by hand; a key it cannot place (flow
+//! style) makes the caller fall back to the start of the block.
+
+/// Byte offset of the key at `path` (outermost first) in `text`.
+pub fn key_offset(text: &str, path: &[&str]) -> Option<usize> {
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let line_start = offset;
+        offset += line.len();
+        let body = line.trim_end_matches(['\n', '\r']);
+        let indent = body.len() - body.trim_start_matches(' ').len();
+        let rest = &body[indent..];
+        if rest.is_empty() || rest.starts_with('#') || rest.starts_with('-') {
+            continue;
+        }
+        let Some(key) = key_of(rest) else { continue };
+        while stack.last().is_some_and(|(i, _)| *i >= indent) {
+            stack.pop();
+        }
+        stack.push((indent, key));
+        if stack.len() == path.len() && stack.iter().zip(path).all(|((_, k), p)| k == p) {
+            return Some(line_start + indent);
+        }
+    }
+    None
+}
+
+/// The key of a `key: value` line, unquoted.
+fn key_of(rest: &str) -> Option<String> {
+    let (raw, _) = if let Some(q) = rest.strip_prefix('"') {
+        let end = q.find('"')?;
+        return q[end + 1..]
+            .trim_start()
+            .starts_with(':')
+            .then(|| q[..end].to_string());
+    } else if let Some(q) = rest.strip_prefix('\'') {
+        let end = q.find('\'')?;
+        return q[end + 1..]
+            .trim_start()
+            .starts_with(':')
+            .then(|| q[..end].to_string());
+    } else {
+        let colon = rest
+            .char_indices()
+            .find(|&(i, c)| c == ':' && rest[i + 1..].chars().next().is_none_or(|n| n == ' ' || n == '\t'))?;
+        rest.split_at(colon.0)
+    };
+    Some(raw.trim_end().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_nested_keys() {
+        let y = "appid: x\ndefaults:\n  author: a\n  cover: c.jpg\napi:\n  token: stable\n";
+        assert_eq!(key_offset(y, &["appid"]), Some(0));
+        assert_eq!(key_offset(y, &["defaults", "cover"]), Some(y.find("cover").unwrap()));
+        assert_eq!(key_offset(y, &["api", "token"]), Some(y.find("token").unwrap()));
+        assert_eq!(key_offset(y, &["api", "cover"]), None);
+        assert_eq!(key_offset("'a b': 1\n", &["a b"]), Some(0));
+        assert_eq!(key_offset("url: http://x\n", &["url"]), Some(0));
+    }
+}
