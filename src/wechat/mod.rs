@@ -1,4 +1,24 @@
 //! The WeChat Official Account API: HTTP client, access tokens, error codes, payload types.
+//!
+//! Start with [`ClientOptions::from_env`] and [`Client::new`]; every endpoint is an async
+//! method of [`Client`] returning [`Error`] on failure.
+
+pub mod client;
+pub mod error;
+pub mod redact;
+pub mod token;
+pub mod types;
+
+pub use client::{
+    Client, ClientOptions, ConfigDefaults, DEFAULT_BASE_URL, Endpoint, RetryPolicy, TokenHook,
+};
+pub use error::{ErrCode, Error, ErrorClass, ErrorKind};
+pub use redact::Secret;
+pub use types::{
+    Article, ArticleType, CoverInfo, CropPercent, Draft, DraftPage, DraftSummary,
+    FooterProductInfo, ImageInfo, ImageItem, Material, MediaId, NewsItem, ProductInfo,
+    UploadedImage,
+};
 
 use serde::Deserialize;
 

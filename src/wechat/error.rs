@@ -1,0 +1,585 @@
+//! The WeChat client's one error type: which endpoint failed, how (an `errcode`, the transport,
+//! an HTTP status, an unreadable body), what the user can do about it (a hint per code from the
+//! reference table), and what the caller should do (retry, refresh the token, fail).
+//!
+//! Every string stored here has been through [`scrub`], so neither `Display` nor `Debug` can
+//! show a secret.
+
+use std::fmt;
+
+use super::client::Endpoint;
+use super::redact::scrub;
+
+/// The error codes wxsync acts on or explains. Anything else is [`ErrCode::Other`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrCode {
+    SystemError,
+    InvalidCredential,
+    InvalidArgument,
+    InvalidMediaType,
+    InvalidFileType,
+    InvalidFileSize,
+    InvalidMediaId,
+    InvalidImageSize,
+    InvalidThumbSize,
+    InvalidAppId,
+    InvalidAccessToken,
+    UnsupportedFileType,
+    InvalidIndex,
+    InvalidAppSecret,
+    IpNotWhitelisted,
+    AppSecretFrozen,
+    AccessTokenMissing,
+    AppIdMissing,
+    AppSecretMissing,
+    MediaDataMissing,
+    InvalidContentSourceUrl,
+    AccessTokenExpired,
+    RequirePost,
+    RequireHttps,
+    EmptyPostData,
+    EmptyNewsData,
+    MediaSizeOutOfLimit,
+    ContentSizeOutOfLimit,
+    TitleSizeOutOfLimit,
+    DescriptionSizeOutOfLimit,
+    ArticleCountOutOfLimit,
+    DailyQuota,
+    MinuteQuota,
+    AuthorSizeOutOfLimit,
+    InvalidContent,
+    DataFormatError,
+    ApiUnauthorized,
+    ApiForbidden,
+    UserLimited,
+    TokenApiForbidden,
+    AccountFrozen,
+    CommerceRestricted,
+    BadProductInfo,
+    CommerceNotEnabled,
+    NoCommentPrivilege,
+    AdminConfirmationPending,
+    IpRejected24h,
+    IpRejected1h,
+    Other(i64),
+}
+
+const CODES: &[(i64, ErrCode)] = &[
+    (-1, ErrCode::SystemError),
+    (40001, ErrCode::InvalidCredential),
+    (40002, ErrCode::InvalidArgument),
+    (40004, ErrCode::InvalidMediaType),
+    (40005, ErrCode::InvalidFileType),
+    (40006, ErrCode::InvalidFileSize),
+    (40007, ErrCode::InvalidMediaId),
+    (40009, ErrCode::InvalidImageSize),
+    (40012, ErrCode::InvalidThumbSize),
+    (40013, ErrCode::InvalidAppId),
+    (40014, ErrCode::InvalidAccessToken),
+    (40113, ErrCode::UnsupportedFileType),
+    (40114, ErrCode::InvalidIndex),
+    (40125, ErrCode::InvalidAppSecret),
+    (40164, ErrCode::IpNotWhitelisted),
+    (40243, ErrCode::AppSecretFrozen),
+    (41001, ErrCode::AccessTokenMissing),
+    (41002, ErrCode::AppIdMissing),
+    (41004, ErrCode::AppSecretMissing),
+    (41005, ErrCode::MediaDataMissing),
+    (41039, ErrCode::InvalidContentSourceUrl),
+    (42001, ErrCode::AccessTokenExpired),
+    (43002, ErrCode::RequirePost),
+    (43003, ErrCode::RequireHttps),
+    (44002, ErrCode::EmptyPostData),
+    (44003, ErrCode::EmptyNewsData),
+    (45001, ErrCode::MediaSizeOutOfLimit),
+    (45002, ErrCode::ContentSizeOutOfLimit),
+    (45003, ErrCode::TitleSizeOutOfLimit),
+    (45004, ErrCode::DescriptionSizeOutOfLimit),
+    (45008, ErrCode::ArticleCountOutOfLimit),
+    (45009, ErrCode::DailyQuota),
+    (45011, ErrCode::MinuteQuota),
+    (45110, ErrCode::AuthorSizeOutOfLimit),
+    (45166, ErrCode::InvalidContent),
+    (47001, ErrCode::DataFormatError),
+    (48001, ErrCode::ApiUnauthorized),
+    (48004, ErrCode::ApiForbidden),
+    (50002, ErrCode::UserLimited),
+    (50004, ErrCode::TokenApiForbidden),
+    (50007, ErrCode::AccountFrozen),
+    (53404, ErrCode::CommerceRestricted),
+    (53405, ErrCode::BadProductInfo),
+    (53406, ErrCode::CommerceNotEnabled),
+    (88000, ErrCode::NoCommentPrivilege),
+    (89503, ErrCode::AdminConfirmationPending),
+    (89506, ErrCode::IpRejected24h),
+    (89507, ErrCode::IpRejected1h),
+];
+
+impl ErrCode {
+    pub fn from_code(code: i64) -> ErrCode {
+        CODES
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map_or(ErrCode::Other(code), |(_, e)| *e)
+    }
+
+    pub fn code(self) -> i64 {
+        match self {
+            ErrCode::Other(c) => c,
+            known => CODES
+                .iter()
+                .find(|(_, e)| *e == known)
+                .map_or(0, |(c, _)| *c),
+        }
+    }
+
+    /// The token was rejected: invalidate it (if it is still the cached one) and try once more.
+    pub fn is_token_error(self) -> bool {
+        matches!(
+            self,
+            ErrCode::InvalidCredential | ErrCode::InvalidAccessToken | ErrCode::AccessTokenExpired
+        )
+    }
+}
+
+/// What the caller should do with an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Transient: transport errors, HTTP 5xx, `-1`, `45011`. Retry with backoff if the call is
+    /// idempotent.
+    Retry,
+    /// The access token was rejected: fetch a fresh one and retry once.
+    RefreshToken,
+    /// Retrying cannot help; show the hint.
+    Fail,
+}
+
+/// How a request failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// WeChat answered with a non-zero `errcode`.
+    Api { code: i64, errmsg: String },
+    /// No answer in time; the request may have been applied.
+    Timeout,
+    /// The connection failed. `connect` is true when it failed before the request was sent.
+    Transport { detail: String, connect: bool },
+    /// A non-200 HTTP status (WeChat itself answers 200 even for errors, so this is a proxy or
+    /// an outage).
+    Http { status: u16, body: String },
+    /// A 200 answer that is not the JSON we expected.
+    Decode { detail: String },
+    /// Missing or unusable settings (no AppID, no secret, a bad proxy URL).
+    Config { detail: String },
+}
+
+/// An error from the WeChat client. See the module doc.
+#[derive(Debug, Clone)]
+pub struct Error {
+    endpoint: Option<Endpoint>,
+    kind: ErrorKind,
+    outcome_unknown: bool,
+}
+
+impl Error {
+    pub(crate) fn api(endpoint: Endpoint, code: i64, errmsg: &str) -> Error {
+        Error::new(
+            Some(endpoint),
+            ErrorKind::Api {
+                code,
+                errmsg: scrub(errmsg),
+            },
+        )
+    }
+
+    pub(crate) fn timeout(endpoint: Endpoint) -> Error {
+        Error::new(Some(endpoint), ErrorKind::Timeout)
+    }
+
+    pub(crate) fn transport(endpoint: Endpoint, detail: &str, connect: bool) -> Error {
+        Error::new(
+            Some(endpoint),
+            ErrorKind::Transport {
+                detail: scrub(detail),
+                connect,
+            },
+        )
+    }
+
+    pub(crate) fn http(endpoint: Endpoint, status: u16, body: &str) -> Error {
+        Error::new(
+            Some(endpoint),
+            ErrorKind::Http {
+                status,
+                body: scrub(&snippet(body)),
+            },
+        )
+    }
+
+    pub(crate) fn decode(endpoint: Endpoint, detail: &str) -> Error {
+        Error::new(
+            Some(endpoint),
+            ErrorKind::Decode {
+                detail: scrub(&snippet(detail)),
+            },
+        )
+    }
+
+    pub(crate) fn config(detail: &str) -> Error {
+        Error::new(
+            None,
+            ErrorKind::Config {
+                detail: scrub(detail),
+            },
+        )
+    }
+
+    fn new(endpoint: Option<Endpoint>, kind: ErrorKind) -> Error {
+        Error {
+            endpoint,
+            kind,
+            outcome_unknown: false,
+        }
+    }
+
+    /// Marks a failed non-idempotent call (`draft/add`, `add_material`) whose effect on the
+    /// server cannot be known.
+    pub(crate) fn into_outcome_unknown(mut self) -> Error {
+        self.outcome_unknown = true;
+        self
+    }
+
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    pub fn endpoint(&self) -> Option<Endpoint> {
+        self.endpoint
+    }
+
+    /// WeChat's `errcode`, when WeChat answered.
+    pub fn code(&self) -> Option<i64> {
+        match self.kind {
+            ErrorKind::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    pub fn errcode(&self) -> Option<ErrCode> {
+        self.code().map(ErrCode::from_code)
+    }
+
+    /// True when the call may or may not have taken effect (a `draft/add` that timed out): the
+    /// caller must reconcile (e.g. via `draft/batchget`) before creating anything again.
+    pub fn is_outcome_unknown(&self) -> bool {
+        self.outcome_unknown
+    }
+
+    /// True when the request may have reached WeChat and been applied even though no clear
+    /// answer came back.
+    pub fn is_ambiguous(&self) -> bool {
+        match &self.kind {
+            ErrorKind::Timeout => true,
+            ErrorKind::Transport { connect, .. } => !connect,
+            ErrorKind::Http { status, .. } => *status >= 500,
+            ErrorKind::Api { code, .. } => *code == -1,
+            _ => false,
+        }
+    }
+
+    pub fn class(&self) -> ErrorClass {
+        match &self.kind {
+            ErrorKind::Api { code, .. } => {
+                let code = ErrCode::from_code(*code);
+                match code {
+                    ErrCode::SystemError | ErrCode::MinuteQuota => ErrorClass::Retry,
+                    // On a token endpoint 40001 means a wrong AppSecret, not a stale token.
+                    c if c.is_token_error() && !self.is_token_endpoint() => {
+                        ErrorClass::RefreshToken
+                    }
+                    _ => ErrorClass::Fail,
+                }
+            }
+            ErrorKind::Timeout | ErrorKind::Transport { .. } => ErrorClass::Retry,
+            ErrorKind::Http { status, .. } if *status >= 500 || *status == 429 => ErrorClass::Retry,
+            _ => ErrorClass::Fail,
+        }
+    }
+
+    fn is_token_endpoint(&self) -> bool {
+        matches!(
+            self.endpoint,
+            Some(Endpoint::Token) | Some(Endpoint::StableToken)
+        )
+    }
+
+    /// For `40164`: the IP address WeChat saw the request come from.
+    pub fn rejected_ip(&self) -> Option<&str> {
+        let ErrorKind::Api {
+            code: 40164,
+            errmsg,
+        } = &self.kind
+        else {
+            return None;
+        };
+        let rest = errmsg.split("invalid ip ").nth(1)?;
+        let ip = rest.split(|c: char| c.is_whitespace() || c == ',').next()?;
+        (!ip.is_empty()).then_some(ip)
+    }
+
+    /// What the user can do about this error.
+    pub fn hint(&self) -> Option<String> {
+        if self.outcome_unknown {
+            return Some(
+                "the request may or may not have been applied by WeChat; it was not retried \
+                 so as not to create a duplicate — the next run checks the draft box before \
+                 creating anything"
+                    .into(),
+            );
+        }
+        match &self.kind {
+            ErrorKind::Api { code, .. } => self.api_hint(*code),
+            ErrorKind::Timeout => Some(
+                "WeChat did not answer in time; check the network or proxy (api.proxy, \
+                 HTTPS_PROXY) and rerun"
+                    .into(),
+            ),
+            ErrorKind::Transport { .. } => Some(
+                "could not reach the WeChat API; check the network, the proxy (api.proxy, \
+                 HTTPS_PROXY/ALL_PROXY) and the base URL (api.base_url, WXSYNC_API_BASE)"
+                    .into(),
+            ),
+            ErrorKind::Http { status, .. } if *status < 500 => Some(
+                "WeChat answers every API error with HTTP 200, so this status came from \
+                 something in between: check api.base_url / WXSYNC_API_BASE and the proxy"
+                    .into(),
+            ),
+            ErrorKind::Config { .. } => Some(
+                "set WECHAT_APPID and WECHAT_APPSECRET (or WECHAT_ACCESS_TOKEN) in the \
+                 environment"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+
+    fn api_hint(&self, code: i64) -> Option<String> {
+        let on_token = self.is_token_endpoint();
+        let s = match ErrCode::from_code(code) {
+            ErrCode::SystemError => {
+                "WeChat reported a transient system error; retry later if it persists"
+            }
+            ErrCode::InvalidCredential if on_token => {
+                "WeChat rejected the AppSecret: check WECHAT_APPSECRET (reset it at \
+                 mp.weixin.qq.com → 设置与开发 → 基本配置 if needed)"
+            }
+            ErrCode::InvalidCredential | ErrCode::InvalidAccessToken => {
+                "the access token was rejected even after fetching a new one: another system \
+                 may be fetching tokens with cgi-bin/token (use api.token: stable everywhere), \
+                 or WECHAT_ACCESS_TOKEN holds a stale token"
+            }
+            ErrCode::AccessTokenExpired => {
+                "the access token expired; if it comes from WECHAT_ACCESS_TOKEN, mint a fresh one"
+            }
+            ErrCode::InvalidFileType => {
+                "WeChat accepts JPEG or PNG for body images and bmp/png/jpeg/jpg/gif for \
+                 covers; convert the image and keep a matching file extension"
+            }
+            ErrCode::UnsupportedFileType => {
+                "the upload's file extension is not one WeChat accepts (.jpg, .jpeg, .png, \
+                 .gif, .bmp)"
+            }
+            ErrCode::InvalidFileSize | ErrCode::InvalidImageSize => {
+                "body images must be under 1 MB: compress or resize the image"
+            }
+            ErrCode::InvalidThumbSize => "a thumb must be a JPEG of at most 64 KB",
+            ErrCode::MediaSizeOutOfLimit => {
+                "the image is larger than WeChat accepts for permanent material (10 MB)"
+            }
+            ErrCode::InvalidMediaId => {
+                "WeChat does not know this media_id: the draft was published or deleted, or \
+                 the cover (thumb_media_id) is not a permanent material of this account"
+            }
+            ErrCode::InvalidAppId => {
+                "WECHAT_APPID is not a valid Official Account AppID (a Mini Program AppID does \
+                 not work)"
+            }
+            ErrCode::InvalidAppSecret => {
+                "WECHAT_APPSECRET is wrong: copy it again, or reset it at mp.weixin.qq.com → \
+                 设置与开发 → 基本配置"
+            }
+            ErrCode::IpNotWhitelisted => {
+                let ip = self.rejected_ip().unwrap_or("(not reported)");
+                return Some(format!(
+                    "WeChat saw this request come from IP {ip}, which is not in the account's \
+                     IP whitelist. Add {ip} at mp.weixin.qq.com → 设置与开发 → 安全中心 → IP \
+                     白名单, or send WeChat traffic through a proxy with a fixed, whitelisted IP \
+                     (api.proxy or HTTPS_PROXY/ALL_PROXY), or through a reverse proxy on such a \
+                     host (api.base_url or WXSYNC_API_BASE). CI runners change IP on every run."
+                ));
+            }
+            ErrCode::AppSecretFrozen => {
+                "the AppSecret is frozen: unfreeze it at mp.weixin.qq.com, then rerun"
+            }
+            ErrCode::AppIdMissing | ErrCode::AppSecretMissing => {
+                "set WECHAT_APPID and WECHAT_APPSECRET in the environment"
+            }
+            ErrCode::MediaDataMissing => {
+                "the upload carried no file (a wxsync bug: uploads must have a filename)"
+            }
+            ErrCode::InvalidContentSourceUrl => {
+                "content_source_url must be a public http(s) URL of at most 1 KB \
+                 (no localhost); remove it from the front matter if there is none"
+            }
+            ErrCode::InvalidIndex => {
+                "the draft has no article at this index any more (it was edited in the web \
+                 editor); adopt the draft again with `wxsync adopt`"
+            }
+            ErrCode::ContentSizeOutOfLimit => {
+                "the article is too long for WeChat (under 20,000 characters and 1 MB): split \
+                 or shorten it"
+            }
+            ErrCode::TitleSizeOutOfLimit => "the title is too long: WeChat allows 32 characters",
+            ErrCode::AuthorSizeOutOfLimit => "the author is too long: WeChat allows 16 characters",
+            ErrCode::DescriptionSizeOutOfLimit => {
+                "the digest is too long: WeChat allows 128 characters"
+            }
+            ErrCode::ArticleCountOutOfLimit => "a draft holds at most 8 articles",
+            ErrCode::DailyQuota => {
+                "the account's daily quota for this API is used up: rerun tomorrow, or reset \
+                 it (10 times a month) at mp.weixin.qq.com or with the clear_quota API"
+            }
+            ErrCode::MinuteQuota => "too many calls this minute; rerun in a minute",
+            ErrCode::InvalidContent => {
+                "WeChat rejected the content: for a newspic (图片消息) the text is too long; \
+                 otherwise simplify the HTML"
+            }
+            ErrCode::ApiUnauthorized => {
+                "this account may not call this API: unverified subscription accounts cannot \
+                 publish, and a Mini Program AppID cannot use Official Account APIs"
+            }
+            ErrCode::ApiForbidden => {
+                "the API is banned for this account for irregularities: see mp.weixin.qq.com"
+            }
+            ErrCode::UserLimited | ErrCode::AccountFrozen => {
+                "the account is restricted or frozen: see mp.weixin.qq.com"
+            }
+            ErrCode::TokenApiForbidden => {
+                "the account may not fetch access tokens: see mp.weixin.qq.com"
+            }
+            ErrCode::CommerceRestricted => {
+                "the account's commerce ability is restricted: remove product_key and retry"
+            }
+            ErrCode::BadProductInfo => "check product_key and the product's status",
+            ErrCode::CommerceNotEnabled => {
+                "the account has no commerce ability (带货能力): enable it or remove product_key"
+            }
+            ErrCode::NoCommentPrivilege => {
+                "the account has no comment privilege: set need_open_comment: 0 (or false) in \
+                 the front matter or in defaults"
+            }
+            ErrCode::AdminConfirmationPending => {
+                "an administrator must approve this IP: confirm in WeChat, then rerun"
+            }
+            ErrCode::IpRejected24h => {
+                "an administrator rejected this IP: retry after 24 hours, after talking to them"
+            }
+            ErrCode::IpRejected1h => {
+                "an administrator rejected this IP: retry after 1 hour, after talking to them"
+            }
+            ErrCode::InvalidArgument
+            | ErrCode::InvalidMediaType
+            | ErrCode::AccessTokenMissing
+            | ErrCode::RequirePost
+            | ErrCode::RequireHttps
+            | ErrCode::EmptyPostData
+            | ErrCode::EmptyNewsData
+            | ErrCode::DataFormatError => {
+                "WeChat rejected the request's form: this is a wxsync bug, please report it"
+            }
+            ErrCode::Other(_) => return None,
+        };
+        Some(s.to_string())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(ep) = self.endpoint {
+            write!(f, "{}: ", ep.name())?;
+        }
+        match &self.kind {
+            ErrorKind::Api { code, errmsg } => write!(f, "WeChat error {code}: {errmsg}")?,
+            ErrorKind::Timeout => f.write_str("no answer in time")?,
+            ErrorKind::Transport { detail, .. } => write!(f, "connection failed: {detail}")?,
+            ErrorKind::Http { status, body } => write!(f, "HTTP {status}: {body}")?,
+            ErrorKind::Decode { detail } => write!(f, "unexpected response: {detail}")?,
+            ErrorKind::Config { detail } => write!(f, "{detail}")?,
+        }
+        if self.outcome_unknown {
+            f.write_str(" (outcome unknown)")?;
+        }
+        if let Some(hint) = self.hint() {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Long bodies (an HTML error page from a proxy) are cut so a message stays readable.
+fn snippet(text: &str) -> String {
+    const MAX: usize = 300;
+    let text = text.trim();
+    if text.chars().count() <= MAX {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(MAX).collect();
+    format!("{cut}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for (code, e) in CODES {
+            assert_eq!(ErrCode::from_code(*code), *e);
+            assert_eq!(e.code(), *code);
+        }
+        assert_eq!(ErrCode::from_code(12345), ErrCode::Other(12345));
+    }
+
+    #[test]
+    fn classification() {
+        let e = Error::api(Endpoint::DraftGet, 42001, "access_token expired");
+        assert_eq!(e.class(), ErrorClass::RefreshToken);
+        let e = Error::api(Endpoint::StableToken, 40001, "invalid credential");
+        assert_eq!(e.class(), ErrorClass::Fail);
+        assert_eq!(
+            Error::api(Endpoint::DraftUpdate, -1, "system error").class(),
+            ErrorClass::Retry
+        );
+        assert_eq!(
+            Error::api(Endpoint::DraftAdd, 45009, "quota").class(),
+            ErrorClass::Fail
+        );
+        assert_eq!(
+            Error::http(Endpoint::DraftAdd, 502, "bad gateway").class(),
+            ErrorClass::Retry
+        );
+    }
+
+    #[test]
+    fn whitelist_ip_is_parsed() {
+        let e = Error::api(
+            Endpoint::StableToken,
+            40164,
+            "invalid ip 118.190.42.90 ipv6 ::ffff:118.190.42.90, not in whitelist rid: 6019-4c5b",
+        );
+        assert_eq!(e.rejected_ip(), Some("118.190.42.90"));
+        assert!(e.hint().is_some_and(|h| h.contains("118.190.42.90")));
+        assert!(e.to_string().contains("IP 白名单"));
+    }
+}
