@@ -1,1 +1,180 @@
-//! wxemu: a local emulator of the WeChat Official Account API.
+//! wxemu: a local emulator of the WeChat Official Account API — both token endpoints, image
+//! uploads, permanent material and the draft box — with the real paths, shapes, limits and
+//! error codes, plus what tests need: a request log, fault injection and a virtual clock.
+//!
+//! ```no_run
+//! let emu = wxemu::Emulator::start().expect("start the emulator");
+//! emu.inject(wxemu::Fault::errcode("draft/update", -1).times(2));
+//! emu.advance_clock(7200); // every token issued so far has now expired
+//! println!("{}", emu.base_url());
+//! ```
+//!
+//! The same controls are served over HTTP under `/__emu/` (`log`, `faults`, `clock`,
+//! `drafts`, `media`, `config`, `reset`) for tests that drive the `wxsync` binary.
+
+mod html;
+mod server;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+pub use state::{
+    Commerce, Config, ContentCount, DropMode, Fault, LogEntry, PartInfo, StoredDraft,
+    StoredMaterial, normalize_path,
+};
+
+use server::{Shared, lock};
+
+/// A running emulator. It serves on its own thread until the handle is dropped, so it works
+/// from plain `#[test]`s and from async tests alike.
+pub struct Emulator {
+    shared: Shared,
+    addr: SocketAddr,
+    base_url: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Emulator {
+    /// Starts on a free port of 127.0.0.1 with the default account.
+    pub fn start() -> std::io::Result<Emulator> {
+        Emulator::start_with(Config::default())
+    }
+
+    /// Starts on a free port of 127.0.0.1.
+    pub fn start_with(config: Config) -> std::io::Result<Emulator> {
+        Emulator::bind("127.0.0.1:0", config)
+    }
+
+    /// Starts on `addr` (e.g. `127.0.0.1:8090`).
+    pub fn bind(addr: &str, config: Config) -> std::io::Result<Emulator> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let shared: Shared = Arc::new(Mutex::new(state::State::new(config)));
+        let app = server::router(shared.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new()
+            .name(format!("wxemu-{}", addr.port()))
+            .spawn(move || {
+                rt.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+                    let _ = axum::serve(listener, service)
+                        .with_graceful_shutdown(async {
+                            let _ = rx.await;
+                        })
+                        .await;
+                });
+            })?;
+        Ok(Emulator {
+            shared,
+            addr,
+            base_url: format!("http://{addr}"),
+            shutdown: Some(tx),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`: what `WXSYNC_API_BASE` should be.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn appid(&self) -> String {
+        self.config().appid
+    }
+
+    pub fn secret(&self) -> String {
+        self.config().secret
+    }
+
+    pub fn config(&self) -> Config {
+        lock(&self.shared).config.clone()
+    }
+
+    /// Changes knobs at run time.
+    pub fn configure(&self, f: impl FnOnce(&mut Config)) {
+        f(&mut lock(&self.shared).config);
+    }
+
+    /// Every request received so far, oldest first.
+    pub fn log(&self) -> Vec<LogEntry> {
+        lock(&self.shared).log.clone()
+    }
+
+    /// The requests to one path (`draft/add` or `/cgi-bin/draft/add`).
+    pub fn calls(&self, path: &str) -> Vec<LogEntry> {
+        let path = normalize_path(path);
+        lock(&self.shared)
+            .log
+            .iter()
+            .filter(|e| e.path == path)
+            .cloned()
+            .collect()
+    }
+
+    pub fn clear_log(&self) {
+        lock(&self.shared).log.clear();
+    }
+
+    /// Queues a fault; faults for the same path apply in the order queued.
+    pub fn inject(&self, fault: Fault) {
+        let mut fault = fault;
+        fault.path = normalize_path(&fault.path);
+        lock(&self.shared).faults.push(fault);
+    }
+
+    /// Faults not used up yet.
+    pub fn pending_faults(&self) -> Vec<Fault> {
+        lock(&self.shared).faults.clone()
+    }
+
+    pub fn clear_faults(&self) {
+        lock(&self.shared).faults.clear();
+    }
+
+    /// Moves the virtual clock (token expiry, timestamps) forward by `secs`.
+    pub fn advance_clock(&self, secs: i64) {
+        lock(&self.shared).advance(secs);
+    }
+
+    /// The virtual time, Unix seconds.
+    pub fn now(&self) -> i64 {
+        lock(&self.shared).now()
+    }
+
+    /// Drafts as stored (content rewritten as WeChat does).
+    pub fn drafts(&self) -> Vec<StoredDraft> {
+        lock(&self.shared).drafts.values().cloned().collect()
+    }
+
+    pub fn draft(&self, media_id: &str) -> Option<StoredDraft> {
+        lock(&self.shared).drafts.get(media_id).cloned()
+    }
+
+    pub fn materials(&self) -> Vec<StoredMaterial> {
+        lock(&self.shared).materials.values().cloned().collect()
+    }
+
+    /// What the content rewriting dropped (images not hosted by WeChat).
+    pub fn warnings(&self) -> Vec<String> {
+        lock(&self.shared).warnings.clone()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

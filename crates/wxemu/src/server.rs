@@ -1,0 +1,398 @@
+//! HTTP: the routes (`/cgi-bin/*` like the real server, `/__emu/*` for tests), request
+//! logging, fault injection (errcode, delay, HTTP status, dropped connection) and the
+//! response format (`application/json; encoding=utf-8`, HTTP 200 for API errors).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Multipart, State as AxState};
+use axum::http::{HeaderMap, Method, Request as HttpRequest, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::state::{Config, DropMode, Fault, LogEntry, Part, PartInfo, Request, State};
+
+/// The state shared by the server and the [`crate::Emulator`] handle.
+pub type Shared = Arc<Mutex<State>>;
+
+/// A poisoned lock only means a handler panicked; the state is still usable for a test double.
+pub fn lock(shared: &Shared) -> MutexGuard<'_, State> {
+    shared.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Uploads up to 10 MB (plus multipart overhead) must get through to the size checks.
+const BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+pub fn router(shared: Shared) -> Router {
+    Router::new()
+        .route("/cgi-bin/{*path}", any(api))
+        .route("/__emu/log", get(get_log).delete(clear_log))
+        .route(
+            "/__emu/faults",
+            get(get_faults).post(add_faults).delete(clear_faults),
+        )
+        .route("/__emu/clock", get(get_clock).post(set_clock))
+        .route("/__emu/drafts", get(get_drafts))
+        .route("/__emu/media", get(get_media))
+        .route("/__emu/config", get(get_config).post(set_config))
+        .route("/__emu/reset", axum::routing::post(reset))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(shared)
+}
+
+fn json_response(status: StatusCode, v: &Value) -> Response {
+    // serde_json writes non-ASCII raw, as WeChat does; the odd `encoding=` is WeChat's too.
+    let body = serde_json::to_vec(v).unwrap_or_default();
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; encoding=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// A body that fails at once: hyper then closes the connection without a complete answer,
+/// which is what a client sees when a connection is reset mid-call.
+struct Broken;
+
+impl HttpBody for Broken {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "wxemu: connection dropped by fault injection",
+        ))))
+    }
+}
+
+fn dropped() -> Response {
+    Response::new(Body::new(Broken))
+}
+
+fn client_ip(headers: &HeaderMap, peer: SocketAddr) -> String {
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| peer.ip().to_string())
+}
+
+fn parse_query(q: &str) -> HashMap<String, String> {
+    q.split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match s.get(i + 1..i + 3) {
+                Some(hex) if hex.bytes().all(|c| c.is_ascii_hexdigit()) => {
+                    out.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn parse_parts(headers: &HeaderMap, body: Bytes) -> Vec<Part> {
+    let mut req = HttpRequest::new(Body::from(body));
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        req.headers_mut().insert(header::CONTENT_TYPE, ct.clone());
+    }
+    let Ok(mut mp) = Multipart::from_request(req, &()).await else {
+        return Vec::new();
+    };
+    let mut parts = Vec::new();
+    while let Ok(Some(field)) = mp.next_field().await {
+        let name = field.name().unwrap_or("").to_string();
+        let filename = field.file_name().map(str::to_string);
+        let content_type = field.content_type().map(str::to_string);
+        let Ok(data) = field.bytes().await else { break };
+        parts.push(Part {
+            info: PartInfo {
+                name,
+                filename,
+                content_type,
+                size: data.len(),
+            },
+            data: data.to_vec(),
+        });
+    }
+    parts
+}
+
+async fn api(
+    AxState(shared): AxState<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_string();
+    let raw_query = uri.query().unwrap_or("").to_string();
+    let query = parse_query(&raw_query);
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let is_multipart = content_type
+        .as_deref()
+        .is_some_and(|c| c.starts_with("multipart/"));
+    let parts = if is_multipart {
+        parse_parts(&headers, body.clone()).await
+    } else {
+        Vec::new()
+    };
+    let logged_body = if is_multipart {
+        String::new()
+    } else {
+        String::from_utf8_lossy(&body).into_owned()
+    };
+
+    let (seq, fault) = {
+        let mut st = lock(&shared);
+        let seq = st.next_seq();
+        let time = st.now();
+        let fault = st.take_fault(&path);
+        st.log.push(LogEntry {
+            seq,
+            method: method.to_string(),
+            path: path.clone(),
+            query: raw_query,
+            access_token: query.get("access_token").cloned(),
+            content_type,
+            body: logged_body,
+            parts: parts.iter().map(|p| p.info.clone()).collect(),
+            errcode: None,
+            fault: fault.as_ref().map(Fault::describe),
+            time,
+        });
+        (seq, fault)
+    };
+    let set_code = |code: Option<i64>| {
+        let mut st = lock(&shared);
+        if let Some(e) = st.log.iter_mut().rev().find(|e| e.seq == seq) {
+            e.errcode = code;
+        }
+    };
+
+    if let Some(ms) = fault.as_ref().and_then(|f| f.delay_ms) {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    if let Some(f) = &fault {
+        if f.drop == Some(DropMode::Before) {
+            return dropped();
+        }
+        if let Some(status) = f.http_status {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+            return (status, format!("<html><body>{status}</body></html>")).into_response();
+        }
+        if let Some(code) = f.errcode {
+            let answer = {
+                let mut st = lock(&shared);
+                match &f.errmsg {
+                    Some(m) => st.error_msg(code, m),
+                    None => st.error(code),
+                }
+            };
+            set_code(Some(code));
+            return json_response(StatusCode::OK, &answer);
+        }
+    }
+
+    let answer = {
+        let mut st = lock(&shared);
+        let req = Request {
+            method: method.as_str(),
+            path: &path,
+            query: &query,
+            body: &body,
+            parts: &parts,
+            ip: client_ip(&headers, peer),
+        };
+        st.handle(&req)
+    };
+    set_code(Some(
+        answer.get("errcode").and_then(Value::as_i64).unwrap_or(0),
+    ));
+    if fault.is_some_and(|f| f.drop == Some(DropMode::After)) {
+        return dropped();
+    }
+    json_response(StatusCode::OK, &answer)
+}
+
+async fn get_log(AxState(shared): AxState<Shared>) -> Response {
+    let log = lock(&shared).log.clone();
+    json_response(StatusCode::OK, &json!(log))
+}
+
+async fn clear_log(AxState(shared): AxState<Shared>) -> Response {
+    lock(&shared).log.clear();
+    json_response(StatusCode::OK, &json!({"ok": true}))
+}
+
+async fn get_faults(AxState(shared): AxState<Shared>) -> Response {
+    let faults = lock(&shared).faults.clone();
+    json_response(StatusCode::OK, &json!(faults))
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(Fault),
+    Many(Vec<Fault>),
+}
+
+async fn add_faults(AxState(shared): AxState<Shared>, body: Bytes) -> Response {
+    let faults = match serde_json::from_slice::<OneOrMany>(&body) {
+        Ok(OneOrMany::One(f)) => vec![f],
+        Ok(OneOrMany::Many(v)) => v,
+        Err(e) => return bad_request(&e.to_string()),
+    };
+    let mut st = lock(&shared);
+    for mut f in faults {
+        f.path = crate::state::normalize_path(&f.path);
+        st.faults.push(f);
+    }
+    json_response(StatusCode::OK, &json!(st.faults))
+}
+
+async fn clear_faults(AxState(shared): AxState<Shared>) -> Response {
+    lock(&shared).faults.clear();
+    json_response(StatusCode::OK, &json!({"ok": true}))
+}
+
+fn clock_json(st: &State) -> Value {
+    json!({"now": st.now()})
+}
+
+async fn get_clock(AxState(shared): AxState<Shared>) -> Response {
+    let st = lock(&shared);
+    json_response(StatusCode::OK, &clock_json(&st))
+}
+
+#[derive(Deserialize)]
+struct ClockChange {
+    advance: Option<i64>,
+    set: Option<i64>,
+}
+
+async fn set_clock(AxState(shared): AxState<Shared>, body: Bytes) -> Response {
+    let change: ClockChange = match serde_json::from_slice(&body) {
+        Ok(c) => c,
+        Err(e) => return bad_request(&e.to_string()),
+    };
+    let mut st = lock(&shared);
+    if let Some(t) = change.set {
+        st.set_now(t);
+    }
+    if let Some(s) = change.advance {
+        st.advance(s);
+    }
+    json_response(StatusCode::OK, &clock_json(&st))
+}
+
+async fn get_drafts(AxState(shared): AxState<Shared>) -> Response {
+    let st = lock(&shared);
+    let drafts: Vec<_> = st.drafts.values().cloned().collect();
+    json_response(
+        StatusCode::OK,
+        &json!({"drafts": drafts, "warnings": st.warnings}),
+    )
+}
+
+async fn get_media(AxState(shared): AxState<Shared>) -> Response {
+    let st = lock(&shared);
+    let materials: Vec<_> = st.materials.values().cloned().collect();
+    let mut images: Vec<_> = st.trusted_urls.iter().cloned().collect();
+    images.sort();
+    json_response(
+        StatusCode::OK,
+        &json!({"materials": materials, "urls": images}),
+    )
+}
+
+async fn get_config(AxState(shared): AxState<Shared>) -> Response {
+    let config = lock(&shared).config.clone();
+    json_response(StatusCode::OK, &json!(config))
+}
+
+/// Merges the given fields into the configuration.
+async fn set_config(AxState(shared): AxState<Shared>, body: Bytes) -> Response {
+    let patch: Value = match serde_json::from_slice(&body) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(_) => return bad_request("expected a JSON object"),
+        Err(e) => return bad_request(&e.to_string()),
+    };
+    let mut st = lock(&shared);
+    let mut current = json!(st.config);
+    if let (Some(cur), Some(p)) = (current.as_object_mut(), patch.as_object()) {
+        for (k, v) in p {
+            cur.insert(k.clone(), v.clone());
+        }
+    }
+    match serde_json::from_value::<Config>(current) {
+        Ok(c) => {
+            st.config = c;
+            json_response(StatusCode::OK, &json!(st.config))
+        }
+        Err(e) => bad_request(&e.to_string()),
+    }
+}
+
+/// Forgets tokens, media, drafts, log and faults; keeps the configuration.
+async fn reset(AxState(shared): AxState<Shared>) -> Response {
+    let mut st = lock(&shared);
+    let config = st.config.clone();
+    *st = State::new(config);
+    json_response(StatusCode::OK, &json!({"ok": true}))
+}
+
+fn bad_request(msg: &str) -> Response {
+    json_response(StatusCode::BAD_REQUEST, &json!({"error": msg}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_decoding() {
+        let q = parse_query("a=1&secret=x%2By+z&e=%zz&f=%4");
+        assert_eq!(q["a"], "1");
+        assert_eq!(q["secret"], "x+y z");
+        assert_eq!(q["e"], "%zz");
+        assert_eq!(q["f"], "%4");
+    }
+}
