@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Multipart, State as AxState};
-use axum::http::{HeaderMap, Method, Request as HttpRequest, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Request as HttpRequest, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use serde::Deserialize;
@@ -124,11 +124,8 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-async fn parse_parts(headers: &HeaderMap, body: Bytes) -> Vec<Part> {
-    let mut req = HttpRequest::new(Body::from(body));
-    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
-        req.headers_mut().insert(header::CONTENT_TYPE, ct.clone());
-    }
+/// Reads multipart parts. The request keeps its extensions, so the raised body limit applies.
+async fn parse_parts(req: HttpRequest<Body>) -> Vec<Part> {
     let Ok(mut mp) = Multipart::from_request(req, &()).await else {
         return Vec::new();
     };
@@ -154,11 +151,15 @@ async fn parse_parts(headers: &HeaderMap, body: Bytes) -> Vec<Part> {
 async fn api(
     AxState(shared): AxState<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    req: HttpRequest<Body>,
 ) -> Response {
+    let (head, body) = req.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
+    };
+    let method = head.method.clone();
+    let uri = head.uri.clone();
+    let headers = head.headers.clone();
     let path = uri.path().to_string();
     let raw_query = uri.query().unwrap_or("").to_string();
     let query = parse_query(&raw_query);
@@ -170,7 +171,7 @@ async fn api(
         .as_deref()
         .is_some_and(|c| c.starts_with("multipart/"));
     let parts = if is_multipart {
-        parse_parts(&headers, body.clone()).await
+        parse_parts(HttpRequest::from_parts(head, Body::from(body.clone()))).await
     } else {
         Vec::new()
     };

@@ -1,0 +1,500 @@
+//! The emulator over plain HTTP (a tiny client on std's TcpStream, so these tests depend on
+//! nothing but the emulator): token pools and rotation, method and parameter checks, uploads,
+//! draft validation, the admin routes and the `wxemu` binary.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+
+use serde_json::{Value, json};
+use wxemu::{Emulator, Fault};
+
+struct Resp {
+    status: u16,
+    content_type: String,
+    json: Value,
+}
+
+fn http(emu_addr: &str, method: &str, target: &str, ctype: Option<&str>, body: &[u8]) -> Resp {
+    let mut s = TcpStream::connect(emu_addr).expect("connect");
+    let mut head = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {emu_addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(ct) = ctype {
+        head.push_str(&format!("Content-Type: {ct}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8(raw).expect("UTF-8 answer");
+    let (head, body) = text.split_once("\r\n\r\n").expect("a complete answer");
+    let status = head[9..12].parse().unwrap();
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-type: ")
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    let json = serde_json::from_str(body).unwrap_or(Value::Null);
+    Resp {
+        status,
+        content_type,
+        json,
+    }
+}
+
+struct Api {
+    emu: Emulator,
+    addr: String,
+}
+
+impl Api {
+    fn new() -> Api {
+        let emu = Emulator::start().unwrap();
+        let addr = emu.addr().to_string();
+        Api { emu, addr }
+    }
+
+    fn post(&self, target: &str, body: &Value) -> Value {
+        let body = serde_json::to_vec(body).unwrap();
+        http(&self.addr, "POST", target, Some("application/json"), &body).json
+    }
+
+    fn post_raw(&self, target: &str, body: &str) -> Value {
+        http(
+            &self.addr,
+            "POST",
+            target,
+            Some("application/json"),
+            body.as_bytes(),
+        )
+        .json
+    }
+
+    fn get(&self, target: &str) -> Value {
+        http(&self.addr, "GET", target, None, b"").json
+    }
+
+    fn stable(&self, force: bool) -> Value {
+        self.post(
+            "/cgi-bin/stable_token",
+            &json!({"grant_type":"client_credential","appid":self.emu.appid(),
+                    "secret":self.emu.secret(),"force_refresh":force}),
+        )
+    }
+
+    fn token(&self) -> String {
+        self.stable(false)["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    fn count_with(&self, token: &str) -> Value {
+        self.get(&format!("/cgi-bin/draft/count?access_token={token}"))
+    }
+
+    fn upload(&self, target: &str, filename: Option<&str>, data: &[u8]) -> Value {
+        let mut body = Vec::new();
+        body.extend_from_slice(b"--XBOUNDARY\r\nContent-Disposition: form-data; name=\"media\"");
+        if let Some(f) = filename {
+            body.extend_from_slice(format!("; filename=\"{f}\"").as_bytes());
+        }
+        body.extend_from_slice(b"\r\nContent-Type: application/octet-stream\r\n\r\n");
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n--XBOUNDARY--\r\n");
+        let ct = "multipart/form-data; boundary=XBOUNDARY";
+        http(&self.addr, "POST", target, Some(ct), &body).json
+    }
+
+    fn cover(&self, token: &str) -> String {
+        let r = self.upload(
+            &format!("/cgi-bin/material/add_material?type=image&access_token={token}"),
+            Some("c.jpg"),
+            &jpeg(),
+        );
+        r["media_id"].as_str().expect("media_id").to_string()
+    }
+}
+
+fn code(v: &Value) -> i64 {
+    v["errcode"].as_i64().unwrap_or(0)
+}
+
+fn jpeg() -> Vec<u8> {
+    let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    b.extend_from_slice(&[1u8; 32]);
+    b
+}
+
+fn png() -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
+    b.extend_from_slice(&[1u8; 32]);
+    b
+}
+
+#[test]
+fn answers_are_utf8_json_with_wechat_content_type_and_rid() {
+    let api = Api::new();
+    let r = http(
+        &api.addr,
+        "GET",
+        "/cgi-bin/draft/count?access_token=nope",
+        None,
+        b"",
+    );
+    assert_eq!(r.status, 200, "API errors are HTTP 200");
+    assert_eq!(r.content_type, "application/json; encoding=utf-8");
+    assert_eq!(code(&r.json), 40001);
+    assert!(r.json["errmsg"].as_str().unwrap().contains(" rid: "));
+}
+
+#[test]
+fn stable_token_normal_mode_reuses_then_rotates_near_expiry() {
+    let api = Api::new();
+    let a = api.stable(false);
+    assert_eq!(a["expires_in"], 7200);
+    assert!(a["access_token"].as_str().unwrap().len() >= 100);
+    api.emu.advance_clock(1000);
+    let b = api.stable(false);
+    assert_eq!(b["access_token"], a["access_token"]);
+    assert_eq!(b["expires_in"], 6200);
+    // Inside the last 5 minutes a new token is issued; the old one lives to its expiry.
+    api.emu.advance_clock(6000);
+    let c = api.stable(false);
+    assert_ne!(c["access_token"], a["access_token"]);
+    let old = a["access_token"].as_str().unwrap();
+    assert_eq!(code(&api.count_with(old)), 0);
+    api.emu.advance_clock(200);
+    assert_eq!(code(&api.count_with(old)), 42001);
+    assert_eq!(
+        code(&api.count_with(c["access_token"].as_str().unwrap())),
+        0
+    );
+}
+
+#[test]
+fn stable_token_force_refresh_grace_and_30s_rule() {
+    let api = Api::new();
+    let t1 = api.token();
+    let t2 = api.stable(true)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(t1, t2);
+    assert_eq!(
+        code(&api.count_with(&t1)),
+        0,
+        "grace period for the previous token"
+    );
+    // Within 30 s a forced refresh returns the current token.
+    assert_eq!(api.stable(true)["access_token"], t2.as_str());
+    api.emu.advance_clock(31);
+    let t3 = api.stable(true)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(t3, t2);
+    assert_eq!(
+        code(&api.count_with(&t1)),
+        40001,
+        "two forced refreshes kill a leaked token"
+    );
+    assert_eq!(code(&api.count_with(&t2)), 0);
+}
+
+#[test]
+fn classic_token_supersedes_the_previous_after_the_overlap() {
+    let api = Api::new();
+    let url = format!(
+        "/cgi-bin/token?grant_type=client_credential&appid={}&secret={}",
+        api.emu.appid(),
+        api.emu.secret()
+    );
+    let t1 = api.get(&url)["access_token"].as_str().unwrap().to_string();
+    let stable = api.token();
+    let t2 = api.get(&url)["access_token"].as_str().unwrap().to_string();
+    assert_ne!(t1, t2);
+    assert_eq!(code(&api.count_with(&t1)), 0);
+    api.emu.advance_clock(301);
+    assert_eq!(code(&api.count_with(&t1)), 40001);
+    assert_eq!(code(&api.count_with(&t2)), 0);
+    assert_eq!(
+        code(&api.count_with(&stable)),
+        0,
+        "the pools are independent"
+    );
+}
+
+#[test]
+fn credential_method_and_parameter_checks() {
+    let api = Api::new();
+    let (appid, secret) = (api.emu.appid(), api.emu.secret());
+    let t = |a: &str, s: &str| {
+        code(&api.get(&format!(
+            "/cgi-bin/token?grant_type=client_credential&appid={a}&secret={s}"
+        )))
+    };
+    assert_eq!(t("", &secret), 41002);
+    assert_eq!(t(&appid, ""), 41004);
+    assert_eq!(t("wxother", &secret), 40013);
+    assert_eq!(t(&appid, "wrong"), 40125);
+    assert_eq!(code(&api.get("/cgi-bin/token?appid=x&secret=y")), 40002);
+    assert_eq!(code(&api.get("/cgi-bin/stable_token")), 43002);
+    let token = api.token();
+    assert_eq!(
+        code(&api.post(
+            &format!("/cgi-bin/draft/count?access_token={token}"),
+            &json!({})
+        )),
+        43001
+    );
+    assert_eq!(code(&api.post("/cgi-bin/draft/get", &json!({}))), 41001);
+    let get = format!("/cgi-bin/draft/get?access_token={token}");
+    assert_eq!(code(&api.post_raw(&get, "")), 44002);
+    assert_eq!(code(&api.post_raw(&get, "{not json")), 47001);
+    api.emu.configure(|c| {
+        c.allowed_ips = Some(vec!["10.0.0.1".into()]);
+    });
+    let r = api.stable(false);
+    assert_eq!(code(&r), 40164);
+    assert!(
+        r["errmsg"]
+            .as_str()
+            .unwrap()
+            .contains("invalid ip 127.0.0.1 ipv6")
+    );
+}
+
+#[test]
+fn uploads_are_checked_like_wechat() {
+    let api = Api::new();
+    let token = api.token();
+    let img = format!("/cgi-bin/media/uploadimg?access_token={token}");
+    assert_eq!(code(&api.upload(&img, None, &png())), 41005, "no filename");
+    assert_eq!(code(&api.upload(&img, Some("a.gif"), b"GIF89a...")), 40005);
+    assert_eq!(
+        code(&api.upload(&img, Some("a.png"), &jpeg())),
+        40005,
+        "content sniffed"
+    );
+    let mut big = png();
+    big.resize(1_048_577, 0);
+    assert_eq!(code(&api.upload(&img, Some("a.png"), &big)), 40009);
+    let ok = api.upload(&img, Some("a.png"), &png());
+    assert_eq!(code(&ok), 0);
+    assert!(
+        ok["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://mmbiz.qpic.cn/sz_mmbiz_png/")
+    );
+
+    let mat = |q: &str| format!("/cgi-bin/material/add_material?{q}access_token={token}");
+    assert_eq!(code(&api.upload(&mat(""), Some("a.jpg"), &jpeg())), 40004);
+    assert_eq!(
+        code(&api.upload(&mat("type=image&"), Some("noext"), &jpeg())),
+        40005
+    );
+    assert_eq!(
+        code(&api.upload(&mat("type=image&"), Some("a.webp"), &jpeg())),
+        40113
+    );
+    let mut huge = jpeg();
+    huge.resize(10 * 1024 * 1024 + 1, 0);
+    assert_eq!(
+        code(&api.upload(&mat("type=image&"), Some("a.jpg"), &huge)),
+        45001
+    );
+    let mut thumb = jpeg();
+    thumb.resize(64 * 1024 + 1, 0);
+    assert_eq!(
+        code(&api.upload(&mat("type=thumb&"), Some("t.jpg"), &thumb)),
+        40012
+    );
+    let ok = api.upload(&mat("type=image&"), Some("a.jpg"), &jpeg());
+    assert_eq!(ok["media_id"].as_str().unwrap().len(), 43);
+    assert!(
+        ok.get("errcode").is_none(),
+        "add_material success has no errcode"
+    );
+}
+
+#[test]
+fn drafts_are_validated_and_stored() {
+    let api = Api::new();
+    let token = api.token();
+    let thumb = api.cover(&token);
+    let add = format!("/cgi-bin/draft/add?access_token={token}");
+    let update = format!("/cgi-bin/draft/update?access_token={token}");
+    let art = |title: &str| json!({"title": title, "content": "<p>x</p>", "thumb_media_id": thumb});
+
+    assert_eq!(code(&api.post(&add, &json!({}))), 44003);
+    assert_eq!(code(&api.post(&add, &json!({"articles": []}))), 44003);
+    assert_eq!(
+        code(&api.post(&add, &json!({"articles": [{"content": "x"}]}))),
+        44003
+    );
+    let nine: Vec<_> = (0..9).map(|i| art(&i.to_string())).collect();
+    assert_eq!(code(&api.post(&add, &json!({"articles": nine}))), 45008);
+    let mut no_thumb = art("t");
+    no_thumb["thumb_media_id"] = json!("unknown");
+    assert_eq!(
+        code(&api.post(&add, &json!({"articles": [no_thumb]}))),
+        40007
+    );
+    let mut bad_url = art("t");
+    bad_url["content_source_url"] = json!("");
+    assert_eq!(
+        code(&api.post(&add, &json!({"articles": [bad_url]}))),
+        41039
+    );
+    let mut digest = art("t");
+    digest["digest"] = json!("字".repeat(129));
+    assert_eq!(code(&api.post(&add, &json!({"articles": [digest]}))), 45004);
+    let mut long = art("t");
+    long["content"] = json!(format!("<p>{}</p>", "字".repeat(20_000)));
+    assert_eq!(code(&api.post(&add, &json!({"articles": [long]}))), 45002);
+    // Six characters fit in 32, but escaped they are 36 characters of literal text.
+    let escaped = format!(
+        r#"{{"articles":[{{"title":"{}","content":"x","thumb_media_id":"{thumb}"}}]}}"#,
+        "\\u4f5c".repeat(6)
+    );
+    assert_eq!(code(&api.post_raw(&add, &escaped)), 45003);
+
+    let two = api.post(&add, &json!({"articles": [art("一"), art("二")]}));
+    let id = two["media_id"].as_str().unwrap().to_string();
+    assert_eq!(two["item"], json!([]));
+    let stored = api.emu.draft(&id).unwrap();
+    assert_eq!(
+        stored.articles[0]["digest"], "",
+        "multi-article drafts have no digest"
+    );
+
+    let upd = |body: Value| code(&api.post(&update, &body));
+    assert_eq!(
+        upd(json!({"media_id": "nope", "index": 0, "articles": art("t")})),
+        40007
+    );
+    assert_eq!(
+        upd(json!({"media_id": id, "index": 2, "articles": art("t")})),
+        40114
+    );
+    assert_eq!(
+        upd(json!({"media_id": id, "index": 0, "articles": {"title": "only"}})),
+        40007
+    );
+    assert_eq!(
+        upd(json!({"media_id": id, "index": 1, "articles": art("改")})),
+        0
+    );
+    assert_eq!(api.emu.draft(&id).unwrap().articles[1]["title"], "改");
+
+    let batch = format!("/cgi-bin/draft/batchget?access_token={token}");
+    assert_eq!(
+        code(&api.post(&batch, &json!({"offset": 0, "count": 0}))),
+        40002
+    );
+    let one = api.post(&add, &json!({"articles": [art("新")]}));
+    let page = api.post(
+        &batch,
+        &json!({"offset": 0, "count": 20, "no_content": true}),
+    );
+    assert_eq!(page["total_count"], 2);
+    // The draft updated last comes first... which is the single one just added.
+    assert_eq!(page["item"][0]["media_id"], one["media_id"]);
+    assert!(
+        page["item"][0]["content"]["news_item"][0]
+            .get("content")
+            .is_none()
+    );
+    let get = api.post(
+        &format!("/cgi-bin/draft/get?access_token={token}"),
+        &json!({"media_id": one["media_id"]}),
+    );
+    assert_eq!(get["news_item"][0]["digest"], "x");
+}
+
+#[test]
+fn admin_routes_drive_faults_clock_config_and_log() {
+    let api = Api::new();
+    let token = api.token();
+    let r = api.post(
+        "/__emu/faults",
+        &json!({"path": "draft/count", "errcode": 45011, "times": 2}),
+    );
+    assert_eq!(r[0]["path"], "/cgi-bin/draft/count");
+    assert_eq!(code(&api.count_with(&token)), 45011);
+    assert_eq!(code(&api.count_with(&token)), 45011);
+    assert_eq!(code(&api.count_with(&token)), 0);
+    api.emu.inject(Fault::errcode("draft/count", -1));
+    assert_eq!(api.get("/__emu/faults").as_array().unwrap().len(), 1);
+    http(&api.addr, "DELETE", "/__emu/faults", None, b"");
+    assert_eq!(code(&api.count_with(&token)), 0);
+
+    let before = api.get("/__emu/clock")["now"].as_i64().unwrap();
+    let after = api.post("/__emu/clock", &json!({"advance": 7200}))["now"]
+        .as_i64()
+        .unwrap();
+    assert!(after - before >= 7200);
+    assert_eq!(code(&api.count_with(&token)), 42001);
+
+    let cfg = api.post("/__emu/config", &json!({"comment_privilege": false}));
+    assert_eq!(cfg["comment_privilege"], false);
+    assert!(!api.emu.config().comment_privilege);
+
+    let log = api.get("/__emu/log");
+    let codes: Vec<_> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["path"] == "/cgi-bin/draft/count")
+        .map(|e| e["errcode"].as_i64().unwrap())
+        .collect();
+    assert_eq!(codes, vec![45011, 45011, 0, 0, 42001]);
+    assert!(
+        api.get("/__emu/drafts")["drafts"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    http(&api.addr, "POST", "/__emu/reset", None, b"");
+    assert!(api.emu.log().is_empty());
+}
+
+#[test]
+fn the_binary_serves_until_stopped() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wxemu"))
+        .args([
+            "--port",
+            "0",
+            "--appid",
+            "wxbin",
+            "--secret",
+            "bin-secret-1234",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    // Kept open until the end: the binary prints more lines and must not hit a closed pipe.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut first).unwrap();
+    let base = first.trim().rsplit(' ').next().unwrap().to_string();
+    let addr = base.trim_start_matches("http://").to_string();
+    let r = http(
+        &addr,
+        "POST",
+        "/cgi-bin/stable_token",
+        Some("application/json"),
+        br#"{"grant_type":"client_credential","appid":"wxbin","secret":"bin-secret-1234"}"#,
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(stdout);
+    assert!(r.json["access_token"].is_string(), "{:?}", r.json);
+}
