@@ -88,10 +88,18 @@ async fn token_is_fetched_once_per_run_and_reused() {
         .collect();
     assert_eq!(tokens.len(), 1, "every call used the same token");
 
-    // The next run (a new client) reads the token from .wxsync/token.json.
+    // The next run (a new client) reads the token from .wxsync/token.json, and still
+    // announces it once (GitHub Actions masks it).
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    o.on_token = Some(std::sync::Arc::new(move |t: &Secret| {
+        sink.lock().unwrap().push(t.expose().to_string())
+    }));
     let c2 = Client::new(o).unwrap();
     c2.draft_count().await.unwrap();
+    c2.draft_count().await.unwrap();
     assert_eq!(token_calls(&emu), 1);
+    assert_eq!(seen.lock().unwrap().len(), 1);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -255,6 +255,8 @@ struct Inner {
     retry: RetryPolicy,
     tokens: Mutex<TokenStore>,
     on_token: Option<TokenHook>,
+    /// The last token passed to `on_token`, so each is announced once however it was obtained.
+    announced: std::sync::Mutex<Option<Secret>>,
 }
 
 impl fmt::Debug for Client {
@@ -328,6 +330,7 @@ impl Client {
                 retry: opts.retry,
                 tokens: Mutex::new(tokens),
                 on_token: opts.on_token,
+                announced: std::sync::Mutex::new(None),
             }),
         })
     }
@@ -335,6 +338,22 @@ impl Client {
     /// A valid access token: cached in memory or on disk, else fetched (once, even when many
     /// tasks ask at the same time).
     pub async fn access_token(&self) -> Result<Secret, Error> {
+        let token = self.obtain_token().await?;
+        if let Some(hook) = &self.inner.on_token {
+            let mut last = self
+                .inner
+                .announced
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if last.as_ref() != Some(&token) {
+                hook(&token);
+                *last = Some(token.clone());
+            }
+        }
+        Ok(token)
+    }
+
+    async fn obtain_token(&self) -> Result<Secret, Error> {
         let mut store = self.inner.tokens.lock().await;
         if let Some(t) = store.cached() {
             return Ok(t);
@@ -371,9 +390,6 @@ impl Client {
         let resp: TokenResponse = decode(endpoint, value)?;
         let token = Secret::new(resp.access_token);
         store.store(token.clone(), resp.expires_in.unwrap_or(7200));
-        if let Some(hook) = &self.inner.on_token {
-            hook(&token);
-        }
         Ok(token)
     }
 

@@ -264,6 +264,14 @@ impl Error {
         }
     }
 
+    /// WeChat's `errmsg` (redacted), when WeChat answered.
+    pub fn errmsg(&self) -> Option<&str> {
+        match &self.kind {
+            ErrorKind::Api { errmsg, .. } => Some(errmsg),
+            _ => None,
+        }
+    }
+
     pub fn errcode(&self) -> Option<ErrCode> {
         self.code().map(ErrCode::from_code)
     }
