@@ -111,7 +111,7 @@ impl Diagnostic {
                     Severity::Error => miette::Severity::Error,
                     Severity::Warning => miette::Severity::Warning,
                 })
-                .with_label(miette::LabeledSpan::at(start..end.max(start + 1).min(src.len().max(start)), "here"));
+                .with_label(miette::LabeledSpan::underline(start..end.max(start + 1).min(src.len().max(start))));
             if let Some(help) = &self.help {
                 d = d.with_help(help.clone());
             }

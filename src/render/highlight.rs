@@ -75,12 +75,7 @@ pub fn highlight(code: &str, lang: &str, theme: &Theme, out: &mut String) {
     };
     let default_fg = theme.settings.foreground.unwrap_or(Color::BLACK);
     let mut h = HighlightLines::new(syntax, theme);
-    let mut first = true;
     for line in LinesWithEndings::from(code) {
-        if !first {
-            out.push_str("<br>");
-        }
-        first = false;
         let ranges = match h.highlight_line(line, syntaxes()) {
             Ok(r) => r,
             // A grammar failure must not lose code: show the line as plain text.
@@ -106,6 +101,10 @@ pub fn highlight(code: &str, lang: &str, theme: &Theme, out: &mut String) {
         }
         if let Some((s, buf)) = pending {
             push_span(&s, &buf, default_fg, out);
+        }
+        // Every newline is a `<br>`, including one that ends a trailing empty line.
+        if line.ends_with('\n') {
+            out.push_str("<br>");
         }
     }
 }
@@ -134,11 +133,12 @@ fn push_span(style: &Style, text: &str, default_fg: Color, out: &mut String) {
     out.push_str("</span>");
 }
 
-/// The default text colour and background of a code theme, as CSS.
-pub fn theme_colors(theme: &Theme) -> String {
+/// The default text colour (and background, unless the page theme sets its own) of a code
+/// theme, as CSS.
+pub fn theme_colors(theme: &Theme, background: bool) -> String {
     let fg = theme.settings.foreground.unwrap_or(Color::BLACK);
     let mut s = format!("color:#{:02x}{:02x}{:02x}", fg.r, fg.g, fg.b);
-    if let Some(bg) = theme.settings.background {
+    if let Some(bg) = theme.settings.background.filter(|_| background) {
         s.push_str(&format!(";background-color:#{:02x}{:02x}{:02x}", bg.r, bg.g, bg.b));
     }
     s

@@ -165,26 +165,7 @@ impl Renderer {
             }
         }
 
-        let mut content = written.html;
-        if written.raw_html {
-            let (cleaned, pending) = sanitize::clean(&content);
-            let mut cleaned = cleaned;
-            // Replace from the last marker down, so `…:pending:1` never matches `…:pending:10`.
-            for (n, raw) in pending.iter().enumerate().rev() {
-                let resolved = match self.image_src(raw, article, Role::Body, &mut assets) {
-                    Ok(p) => p,
-                    Err(why) => {
-                        diags.push(Diagnostic::error(file, format!("image `{raw}` in HTML: {why}")));
-                        String::new()
-                    }
-                };
-                if first_image.is_none() {
-                    first_image = Some(resolved.clone());
-                }
-                cleaned = cleaned.replace(&sanitize::pending_marker(n), &resolved);
-            }
-            content = sanitize::restyle(&cleaned, &self.theme);
-        }
+        let content = written.html;
 
         let title = fm.title.clone().or(written.title_from_h1).unwrap_or_default();
         let at_key = |key: &str| -> Option<usize> {

@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{Alignment, BlockQuoteKind, CodeBlockKind, Event, HeadingLevel, LinkType, Tag, TagEnd};
 
-use crate::render::highlight;
+use crate::render::{highlight, sanitize};
 use crate::render::links::{LinkKind, References, classify};
 use crate::render::theme::{El, Theme};
 use crate::site::LinkMode;
@@ -84,6 +84,13 @@ struct Writer<'a, 'r> {
     capturing_title: bool,
     pending_soft: bool,
     last_char: Option<char>,
+    /// Nesting depth of block and inline tags; 0 between top-level blocks.
+    depth: usize,
+    /// Where the current top-level block starts in `out`, and in the source.
+    block_start: usize,
+    block_src_start: usize,
+    /// The current top-level block holds raw HTML and must be sanitized when it ends.
+    block_raw: bool,
     result: Written,
 }
 
@@ -118,6 +125,10 @@ pub fn write<'e>(
         capturing_title: false,
         pending_soft: false,
         last_char: None,
+        depth: 0,
+        block_start: 0,
+        block_src_start: 0,
+        block_raw: false,
         result: Written::default(),
     };
     w.open(El::Article, "section");
@@ -215,7 +226,49 @@ impl<'a> Writer<'a, '_> {
         }
     }
 
+    /// Handles one event, sanitizing each top-level block that holds raw HTML as it closes.
+    /// Sanitizing per block (not per article) means an unclosed tag in one block cannot
+    /// swallow or restyle the blocks after it.
     fn event(&mut self, event: Event<'_>, range: Range<usize>) {
+        let (opens, closes) = match &event {
+            Event::Start(_) => (true, false),
+            Event::End(_) => (false, true),
+            _ => (false, false),
+        };
+        if opens {
+            if self.depth == 0 {
+                self.block_start = self.out.len();
+                self.block_src_start = range.start;
+                self.block_raw = false;
+            }
+            self.depth += 1;
+        }
+        let end = range.end;
+        self.dispatch(event, range);
+        if closes {
+            self.depth = self.depth.saturating_sub(1);
+            if self.depth == 0 && self.block_raw {
+                self.block_raw = false;
+                let block = self.out.split_off(self.block_start.min(self.out.len()));
+                let cleaned = self.clean_fragment(&block, self.block_src_start..end);
+                self.out.push_str(&cleaned);
+            }
+        }
+    }
+
+    /// Sanitizes a fragment with raw HTML: ammonia's allowlist, the user's local images
+    /// resolved to placeholders, and the theme's style on user elements that have none.
+    fn clean_fragment(&mut self, html: &str, range: Range<usize>) -> String {
+        let (mut cleaned, pending) = sanitize::clean(html);
+        // From the last marker down, so `…:pending:1` never matches inside `…:pending:10`.
+        for (n, raw) in pending.iter().enumerate().rev() {
+            let resolved = (self.resolve)(raw, range.clone());
+            cleaned = cleaned.replace(&sanitize::pending_marker(n), &resolved);
+        }
+        sanitize::restyle(&cleaned, self.opt.theme)
+    }
+
+    fn dispatch(&mut self, event: Event<'_>, range: Range<usize>) {
         if let Some(block) = &mut self.html_block {
             match event {
                 Event::Html(h) | Event::Text(h) => {
@@ -254,7 +307,18 @@ impl<'a> Writer<'a, '_> {
                 }
                 self.flush_soft(c.chars().next());
                 self.open(El::Code, "code");
-                escape_text(&c, &mut self.out);
+                // A run of spaces would collapse; single spaces stay breakable.
+                let mut prev_space = false;
+                for ch in c.chars() {
+                    match ch {
+                        ' ' if prev_space => self.out.push_str("&nbsp;"),
+                        '&' => self.out.push_str("&amp;"),
+                        '<' => self.out.push_str("&lt;"),
+                        '>' => self.out.push_str("&gt;"),
+                        ch => self.out.push(ch),
+                    }
+                    prev_space = ch == ' ';
+                }
                 self.close("code");
                 self.last_char = c.chars().next_back();
             }
@@ -559,7 +623,11 @@ impl<'a> Writer<'a, '_> {
                 self.inline_next_para = false;
                 self.close("section");
                 if let Some((label, saved)) = self.saved_out.take() {
-                    let body = std::mem::replace(&mut self.out, saved);
+                    let mut body = std::mem::replace(&mut self.out, saved);
+                    if self.block_raw {
+                        self.block_raw = false;
+                        body = self.clean_fragment(&body, self.block_src_start..self.block_src_start);
+                    }
                     self.footnotes.push((label, body));
                 }
             }
@@ -653,12 +721,12 @@ impl<'a> Writer<'a, '_> {
             self.close("section");
             return;
         }
-        let colors = highlight::theme_colors(self.opt.code_theme);
+        let pre = self.style(El::Pre);
+        let colors = highlight::theme_colors(self.opt.code_theme, !pre.contains("background"));
         // The code theme gives the default colours; the theme's `pre` rules come after, so a
         // theme may still set its own background.
         self.out.push_str("<pre style=\"");
         escape_attr(&colors, &mut self.out);
-        let pre = self.style(El::Pre);
         if !pre.is_empty() {
             self.out.push(';');
             escape_attr(pre, &mut self.out);
@@ -674,6 +742,7 @@ impl<'a> Writer<'a, '_> {
             return;
         }
         self.result.raw_html = true;
+        self.block_raw = true;
         self.out.push_str(html);
     }
 
@@ -693,6 +762,7 @@ impl<'a> Writer<'a, '_> {
         }
         self.flush_soft(None);
         self.result.raw_html = true;
+        self.block_raw = true;
         self.out.push_str(html);
     }
 
@@ -730,6 +800,12 @@ impl<'a> Writer<'a, '_> {
     fn finish(&mut self) {
         if let Some(block) = self.html_block.take() {
             self.raw_block(&block);
+        }
+        if self.block_raw {
+            self.block_raw = false;
+            let block = self.out.split_off(self.block_start.min(self.out.len()));
+            let cleaned = self.clean_fragment(&block, self.block_src_start..self.block_src_start);
+            self.out.push_str(&cleaned);
         }
         if !self.footnotes.is_empty() {
             // In the order their numbers were given.

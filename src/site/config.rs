@@ -159,7 +159,7 @@ impl Config {
         }
         let config: Config = match serde_yaml::from_str(text) {
             Ok(c) => c,
-            Err(e) => return Err(vec![yaml_error(file, &src, 0, &e)]),
+            Err(e) => return Err(vec![typed_error::<Config>(file, &src, 0, text, map, &e)]),
         };
         config.validate(file, &src)?;
         Ok(config)
@@ -220,6 +220,35 @@ pub fn yaml_error(file: &str, src: &Arc<str>, base: usize, e: &serde_yaml::Error
         // libyaml reports missing/duplicate fields at 1:1; point at the block instead.
         _ => Diagnostic::error(file, message).at(src, base, base),
     }
+}
+
+/// A type error from the typed pass. libyaml gives no position for errors raised by custom
+/// deserializers, so the key at fault is found by deserializing each key alone.
+pub fn typed_error<T: serde::de::DeserializeOwned>(
+    file: &str,
+    src: &Arc<str>,
+    base: usize,
+    yaml: &str,
+    map: &serde_yaml::Mapping,
+    e: &serde_yaml::Error,
+) -> Diagnostic {
+    let located = e.location().is_some_and(|l| !(l.line() == 1 && l.column() == 1 && l.index() == 0));
+    if !located {
+        for (k, v) in map {
+            let mut one = serde_yaml::Mapping::new();
+            one.insert(k.clone(), v.clone());
+            if let Err(inner) = serde_yaml::from_value::<T>(Value::Mapping(one)) {
+                let name = key_name(k);
+                let o = base + key_offset(yaml, &[&name]).unwrap_or(0);
+                let mut message = inner.to_string();
+                if let Some(i) = message.find(" at line ") {
+                    message.truncate(i);
+                }
+                return Diagnostic::error(file, format!("`{name}`: {message}")).at(src, o, o + name.len());
+            }
+        }
+    }
+    yaml_error(file, src, base, e)
 }
 
 fn key_name(k: &Value) -> String {

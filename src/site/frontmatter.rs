@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_yaml::Value;
 
 use crate::diag::{Diagnostic, closest};
-use crate::site::config::{Flag, SECRET_KEYS, find_secrets, yaml_error};
+use crate::site::config::{Flag, SECRET_KEYS, find_secrets, typed_error, yaml_error};
 use crate::site::yamlpos::key_offset;
 
 /// `article_type`.
@@ -229,7 +229,7 @@ pub fn parse(yaml: &str, base: usize, file: &str, src: &Arc<str>) -> Result<Pars
     // Type errors come from the typed pass, which knows positions.
     let mut front: FrontMatter = match serde_yaml::from_str(yaml) {
         Ok(f) => f,
-        Err(e) => return Err(vec![yaml_error(file, src, base, &e)]),
+        Err(e) => return Err(vec![typed_error::<FrontMatter>(file, src, base, yaml, map, &e)]),
     };
     if front.digest.is_none() {
         front.digest = front.description.take();
