@@ -38,8 +38,14 @@ fn bench(c: &mut Criterion) {
     let bytes: usize = files.iter().map(|(_, t)| t.len()).sum();
     eprintln!("corpus: {} articles, {} bytes", files.len(), bytes);
     let theme = Theme::parse("default", BUILTIN[0].1, "default").expect("default theme");
-    let renderer = Renderer::with(&root, theme, "InspiredGitHub", LinkMode::Footnotes, Default::default())
-        .expect("code theme");
+    let renderer = Renderer::with(
+        &root,
+        theme,
+        "InspiredGitHub",
+        LinkMode::Footnotes,
+        Default::default(),
+    )
+    .expect("code theme");
 
     let mut g = c.benchmark_group("corpus");
     g.sample_size(10);
@@ -55,7 +61,8 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for (_, text) in &files {
                 let mut out = String::new();
-                let parser = pulldown_cmark::Parser::new_ext(text, wxsync::render::markdown_options());
+                let parser =
+                    pulldown_cmark::Parser::new_ext(text, wxsync::render::markdown_options());
                 pulldown_cmark::html::push_html(&mut out, parser);
                 std::hint::black_box(out);
             }

@@ -111,7 +111,9 @@ impl Diagnostic {
                     Severity::Error => miette::Severity::Error,
                     Severity::Warning => miette::Severity::Warning,
                 })
-                .with_label(miette::LabeledSpan::underline(start..end.max(start + 1).min(src.len().max(start))));
+                .with_label(miette::LabeledSpan::underline(
+                    start..end.max(start + 1).min(src.len().max(start)),
+                ));
             if let Some(help) = &self.help {
                 d = d.with_help(help.clone());
             }
@@ -129,8 +131,16 @@ impl Diagnostic {
             }
         }
         let mut out = if color {
-            let paint = if self.is_error() { "\x1b[1;31m" } else { "\x1b[1;33m" };
-            format!("{paint}{label}\x1b[0m: {}: {}\n", self.location(), self.message)
+            let paint = if self.is_error() {
+                "\x1b[1;31m"
+            } else {
+                "\x1b[1;33m"
+            };
+            format!(
+                "{paint}{label}\x1b[0m: {}: {}\n",
+                self.location(),
+                self.message
+            )
         } else {
             format!("{label}: {}: {}\n", self.location(), self.message)
         };

@@ -6,7 +6,8 @@ fn main() {
         Ok(code) => code,
         Err(e) => {
             if let wxsync::error::Error::Invalid(diags) = &e {
-                let color = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+                let color = std::io::IsTerminal::is_terminal(&std::io::stderr())
+                    && std::env::var_os("NO_COLOR").is_none();
                 for d in diags {
                     eprint!("{}", d.render(color));
                 }

@@ -432,7 +432,6 @@ fn every_corpus_article_renders_safely() {
 }
 
 #[test]
-#[ignore = "bug: user-HTML <pre>/<code> keeps raw newlines, which WeChat drops (reference §2.13); only fenced code gets <br>/&nbsp;"]
 fn user_html_code_keeps_its_line_breaks() {
     let mut failures = Vec::new();
     for o in &corpus().outcomes {
@@ -451,7 +450,6 @@ fn user_html_code_keeps_its_line_breaks() {
 }
 
 #[test]
-#[ignore = "bug: an article without a title gets two errors for it (mod.rs `the article has no title` and validate.rs `the title is empty`)"]
 fn a_missing_title_is_reported_once() {
     // Found through the corpus summary (63 + 63 of each); needs no corpus to reproduce.
     let root = std::env::temp_dir().canonicalize().expect("temp dir");

@@ -34,8 +34,25 @@ fn render(name: &str, r: &Renderer) -> wxsync::render::Rendered {
 fn pretty(html: &str) -> String {
     let mut out = String::with_capacity(html.len() + html.len() / 10);
     let blocks = [
-        "<p ", "<p>", "<h1", "<h2", "<h3", "<h4", "<h5", "<h6", "<section", "<li", "<ul", "<ol", "<pre",
-        "<table", "<tr", "<blockquote", "<hr", "<img", "</section></section>",
+        "<p ",
+        "<p>",
+        "<h1",
+        "<h2",
+        "<h3",
+        "<h4",
+        "<h5",
+        "<h6",
+        "<section",
+        "<li",
+        "<ul",
+        "<ol",
+        "<pre",
+        "<table",
+        "<tr",
+        "<blockquote",
+        "<hr",
+        "<img",
+        "</section></section>",
     ];
     let mut rest = html;
     while !rest.is_empty() {
@@ -60,13 +77,28 @@ fn pretty(html: &str) -> String {
 
 fn snapshot(name: &str, theme: &str, links: LinkMode) {
     let r = render(name, &renderer(theme, links));
-    let errors: Vec<String> = r.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect();
+    let errors: Vec<String> = r
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
     assert!(errors.is_empty(), "{name}: {errors:?}");
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_suffix(format!("{}-{theme}-{links:?}", name.trim_end_matches(".md")));
+    settings.set_snapshot_suffix(format!(
+        "{}-{theme}-{links:?}",
+        name.trim_end_matches(".md")
+    ));
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
-        insta::assert_snapshot!("render", format!("title: {}\n\n{}", r.payload.title, pretty(&r.payload.content)));
+        insta::assert_snapshot!(
+            "render",
+            format!(
+                "title: {}\n\n{}",
+                r.payload.title,
+                pretty(&r.payload.content)
+            )
+        );
     });
 }
 
@@ -140,10 +172,15 @@ fn code_blocks_as_shown(html: &str) -> Vec<String> {
     while let Some(start) = rest.find("<pre style=\"color:#") {
         let after = &rest[start..];
         let (Some(open_end), Some(close)) = (
-            after.find("<code").and_then(|c| after[c..].find('>').map(|e| c + e + 1)),
+            after
+                .find("<code")
+                .and_then(|c| after[c..].find('>').map(|e| c + e + 1)),
             after.find("</code></pre>"),
         ) else {
-            panic!("a code block that is not <pre><code>…</code></pre>: {}", &after[..after.len().min(600)]);
+            panic!(
+                "a code block that is not <pre><code>…</code></pre>: {}",
+                &after[..after.len().min(600)]
+            );
         };
         out.push(shown_text(&after[open_end..close]));
         rest = &after[close..];
@@ -165,8 +202,14 @@ fn shown_text(fragment: &str) -> String {
     text.push_str(rest);
     // Raw whitespace in HTML collapses; only entities carry layout. A raw newline or space
     // here would be a bug, so make it visible instead of passing it through.
-    assert!(!text.contains('\n') || fragment.contains("<br"), "raw newline in code: {fragment}");
-    assert!(!text.contains(' ') && !text.contains('\t'), "raw whitespace would collapse: {text:?}");
+    assert!(
+        !text.contains('\n') || fragment.contains("<br"),
+        "raw newline in code: {fragment}"
+    );
+    assert!(
+        !text.contains(' ') && !text.contains('\t'),
+        "raw whitespace would collapse: {text:?}"
+    );
     text.replace("&nbsp;", " ")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
@@ -183,10 +226,24 @@ fn source_code_blocks(md: &str) -> Vec<String> {
         match ev {
             Event::Start(Tag::CodeBlock(kind)) => {
                 let lang = match kind {
-                    CodeBlockKind::Fenced(i) => i.split([' ', ',', '{']).next().unwrap_or("").to_lowercase(),
+                    CodeBlockKind::Fenced(i) => {
+                        i.split([' ', ',', '{']).next().unwrap_or("").to_lowercase()
+                    }
                     CodeBlockKind::Indented => String::new(),
                 };
-                let diagram = ["mermaid", "plantuml", "puml", "flowchart", "sequence", "dot", "graphviz", "math", "latex", "tex", "katex"];
+                let diagram = [
+                    "mermaid",
+                    "plantuml",
+                    "puml",
+                    "flowchart",
+                    "sequence",
+                    "dot",
+                    "graphviz",
+                    "math",
+                    "latex",
+                    "tex",
+                    "katex",
+                ];
                 cur = (!diagram.contains(&lang.as_str())).then(String::new);
             }
             Event::Text(t) => {
@@ -214,7 +271,11 @@ fn code_whitespace_survives_exactly() {
     let source = source_code_blocks(&text);
     assert_eq!(shown.len(), 5);
     assert_eq!(shown, source);
-    assert!(shown[0].contains("\n    let s = \"tab  and  spaces\";   \n\n"), "{:?}", shown[0]);
+    assert!(
+        shown[0].contains("\n    let s = \"tab  and  spaces\";   \n\n"),
+        "{:?}",
+        shown[0]
+    );
 }
 
 #[test]
@@ -222,15 +283,21 @@ fn code_whitespace_survives_in_every_theme() {
     for (theme, _) in BUILTIN {
         let r = render("code.md", &renderer(theme, LinkMode::Footnotes));
         let text = std::fs::read_to_string(fixtures().join("code.md")).unwrap();
-        assert_eq!(code_blocks_as_shown(&r.payload.content), source_code_blocks(&text), "{theme}");
+        assert_eq!(
+            code_blocks_as_shown(&r.payload.content),
+            source_code_blocks(&text),
+            "{theme}"
+        );
     }
 }
 
 /// Every code block of the real-article corpus, rendered and read back, equals its source.
 #[test]
 fn corpus_code_blocks_survive_exactly() {
-    let root = std::env::var_os("WXSYNC_CORPUS")
-        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real"), PathBuf::from);
+    let root = std::env::var_os("WXSYNC_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real"),
+        PathBuf::from,
+    );
     let Ok(root) = root.canonicalize() else {
         panic!("the corpus is missing at {}", root.display());
     };
@@ -245,13 +312,25 @@ fn corpus_code_blocks_survive_exactly() {
     .unwrap();
     let mut checked = 0;
     let mut failures = Vec::new();
-    for entry in walkdir::WalkDir::new(&root).into_iter().filter_map(Result::ok) {
+    for entry in walkdir::WalkDir::new(&root)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
         if entry.path().extension().is_none_or(|e| e != "md") {
             continue;
         }
-        let rel = entry.path().strip_prefix(&root).unwrap().to_string_lossy().to_string();
-        let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
-        let Ok(out) = render_text(&root, &rel, &text, &r) else { continue };
+        let rel = entry
+            .path()
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        let Ok(out) = render_text(&root, &rel, &text, &r) else {
+            continue;
+        };
         let body_start = text.len() - body_of(&text).len();
         let source = source_code_blocks(&text[body_start..]);
         let shown = code_blocks_as_shown(&out.payload.content);
@@ -262,19 +341,30 @@ fn corpus_code_blocks_survive_exactly() {
             a.sort();
             b.sort();
             if a != b {
-                failures.push(format!("{rel}: {} code blocks in source, {} shown", source.len(), shown.len()));
+                failures.push(format!(
+                    "{rel}: {} code blocks in source, {} shown",
+                    source.len(),
+                    shown.len()
+                ));
             }
             continue;
         }
         for (s, h) in source.iter().zip(&shown) {
             checked += 1;
             if s != h {
-                failures.push(format!("{rel}: code block differs:\n--- source\n{s}\n--- shown\n{h}"));
+                failures.push(format!(
+                    "{rel}: code block differs:\n--- source\n{s}\n--- shown\n{h}"
+                ));
             }
         }
     }
     assert!(checked > 2000, "only {checked} code blocks checked");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn body_of(text: &str) -> &str {
@@ -294,14 +384,26 @@ fn body_of(text: &str) -> &str {
 
 #[test]
 fn output_has_no_class_id_style_tag_or_variables() {
-    for name in ["headings.md", "lists.md", "code.md", "links.md", "footnotes.md", "tables.md", "images.md", "math-mermaid.md", "cjk.md", "raw-html.md"] {
+    for name in [
+        "headings.md",
+        "lists.md",
+        "code.md",
+        "links.md",
+        "footnotes.md",
+        "tables.md",
+        "images.md",
+        "math-mermaid.md",
+        "cjk.md",
+        "raw-html.md",
+    ] {
         for (theme, _) in BUILTIN {
-            let html = render(name, &renderer(theme, LinkMode::Footnotes)).payload.content;
-            for bad in [" class=", " id=", "<style", "var(", "position", "<script", "<input", "onerror", "\n"] {
-                // User HTML keeps its own line breaks (harmless whitespace between tags).
-                if bad == "\n" && name == "raw-html.md" {
-                    continue;
-                }
+            let html = render(name, &renderer(theme, LinkMode::Footnotes))
+                .payload
+                .content;
+            for bad in [
+                " class=", " id=", "<style", "var(", "position", "<script", "<input", "onerror",
+                "\n",
+            ] {
                 assert!(!html.contains(bad), "{name} ({theme}) contains {bad:?}");
             }
         }
@@ -310,10 +412,20 @@ fn output_has_no_class_id_style_tag_or_variables() {
 
 #[test]
 fn links_are_numbered_once_per_url_and_wechat_links_kept() {
-    let html = render("links.md", &renderer("default", LinkMode::Footnotes)).payload.content;
-    assert_eq!(html.matches("https://www.rust-lang.org/").count(), 1, "listed once in 参考资料");
+    let html = render("links.md", &renderer("default", LinkMode::Footnotes))
+        .payload
+        .content;
+    assert_eq!(
+        html.matches("https://www.rust-lang.org/").count(),
+        1,
+        "listed once in 参考资料"
+    );
     assert!(html.contains("<a href=\"https://mp.weixin.qq.com/s/abc\""));
-    assert_eq!(html.matches("<a ").count(), 1, "only the WeChat link stays a link");
+    assert_eq!(
+        html.matches("<a ").count(),
+        1,
+        "only the WeChat link stays a link"
+    );
     assert!(html.contains("参考资料"));
     assert!(!html.contains("#intro") && !html.contains("other.md"));
 }
@@ -324,8 +436,25 @@ fn images_become_content_placeholders() {
     let diagram = std::fs::read(fixtures().join("img/diagram.png")).unwrap();
     let hash = wxsync::render::ContentHash::of(&diagram);
     assert_eq!(r.payload.content.matches(&hash.placeholder()).count(), 2);
-    assert!(r.payload.content.contains("src=\"https://example.com/pic.png\""));
-    assert!(r.payload.content.contains("src=\"https://mmbiz.qpic.cn/mmbiz_png/abc/0?wx_fmt=png\""));
-    let body: Vec<_> = r.assets.iter().filter(|a| a.role == wxsync::render::Role::Body).collect();
-    assert_eq!(body.len(), 2, "diagram and photo, each once: {:?}", r.assets);
+    assert!(
+        r.payload
+            .content
+            .contains("src=\"https://example.com/pic.png\"")
+    );
+    assert!(
+        r.payload
+            .content
+            .contains("src=\"https://mmbiz.qpic.cn/mmbiz_png/abc/0?wx_fmt=png\"")
+    );
+    let body: Vec<_> = r
+        .assets
+        .iter()
+        .filter(|a| a.role == wxsync::render::Role::Body)
+        .collect();
+    assert_eq!(
+        body.len(),
+        2,
+        "diagram and photo, each once: {:?}",
+        r.assets
+    );
 }

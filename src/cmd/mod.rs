@@ -29,9 +29,16 @@ impl Output {
         let color = match cli.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            ColorChoice::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
         };
-        Output { json: cli.json, quiet: cli.quiet, verbose: cli.verbose, color }
+        Output {
+            json: cli.json,
+            quiet: cli.quiet,
+            verbose: cli.verbose,
+            color,
+        }
     }
 
     /// Prints a diagnostic on stderr (warnings are hidden by `-q`).
@@ -93,16 +100,29 @@ pub fn render_all(site: &Site, renderer: &Renderer, paths: &[ArticlePath]) -> Ve
                 ignored_keys: article.ignored_keys,
             }
         }
-        Err(diagnostics) => ArticleResult { path: path.clone(), rendered: None, diagnostics, ignored_keys: Vec::new() },
+        Err(diagnostics) => ArticleResult {
+            path: path.clone(),
+            rendered: None,
+            diagnostics,
+            ignored_keys: Vec::new(),
+        },
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(paths.len().max(1));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(paths.len().max(1));
     if threads <= 1 {
         return paths.iter().map(one).collect();
     }
     let chunk = paths.len().div_ceil(threads);
     std::thread::scope(|s| {
-        let handles: Vec<_> = paths.chunks(chunk).map(|c| s.spawn(move || c.iter().map(one).collect::<Vec<_>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        let handles: Vec<_> = paths
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
     })
 }
 
@@ -142,7 +162,11 @@ pub fn json_report(results: &[ArticleResult], extra_errors: &[Diagnostic]) -> St
         .iter()
         .map(|r| JsonArticle {
             path: r.path.as_str(),
-            payload: if r.has_errors() { None } else { r.rendered.as_ref().map(|x| &x.payload) },
+            payload: if r.has_errors() {
+                None
+            } else {
+                r.rendered.as_ref().map(|x| &x.payload)
+            },
             warnings: r.diagnostics.iter().filter(|d| !d.is_error()).collect(),
             errors: r.diagnostics.iter().filter(|d| d.is_error()).collect(),
         })
@@ -160,7 +184,11 @@ pub fn json_report(results: &[ArticleResult], extra_errors: &[Diagnostic]) -> St
 
 /// Prints every diagnostic and the one "ignored front matter keys" warning; returns the
 /// numbers of errors and warnings.
-pub fn print_diagnostics(results: &[ArticleResult], extra: &[Diagnostic], out: Output) -> (usize, usize) {
+pub fn print_diagnostics(
+    results: &[ArticleResult],
+    extra: &[Diagnostic],
+    out: Output,
+) -> (usize, usize) {
     let mut errors = 0;
     let mut warnings = 0;
     for d in results.iter().flat_map(|r| &r.diagnostics).chain(extra) {

@@ -17,12 +17,17 @@ pub fn run(site: Option<&Path>, paths: &[PathBuf], out: Output) -> Result<i32> {
     let out_dir = site.root.join(CACHE_DIR).join("out");
     let mut written = 0;
     for r in &results {
-        let Some(rendered) = &r.rendered else { continue };
+        let Some(rendered) = &r.rendered else {
+            continue;
+        };
         if r.has_errors() {
             continue;
         }
         let base = output_base(&out_dir, &r.path);
-        write_atomic(&base.with_extension("html"), rendered.payload.content.as_bytes())?;
+        write_atomic(
+            &base.with_extension("html"),
+            rendered.payload.content.as_bytes(),
+        )?;
         let json = serde_json::to_string_pretty(&rendered.payload)
             .map_err(|e| Error::Usage(format!("cannot encode the payload of {}: {e}", r.path)))?;
         write_atomic(&base.with_extension("json"), json.as_bytes())?;
@@ -57,7 +62,10 @@ pub fn output_base(out_dir: &Path, path: &ArticlePath) -> PathBuf {
 /// half of it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let err = |source| Error::Write { path: path.to_path_buf(), source };
+    let err = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     std::fs::create_dir_all(dir).map_err(err)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;

@@ -81,22 +81,33 @@ impl fmt::Display for AssetError {
             AssetError::OutsideRoot => f.write_str("it resolves outside the site root"),
             AssetError::Missing => f.write_str("no such file"),
             AssetError::Unreadable(e) => write!(f, "cannot read it: {e}"),
-            AssetError::NotAnImage => f.write_str("it is not an image (png, jpeg, gif, webp or bmp)"),
+            AssetError::NotAnImage => {
+                f.write_str("it is not an image (png, jpeg, gif, webp or bmp)")
+            }
             AssetError::Empty => f.write_str("the file is empty"),
         }
     }
 }
 
+/// What hashing a file found: its hash, format and size.
+type Hashed = Result<(ContentHash, &'static str, u64), AssetError>;
+
 /// Hashes image files once per process, whichever article uses them.
 #[derive(Debug, Default)]
 pub struct AssetCache {
-    seen: Mutex<HashMap<PathBuf, Result<(ContentHash, &'static str, u64), AssetError>>>,
+    seen: Mutex<HashMap<PathBuf, Hashed>>,
 }
 
 impl AssetCache {
     /// Resolves `src` (as written in `article_dir`'s article; `/x` is relative to the site
     /// root) to an asset, reading and hashing the file the first time.
-    pub fn resolve(&self, root: &Path, article_dir: &Path, src: &str, role: Role) -> Result<Asset, AssetError> {
+    pub fn resolve(
+        &self,
+        root: &Path,
+        article_dir: &Path,
+        src: &str,
+        role: Role,
+    ) -> Result<Asset, AssetError> {
         let decoded = percent_decode(src.split(['?', '#']).next().unwrap_or(src));
         let joined = match decoded.strip_prefix('/') {
             Some(r) => root.join(r),
@@ -135,12 +146,19 @@ impl AssetCache {
                 r?
             }
         };
-        Ok(Asset { hash, path: rel, role, format, bytes })
+        Ok(Asset {
+            hash,
+            path: rel,
+            role,
+            format,
+            bytes,
+        })
     }
 }
 
-fn hash_file(path: &Path) -> Result<(ContentHash, &'static str, u64), AssetError> {
-    let bytes = std::fs::read(path).map_err(|e| AssetError::Unreadable(crate::site::io_reason(&e)))?;
+fn hash_file(path: &Path) -> Hashed {
+    let bytes =
+        std::fs::read(path).map_err(|e| AssetError::Unreadable(crate::site::io_reason(&e)))?;
     if bytes.is_empty() {
         return Err(AssetError::Empty);
     }
@@ -192,12 +210,13 @@ pub fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex_val(b[i + 1]), hex_val(b[i + 2])) {
-                out.push(h * 16 + l);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex_val(b[i + 1]), hex_val(b[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
@@ -222,7 +241,10 @@ mod tests {
 
     #[test]
     fn normalizing() {
-        assert_eq!(normalize(Path::new("/a/b/../c")), Some(PathBuf::from("/a/c")));
+        assert_eq!(
+            normalize(Path::new("/a/b/../c")),
+            Some(PathBuf::from("/a/c"))
+        );
         assert_eq!(normalize(Path::new("/../..")), None);
     }
 

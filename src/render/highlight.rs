@@ -79,7 +79,13 @@ pub fn highlight(code: &str, lang: &str, theme: &Theme, out: &mut String) {
         let ranges = match h.highlight_line(line, syntaxes()) {
             Ok(r) => r,
             // A grammar failure must not lose code: show the line as plain text.
-            Err(_) => vec![(Style { foreground: default_fg, ..Style::default() }, line)],
+            Err(_) => vec![(
+                Style {
+                    foreground: default_fg,
+                    ..Style::default()
+                },
+                line,
+            )],
         };
         let mut pending: Option<(Style, String)> = None;
         for (style, text) in ranges {
@@ -121,7 +127,10 @@ fn push_span(style: &Style, text: &str, default_fg: Color, out: &mut String) {
         return;
     }
     let c = style.foreground;
-    out.push_str(&format!("<span style=\"color:#{:02x}{:02x}{:02x}", c.r, c.g, c.b));
+    out.push_str(&format!(
+        "<span style=\"color:#{:02x}{:02x}{:02x}",
+        c.r, c.g, c.b
+    ));
     if style.font_style.contains(FontStyle::BOLD) {
         out.push_str(";font-weight:bold");
     }
@@ -139,7 +148,10 @@ pub fn theme_colors(theme: &Theme, background: bool) -> String {
     let fg = theme.settings.foreground.unwrap_or(Color::BLACK);
     let mut s = format!("color:#{:02x}{:02x}{:02x}", fg.r, fg.g, fg.b);
     if let Some(bg) = theme.settings.background.filter(|_| background) {
-        s.push_str(&format!(";background-color:#{:02x}{:02x}{:02x}", bg.r, bg.g, bg.b));
+        s.push_str(&format!(
+            ";background-color:#{:02x}{:02x}{:02x}",
+            bg.r, bg.g, bg.b
+        ));
     }
     s
 }

@@ -39,7 +39,8 @@ pub fn classify(dest: &str, autolink: bool) -> LinkKind {
 /// True for `http(s)://mp.weixin.qq.com/…` (lower-cased input).
 pub fn is_wechat_article(lower: &str) -> bool {
     let rest = lower.split_once("://").map_or(lower, |(_, r)| r);
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // Browsers read `\` as `/`, so it ends the host too.
+    let host = rest.split(['/', '\\', '?', '#']).next().unwrap_or("");
     let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
     let host = host.split(':').next().unwrap_or(host);
     host == "mp.weixin.qq.com"
@@ -68,7 +69,11 @@ impl References {
             return r.number;
         }
         *next += 1;
-        self.list.push(Reference { number: *next, title: title.trim().to_string(), url: url.to_string() });
+        self.list.push(Reference {
+            number: *next,
+            title: title.trim().to_string(),
+            url: url.to_string(),
+        });
         *next
     }
 }
@@ -83,9 +88,21 @@ mod tests {
             classify("https://mp.weixin.qq.com/s/abc", false),
             LinkKind::Keep("https://mp.weixin.qq.com/s/abc".into())
         );
-        assert_eq!(classify("https://mp.weixin.qq.com.evil.com/s", false), LinkKind::External("https://mp.weixin.qq.com.evil.com/s".into()));
-        assert_eq!(classify("https://x.com@mp.weixin.qq.com/s", false), LinkKind::Keep("https://x.com@mp.weixin.qq.com/s".into()));
-        assert_eq!(classify("https://rust-lang.org", true), LinkKind::SelfDescribing);
+        assert_eq!(
+            classify("https://mp.weixin.qq.com.evil.com/s", false),
+            LinkKind::External("https://mp.weixin.qq.com.evil.com/s".into())
+        );
+        assert_eq!(
+            classify("https://x.com@mp.weixin.qq.com/s", false),
+            LinkKind::Keep("https://x.com@mp.weixin.qq.com/s".into())
+        );
+        assert_eq!(
+            classify("https://rust-lang.org", true),
+            LinkKind::SelfDescribing
+        );
+        assert!(!is_wechat_article(
+            "https://evil.example\\@mp.weixin.qq.com/s"
+        ));
         assert_eq!(classify("#intro", false), LinkKind::Drop);
         assert_eq!(classify("../other.md", false), LinkKind::Drop);
         assert_eq!(classify("javascript:alert(1)", false), LinkKind::Drop);

@@ -75,8 +75,14 @@ impl Renderer {
         let theme = Theme::load(&config.theme, &site.root)?;
         let code_theme = highlight::code_theme(&config.code_theme).ok_or_else(|| {
             vec![
-                Diagnostic::error("wxsync.yaml", format!("unknown code_theme `{}`", config.code_theme))
-                    .with_help(format!("choose one of: {}", highlight::code_theme_names().join(", "))),
+                Diagnostic::error(
+                    "wxsync.yaml",
+                    format!("unknown code_theme `{}`", config.code_theme),
+                )
+                .with_help(format!(
+                    "choose one of: {}",
+                    highlight::code_theme_names().join(", ")
+                )),
             ]
         })?;
         Ok(Renderer {
@@ -90,7 +96,13 @@ impl Renderer {
     }
 
     /// A renderer with explicit settings (for tests and benchmarks).
-    pub fn with(root: &Path, theme: Theme, code_theme: &str, links: LinkMode, defaults: Defaults) -> Option<Renderer> {
+    pub fn with(
+        root: &Path,
+        theme: Theme,
+        code_theme: &str,
+        links: LinkMode,
+        defaults: Defaults,
+    ) -> Option<Renderer> {
         Some(Renderer {
             root: root.to_path_buf(),
             theme,
@@ -124,9 +136,10 @@ impl Renderer {
                             .at(src, base + range.start, base + range.end)
                             .with_help("image paths are relative to the article's file and must stay inside the site"),
                     );
-                    raw.to_string()
+                    // Never echo a refused source into the HTML (it may be `javascript:`).
+                    String::new()
                 });
-                if first_image.is_none() {
+                if first_image.is_none() && !out.is_empty() {
                     first_image = Some(out.clone());
                 }
                 out
@@ -148,17 +161,29 @@ impl Renderer {
                 writer::Notice::Math(r) if !math_seen => {
                     math_seen = true;
                     diags.push(
-                        Diagnostic::warning(file, "math is shown as TeX source: wxsync does not render formulas yet")
-                            .at(src, base + r.start, base + r.end.min(r.start + 40))
-                            .with_help("for a typeset formula, render it to an image and use the image"),
+                        Diagnostic::warning(
+                            file,
+                            "math is shown as TeX source: wxsync does not render formulas yet",
+                        )
+                        .at(src, base + r.start, base + r.end.min(r.start + 40))
+                        .with_help(
+                            "for a typeset formula, render it to an image and use the image",
+                        ),
                     );
                 }
                 writer::Notice::Diagram(lang, r) if !diagrams_seen => {
                     diagrams_seen = true;
                     diags.push(
-                        Diagnostic::warning(file, format!("`{lang}` diagrams are shown as source: WeChat cannot draw them"))
-                            .at(src, base + r.start, base + r.start + 3)
-                            .with_help("export the diagram as an image and reference the image instead"),
+                        Diagnostic::warning(
+                            file,
+                            format!(
+                                "`{lang}` diagrams are shown as source: WeChat cannot draw them"
+                            ),
+                        )
+                        .at(src, base + r.start, base + r.start + 3)
+                        .with_help(
+                            "export the diagram as an image and reference the image instead",
+                        ),
                     );
                 }
                 _ => {}
@@ -167,7 +192,11 @@ impl Renderer {
 
         let content = written.html;
 
-        let title = fm.title.clone().or(written.title_from_h1).unwrap_or_default();
+        let title = fm
+            .title
+            .clone()
+            .or(written.title_from_h1)
+            .unwrap_or_default();
         let at_key = |key: &str| -> Option<usize> {
             if !src.starts_with("---") {
                 return None;
@@ -186,7 +215,9 @@ impl Renderer {
             diags.push(
                 Diagnostic::error(file, "the article has no title")
                     .at(src, 0, 0)
-                    .with_help("add `title: …` to the front matter, or start the body with `# Title`"),
+                    .with_help(
+                        "add `title: …` to the front matter, or start the body with `# Title`",
+                    ),
             );
         }
 
@@ -198,7 +229,11 @@ impl Renderer {
                 ArticleType::Newspic => "newspic",
             },
             title,
-            author: fm.author.clone().or_else(|| defaults.author.clone()).filter(|s| !s.is_empty()),
+            author: fm
+                .author
+                .clone()
+                .or_else(|| defaults.author.clone())
+                .filter(|s| !s.is_empty()),
             digest: fm.digest.clone().filter(|s| !s.is_empty()),
             content: String::new(),
             content_source_url: fm
@@ -235,9 +270,12 @@ impl Renderer {
             ArticleType::News => {
                 text_chars = validate::visible_chars(&content);
                 payload.content = content;
-                if fm.images.len() > 0 {
+                if !fm.images.is_empty() {
                     diags.push(point(
-                        Diagnostic::warning(file, "`images` is only used by `article_type: newspic`; ignored"),
+                        Diagnostic::warning(
+                            file,
+                            "`images` is only used by `article_type: newspic`; ignored",
+                        ),
                         Some("images"),
                     ));
                 }
@@ -255,7 +293,10 @@ impl Renderer {
                     match self.image_src(c, article, Role::Cover, &mut assets) {
                         Ok(p) => Some(p),
                         Err(why) => {
-                            diags.push(point(Diagnostic::error(file, format!("cover `{c}`: {why}")), Some("cover")));
+                            diags.push(point(
+                                Diagnostic::error(file, format!("cover `{c}`: {why}")),
+                                Some("cover"),
+                            ));
                             None
                         }
                     }
@@ -266,22 +307,36 @@ impl Renderer {
                         Ok(p) => Some(p),
                         Err(why) => {
                             diags.push(
-                                Diagnostic::error("wxsync.yaml", format!("defaults.cover `{c}`: {why}"))
-                                    .with_help("`defaults.cover` is relative to the site root"),
+                                Diagnostic::error(
+                                    "wxsync.yaml",
+                                    format!("defaults.cover `{c}`: {why}"),
+                                )
+                                .with_help("`defaults.cover` is relative to the site root"),
                             );
                             None
                         }
                     }
                 } else if let Some(first) = first_image {
                     // The body image doubles as the cover, so it is also uploaded as material.
-                    if let Some(a) = assets.iter().find(|a| a.hash.placeholder() == first).cloned() {
-                        assets.push(Asset { role: Role::Cover, ..a });
+                    if let Some(a) = assets
+                        .iter()
+                        .find(|a| a.hash.placeholder() == first)
+                        .cloned()
+                    {
+                        assets.push(Asset {
+                            role: Role::Cover,
+                            ..a
+                        });
                     }
                     Some(first)
                 } else {
                     None
                 };
-                if payload.thumb_media_id.is_none() && !diags.iter().any(|d| d.is_error() && d.message.starts_with("cover")) {
+                if payload.thumb_media_id.is_none()
+                    && !diags
+                        .iter()
+                        .any(|d| d.is_error() && d.message.starts_with("cover"))
+                {
                     diags.push(
                         Diagnostic::error(file, "the article has no cover image")
                             .at(src, 0, 0)
@@ -297,14 +352,23 @@ impl Renderer {
                 for img in &fm.images {
                     match self.image_src(img, article, Role::Newspic, &mut assets) {
                         Ok(p) => list.push(payload::ImageRef { image_media_id: p }),
-                        Err(why) => diags.push(point(Diagnostic::error(file, format!("image `{img}`: {why}")), Some("images"))),
+                        Err(why) => diags.push(point(
+                            Diagnostic::error(file, format!("image `{img}`: {why}")),
+                            Some("images"),
+                        )),
                     }
                 }
                 let n = fm.images.len();
                 if n == 0 || n > validate::NEWSPIC_MAX_IMAGES {
                     diags.push(point(
-                        Diagnostic::error(file, format!("a newspic article needs 1 to {} images; it has {n}", validate::NEWSPIC_MAX_IMAGES))
-                            .with_help("list them under `images:`; the first is the cover"),
+                        Diagnostic::error(
+                            file,
+                            format!(
+                                "a newspic article needs 1 to {} images; it has {n}",
+                                validate::NEWSPIC_MAX_IMAGES
+                            ),
+                        )
+                        .with_help("list them under `images:`; the first is the cover"),
                         Some("images"),
                     ));
                 }
@@ -337,11 +401,21 @@ impl Renderer {
 
     /// The `src` to emit for an image written in an article: remote and data: URLs as they
     /// are, local files as their placeholder.
-    fn image_src(&self, raw: &str, article: &Article, role: Role, assets: &mut Vec<Asset>) -> Result<String, String> {
+    fn image_src(
+        &self,
+        raw: &str,
+        article: &Article,
+        role: Role,
+        assets: &mut Vec<Asset>,
+    ) -> Result<String, String> {
         let t = raw.trim();
         let lower = t.to_ascii_lowercase();
-        if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("//") {
+        if lower.starts_with("http://") || lower.starts_with("https://") {
             return Ok(t.to_string());
+        }
+        if lower.starts_with("//") {
+            // Protocol-relative: WeChat pages are https.
+            return Ok(format!("https:{t}"));
         }
         if lower.starts_with("data:") {
             return if sanitize::is_data_image(t) {
@@ -350,13 +424,22 @@ impl Renderer {
                 Err("only png, jpeg, gif, webp and bmp data: URLs are images".to_string())
             };
         }
-        if lower.contains(':') && !lower.starts_with(sanitize::ASSET_SCHEME) && lower.split(':').next().is_some_and(|s| s.len() > 1 && s.chars().all(|c| c.is_ascii_alphabetic())) {
+        if lower.contains(':')
+            && !lower.starts_with(sanitize::ASSET_SCHEME)
+            && lower
+                .split(':')
+                .next()
+                .is_some_and(|s| s.len() > 1 && s.chars().all(|c| c.is_ascii_alphabetic()))
+        {
             return Err("only local files and http(s) URLs can be images".to_string());
         }
         if t.is_empty() {
             return Err("the path is empty".to_string());
         }
-        let asset = self.assets.resolve(&self.root, article.dir(), t, role).map_err(|e| e.to_string())?;
+        let asset = self
+            .assets
+            .resolve(&self.root, article.dir(), t, role)
+            .map_err(|e| e.to_string())?;
         let p = asset.hash.placeholder();
         assets.push(asset);
         Ok(p)
@@ -364,7 +447,10 @@ impl Renderer {
 
     /// An image named in `wxsync.yaml` (relative to the site root).
     fn site_image(&self, raw: &str, role: Role, assets: &mut Vec<Asset>) -> Result<String, String> {
-        let asset = self.assets.resolve(&self.root, &self.root, raw, role).map_err(|e| e.to_string())?;
+        let asset = self
+            .assets
+            .resolve(&self.root, &self.root, raw, role)
+            .map_err(|e| e.to_string())?;
         let p = asset.hash.placeholder();
         assets.push(asset);
         Ok(p)
@@ -377,11 +463,20 @@ pub fn plain_text(body: &str) -> String {
     let mut out = String::new();
     for event in Parser::new_ext(body, markdown_options()) {
         match event {
-            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => out.push_str(&t),
+            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
+                out.push_str(&t)
+            }
             Event::SoftBreak => out.push(' '),
             Event::HardBreak => out.push('\n'),
             Event::TaskListMarker(done) => out.push_str(if done { "✅ " } else { "⬜ " }),
-            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::CodeBlock | TagEnd::Item | TagEnd::TableRow | TagEnd::TableHead) => {
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::CodeBlock
+                | TagEnd::Item
+                | TagEnd::TableRow
+                | TagEnd::TableHead,
+            ) => {
                 out.push('\n');
             }
             Event::Start(Tag::Item) => out.push_str("• "),
@@ -401,14 +496,20 @@ pub fn plain_text(body: &str) -> String {
 
 /// Convenience for tests and tools: renders Markdown text as an article at `path` inside
 /// `root` with the built-in default theme.
-pub fn render_text(root: &Path, path: &str, text: &str, renderer: &Renderer) -> Result<Rendered, Vec<Diagnostic>> {
+pub fn render_text(
+    root: &Path,
+    path: &str,
+    text: &str,
+    renderer: &Renderer,
+) -> Result<Rendered, Vec<Diagnostic>> {
     let source: Arc<str> = Arc::from(text);
     let split = crate::site::frontmatter::split(&source, path, &source).map_err(|d| vec![d])?;
     let parsed = match split.yaml {
         Some(y) => crate::site::frontmatter::parse(y, split.yaml_offset, path, &source)?,
         None => Default::default(),
     };
-    let rel = ArticlePath::from_relative(Path::new(path)).ok_or_else(|| vec![Diagnostic::error(path, "bad path")])?;
+    let rel = ArticlePath::from_relative(Path::new(path))
+        .ok_or_else(|| vec![Diagnostic::error(path, "bad path")])?;
     let article = Article {
         abs: root.join(path),
         path: rel,

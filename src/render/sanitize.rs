@@ -85,11 +85,64 @@ pub const ALLOWED_CSS_PROPERTIES: &[&str] = &[
 
 /// Tags kept from user HTML (and every tag wxsync writes).
 const TAGS: &[&str] = &[
-    "a", "abbr", "b", "blockquote", "br", "caption", "center", "cite", "code", "col", "colgroup",
-    "dd", "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2",
-    "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q",
-    "s", "samp", "section", "small", "span", "strike", "strong", "sub", "summary", "sup", "table",
-    "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "center",
+    "cite",
+    "code",
+    "col",
+    "colgroup",
+    "dd",
+    "del",
+    "details",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "samp",
+    "section",
+    "small",
+    "span",
+    "strike",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "u",
+    "ul",
+    "var",
 ];
 
 /// Tags removed together with everything inside them.
@@ -117,7 +170,11 @@ pub fn clean(html: &str) -> (String, Vec<String>) {
         .add_tag_attributes("ol", ["start"])
         .add_tag_attributes("td", ["colspan", "rowspan"])
         .add_tag_attributes("th", ["colspan", "rowspan"])
-        .url_schemes(["http", "https", "mailto", "data", ASSET_SCHEME].into_iter().collect())
+        .url_schemes(
+            ["http", "https", "mailto", "data", ASSET_SCHEME]
+                .into_iter()
+                .collect(),
+        )
         .link_rel(None)
         .strip_comments(true)
         .filter_style_properties(ALLOWED_CSS_PROPERTIES.iter().copied().collect())
@@ -152,38 +209,141 @@ fn filter_attribute<'u>(
             Some("http" | "https") => Some(Cow::Borrowed(value)),
             Some(s) if s == ASSET_SCHEME && !v.contains(":pending:") => Some(Cow::Borrowed(value)),
             Some(_) => None,
-            None if v.is_empty() || v.starts_with("//") => None,
+            None if v.is_empty() => None,
+            None if v.starts_with("//") => Some(Cow::Owned(format!("https:{v}"))),
             None => Some(Cow::Owned(local_img(v))),
         },
         // WeChat keeps only links to its own articles; others lose their target.
         (_, "href") => match scheme.as_deref() {
-            Some("http" | "https") if crate::render::links::is_wechat_article(&v.to_ascii_lowercase()) => {
+            Some("http" | "https")
+                if crate::render::links::is_wechat_article(&v.to_ascii_lowercase()) =>
+            {
                 Some(Cow::Borrowed(value))
             }
             _ => None,
         },
         (_, "src") => None,
+        (_, "style") => {
+            let kept = filter_style(value);
+            (!kept.is_empty()).then_some(Cow::Owned(kept))
+        }
         _ => Some(Cow::Borrowed(value)),
+    }
+}
+
+/// Keeps the declarations of a user `style` whose property is allowed and whose value holds
+/// nothing that loads or computes (`url(`, `expression(`, `var(`, escapes, comments).
+/// ammonia filters property names only.
+pub fn filter_style(style: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for decl in style.split(';') {
+        let Some((prop, value)) = decl.split_once(':') else {
+            continue;
+        };
+        let prop = prop.trim().to_ascii_lowercase();
+        let value = value.trim();
+        let squashed: String = value
+            .chars()
+            .filter(|c| !c.is_whitespace() && !c.is_control())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let bad = [
+            "url(",
+            "expression(",
+            "var(",
+            "\\",
+            "/*",
+            "javascript:",
+            "@import",
+            "image-set(",
+        ]
+        .iter()
+        .any(|b| squashed.contains(b));
+        if bad || value.is_empty() || !ALLOWED_CSS_PROPERTIES.contains(&prop.as_str()) {
+            continue;
+        }
+        out.push(format!("{prop}:{value}"));
+    }
+    out.join(";")
+}
+
+/// Turns the raw newlines and spaces of user-written `<pre>` blocks into `<br>` and `&nbsp;`
+/// (WeChat collapses them otherwise); elsewhere a raw newline is the space HTML makes of it.
+pub fn spell_out_pre(html: &str) -> String {
+    if !html.contains('\n') && !html.contains("<pre") {
+        return html.to_string();
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut depth = 0usize;
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        push_pre_text(&rest[..lt], depth > 0, &mut out);
+        rest = &rest[lt..];
+        let Some(gt) = tag_end(rest) else { break };
+        let tag = &rest[..=gt];
+        if tag.starts_with("<pre") && tag[4..].starts_with([' ', '>']) {
+            depth += 1;
+        } else if tag.starts_with("</pre") {
+            depth = depth.saturating_sub(1);
+        }
+        out.push_str(tag);
+        rest = &rest[gt + 1..];
+    }
+    push_pre_text(rest, depth > 0, &mut out);
+    out
+}
+
+fn push_pre_text(text: &str, in_pre: bool, out: &mut String) {
+    if !in_pre {
+        for c in text.chars() {
+            match c {
+                '\n' => out.push(' '),
+                '\r' => {}
+                c => out.push(c),
+            }
+        }
+        return;
+    }
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("<br>"),
+            '\r' => {}
+            ' ' => out.push_str("&nbsp;"),
+            '\t' => out.push_str("&nbsp;&nbsp;&nbsp;&nbsp;"),
+            c => out.push(c),
+        }
     }
 }
 
 /// The lower-cased scheme of a URL, after the control characters and whitespace browsers
 /// ignore (`java\tscript:` is still `javascript:`).
 fn url_scheme(v: &str) -> Option<String> {
-    let cleaned: String = v.chars().filter(|c| !c.is_ascii_whitespace() && !c.is_control()).collect();
+    let cleaned: String = v
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
+        .collect();
     let colon = cleaned.find(':')?;
     let scheme = &cleaned[..colon];
     (!scheme.is_empty()
-        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.'))
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.'))
     .then(|| scheme.to_ascii_lowercase())
 }
 
 /// `data:` image URLs in raster formats; `data:image/svg+xml` can carry script and is refused.
 pub fn is_data_image(v: &str) -> bool {
     let lower = v.trim().to_ascii_lowercase();
-    ["data:image/png", "data:image/jpeg", "data:image/jpg", "data:image/gif", "data:image/webp", "data:image/bmp"]
-        .iter()
-        .any(|p| lower.starts_with(p))
+    [
+        "data:image/png",
+        "data:image/jpeg",
+        "data:image/jpg",
+        "data:image/gif",
+        "data:image/webp",
+        "data:image/bmp",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
 }
 
 /// Elements that must carry the theme's style, and the style they get when user HTML wrote
@@ -227,12 +387,17 @@ pub fn restyle(html: &str, theme: &Theme) -> String {
             .map_or(tag.len(), |i| i + 1);
         let name = &tag[1..name_end];
         match RESTYLE.iter().find(|(n, _)| *n == name) {
-            Some((_, el)) if !has_attr(tag, "style") && !theme.style(*el).is_empty() => {
+            Some((_, el)) if !theme.style(*el).is_empty() && !has_attr(tag, "style") => {
                 out.push_str(&tag[..name_end]);
                 out.push_str(" style=\"");
                 out.push_str(&theme.style(*el).replace('"', "&quot;"));
                 out.push('"');
                 out.push_str(&tag[name_end..]);
+            }
+            // An empty style (every declaration was refused) gets the theme's.
+            Some((_, el)) if !theme.style(*el).is_empty() && tag.contains(" style=\"\"") => {
+                let theme_style = format!(" style=\"{}\"", theme.style(*el).replace('"', "&quot;"));
+                out.push_str(&tag.replacen(" style=\"\"", &theme_style, 1));
             }
             _ => out.push_str(tag),
         }
@@ -276,15 +441,42 @@ mod tests {
 
     #[test]
     fn schemes() {
-        assert_eq!(url_scheme("JaVa\tScRiPt:alert(1)").as_deref(), Some("javascript"));
+        assert_eq!(
+            url_scheme("JaVa\tScRiPt:alert(1)").as_deref(),
+            Some("javascript")
+        );
         assert_eq!(url_scheme("img/a.png"), None);
         assert_eq!(url_scheme("https://x"), Some("https".into()));
     }
 
     #[test]
+    fn style_values_are_filtered() {
+        assert_eq!(
+            filter_style("color: red; background:url(x); position:fixed"),
+            "color:red"
+        );
+        assert_eq!(
+            filter_style("width:expression(alert(1));color:var(--x)"),
+            ""
+        );
+        assert_eq!(filter_style("color:\\72 ed"), "");
+    }
+
+    #[test]
+    fn user_pre_whitespace_is_spelled_out() {
+        assert_eq!(
+            spell_out_pre("<p>a b</p><pre>x  y\nz</pre>"),
+            "<p>a b</p><pre>x&nbsp;&nbsp;y<br>z</pre>"
+        );
+    }
+
+    #[test]
     fn restyle_adds_missing_styles_only() {
         let t = Theme::parse("t", "p{color:red} td{padding:1px}", "t").unwrap();
-        let out = restyle("<p>a</p><p style=\"x:y\">b</p><td colspan=\"2\">c</td><pre>x</pre>", &t);
+        let out = restyle(
+            "<p>a</p><p style=\"x:y\">b</p><td colspan=\"2\">c</td><pre>x</pre>",
+            &t,
+        );
         assert_eq!(
             out,
             "<p style=\"color:red\">a</p><p style=\"x:y\">b</p><td style=\"padding:1px\" colspan=\"2\">c</td><pre>x</pre>"

@@ -85,7 +85,10 @@ elements! {
 
 /// The built-in themes, embedded in the binary.
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("default", include_str!("../../templates/themes/default.css")),
+    (
+        "default",
+        include_str!("../../templates/themes/default.css"),
+    ),
     ("sunset", include_str!("../../templates/themes/sunset.css")),
     ("ink", include_str!("../../templates/themes/ink.css")),
 ];
@@ -113,7 +116,9 @@ impl Theme {
             let names: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
             let mut d = Diagnostic::error("wxsync.yaml", format!("unknown theme `{theme}`"));
             d = match closest(theme, &names, 3) {
-                Some(n) => d.with_help(format!("did you mean `{n}`? (or give a path to a .css file)")),
+                Some(n) => d.with_help(format!(
+                    "did you mean `{n}`? (or give a path to a .css file)"
+                )),
                 None => d.with_help(format!(
                     "built-in themes: {}; or give a path to a .css file in the site",
                     names.join(", ")
@@ -162,8 +167,11 @@ impl Theme {
                         vars.push((var.to_string(), value));
                     } else {
                         errors.push(
-                            Diagnostic::error(file, format!("`:root` may only declare variables, not `{prop}`"))
-                                .at(&src, at, at + prop.len()),
+                            Diagnostic::error(
+                                file,
+                                format!("`:root` may only declare variables, not `{prop}`"),
+                            )
+                            .at(&src, at, at + prop.len()),
                         );
                     }
                 }
@@ -174,7 +182,8 @@ impl Theme {
             if selectors == ":root" {
                 continue;
             }
-            let sel_at = start + (stripped[start..open].len() - stripped[start..open].trim_start().len());
+            let sel_at =
+                start + (stripped[start..open].len() - stripped[start..open].trim_start().len());
             let mut targets = Vec::new();
             for sel in selectors.split(',') {
                 let sel = sel.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -230,7 +239,10 @@ impl Theme {
                     .join(";")
             })
             .collect();
-        Ok(Theme { name: name.to_string(), styles })
+        Ok(Theme {
+            name: name.to_string(),
+            styles,
+        })
     }
 }
 
@@ -240,7 +252,9 @@ fn strip_comments(css: &str) -> String {
     let mut rest = css;
     while let Some(start) = rest.find("/*") {
         out.push_str(&rest[..start]);
-        let end = rest[start + 2..].find("*/").map_or(rest.len(), |e| start + 2 + e + 2);
+        let end = rest[start + 2..]
+            .find("*/")
+            .map_or(rest.len(), |e| start + 2 + e + 2);
         for c in rest[start..end].chars() {
             if c == '\n' {
                 out.push('\n');
@@ -279,7 +293,9 @@ fn substitute_vars(value: &str, vars: &[(String, String)]) -> Result<String, Str
     let mut out = value.to_string();
     // Variables may refer to variables; a bound on the passes stops a cycle.
     for _ in 0..8 {
-        let Some(start) = out.find("var(") else { return Ok(out) };
+        let Some(start) = out.find("var(") else {
+            return Ok(out);
+        };
         let Some(end) = out[start..].find(')').map(|e| start + e) else {
             return Err(out[start..].to_string());
         };
@@ -291,7 +307,9 @@ fn substitute_vars(value: &str, vars: &[(String, String)]) -> Result<String, Str
         let name = name.trim_start_matches("--");
         let replacement = match vars.iter().rev().find(|(n, _)| n == name) {
             Some((_, v)) => v.clone(),
-            None => fallback.map(str::to_string).ok_or_else(|| name.to_string())?,
+            None => fallback
+                .map(str::to_string)
+                .ok_or_else(|| name.to_string())?,
         };
         out.replace_range(start..=end, &replacement);
     }
@@ -312,7 +330,9 @@ fn check_declaration(prop: &str, value: &str) -> Result<(), String> {
     }
     let lower = value.to_ascii_lowercase();
     if lower.contains("url(") || lower.contains("expression(") {
-        return Err(format!("`{prop}`: url() and expression() are not allowed in a theme"));
+        return Err(format!(
+            "`{prop}`: url() and expression() are not allowed in a theme"
+        ));
     }
     Ok(())
 }
@@ -325,8 +345,25 @@ mod tests {
     fn builtin_themes_load_and_style_every_block() {
         for (name, css) in BUILTIN {
             let t = Theme::parse(name, css, name).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            for el in [El::P, El::H2, El::Blockquote, El::Pre, El::PreCode, El::Table, El::Li, El::Ul, El::Ol, El::Th, El::Td, El::Img] {
-                assert!(!t.style(el).is_empty(), "{name}: {} unstyled", el.selector());
+            for el in [
+                El::P,
+                El::H2,
+                El::Blockquote,
+                El::Pre,
+                El::PreCode,
+                El::Table,
+                El::Li,
+                El::Ul,
+                El::Ol,
+                El::Th,
+                El::Td,
+                El::Img,
+            ] {
+                assert!(
+                    !t.style(el).is_empty(),
+                    "{name}: {} unstyled",
+                    el.selector()
+                );
             }
             for el in El::ALL {
                 let s = t.style(*el);
@@ -338,7 +375,12 @@ mod tests {
 
     #[test]
     fn variables_and_overrides() {
-        let t = Theme::parse("t", ":root{--c:#123}\np{color:var(--c);margin:0}\np{margin:1px}", "t.css").unwrap();
+        let t = Theme::parse(
+            "t",
+            ":root{--c:#123}\np{color:var(--c);margin:0}\np{margin:1px}",
+            "t.css",
+        )
+        .unwrap();
         assert_eq!(t.style(El::P), "color:#123;margin:1px");
     }
 

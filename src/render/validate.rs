@@ -23,37 +23,55 @@ pub struct Finding {
 }
 
 fn err(key: Option<&'static str>, message: String) -> Finding {
-    Finding { error: true, key, message }
+    Finding {
+        error: true,
+        key,
+        message,
+    }
 }
 
 fn warn(key: Option<&'static str>, message: String) -> Finding {
-    Finding { error: false, key, message }
+    Finding {
+        error: false,
+        key,
+        message,
+    }
 }
 
 /// Checks the limits on one payload.
 pub fn check(p: &Payload, text_chars: usize) -> Vec<Finding> {
     let mut f = Vec::new();
     let title = p.title.chars().count();
-    if title == 0 {
-        f.push(err(Some("title"), "the title is empty".into()));
-    } else if title > TITLE_MAX {
-        f.push(err(Some("title"), format!("the title is {title} characters; the limit is {TITLE_MAX}")));
+    // An empty title is reported by the renderer, which knows about the H1 fallback.
+    if title > TITLE_MAX {
+        f.push(err(
+            Some("title"),
+            format!("the title is {title} characters; the limit is {TITLE_MAX}"),
+        ));
     } else if title > TITLE_WARN {
         f.push(warn(
             Some("title"),
-            format!("the title is {title} characters; WeChat documents {TITLE_WARN} and may refuse it"),
+            format!(
+                "the title is {title} characters; WeChat documents {TITLE_WARN} and may refuse it"
+            ),
         ));
     }
     if let Some(a) = &p.author {
         let n = a.chars().count();
         if n > AUTHOR_MAX {
-            f.push(err(Some("author"), format!("the author is {n} characters; the limit is {AUTHOR_MAX}")));
+            f.push(err(
+                Some("author"),
+                format!("the author is {n} characters; the limit is {AUTHOR_MAX}"),
+            ));
         }
     }
     if let Some(d) = &p.digest {
         let n = d.chars().count();
         if n > DIGEST_MAX {
-            f.push(err(Some("digest"), format!("the digest is {n} characters; the limit is {DIGEST_MAX}")));
+            f.push(err(
+                Some("digest"),
+                format!("the digest is {n} characters; the limit is {DIGEST_MAX}"),
+            ));
         } else if n > DIGEST_WARN {
             f.push(warn(
                 Some("digest"),
@@ -69,20 +87,29 @@ pub fn check(p: &Payload, text_chars: usize) -> Vec<Finding> {
     }
     let bytes = p.content.len();
     if bytes >= HTML_MAX {
-        f.push(err(None, format!("the HTML is {bytes} bytes; WeChat takes less than {HTML_MAX}")));
+        f.push(err(
+            None,
+            format!("the HTML is {bytes} bytes; WeChat takes less than {HTML_MAX}"),
+        ));
     } else if bytes >= HTML_WARN {
-        f.push(warn(None, format!("the HTML is {bytes} bytes, over 90% of WeChat's {HTML_MAX}")));
+        f.push(warn(
+            None,
+            format!("the HTML is {bytes} bytes, over 90% of WeChat's {HTML_MAX}"),
+        ));
     }
-    if let Some(u) = &p.content_source_url {
-        if let Err(why) = check_source_url(u) {
-            f.push(err(Some("content_source_url"), why));
-        }
+    if let Some(u) = &p.content_source_url
+        && let Err(why) = check_source_url(u)
+    {
+        f.push(err(Some("content_source_url"), why));
     }
-    for (key, v) in [("pic_crop_235_1", &p.pic_crop_235_1), ("pic_crop_1_1", &p.pic_crop_1_1)] {
-        if let Some(v) = v {
-            if let Err(why) = check_crop(v) {
-                f.push(err(Some(key), format!("`{key}` {why}")));
-            }
+    for (key, v) in [
+        ("pic_crop_235_1", &p.pic_crop_235_1),
+        ("pic_crop_1_1", &p.pic_crop_1_1),
+    ] {
+        if let Some(v) = v
+            && let Err(why) = check_crop(v)
+        {
+            f.push(err(Some(key), format!("`{key}` {why}")));
         }
     }
     if let Some(ci) = &p.cover_info {
@@ -104,16 +131,27 @@ pub fn check(p: &Payload, text_chars: usize) -> Vec<Finding> {
 /// `content_source_url`: an absolute, public http(s) URL of at most 1 KB.
 pub fn check_source_url(u: &str) -> Result<(), String> {
     if u.len() > SOURCE_URL_MAX {
-        return Err(format!("content_source_url is {} bytes; the limit is {SOURCE_URL_MAX}", u.len()));
+        return Err(format!(
+            "content_source_url is {} bytes; the limit is {SOURCE_URL_MAX}",
+            u.len()
+        ));
     }
     let lower = u.to_ascii_lowercase();
-    let Some(rest) = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://")) else {
-        return Err(format!("content_source_url `{u}` must be an absolute http(s) URL"));
+    let Some(rest) = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+    else {
+        return Err(format!(
+            "content_source_url `{u}` must be an absolute http(s) URL"
+        ));
     };
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
     let host = if host.starts_with('[') {
-        host.split(']').next().unwrap_or(host).trim_start_matches('[')
+        host.split(']')
+            .next()
+            .unwrap_or(host)
+            .trim_start_matches('[')
     } else {
         host.split(':').next().unwrap_or(host)
     };
@@ -124,7 +162,9 @@ pub fn check_source_url(u: &str) -> Result<(), String> {
         || host.ends_with(".localhost")
         || host.ends_with(".local")
         || host.parse::<std::net::IpAddr>().is_ok_and(|ip| match ip {
-            std::net::IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified(),
+            std::net::IpAddr::V4(v4) => {
+                v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified()
+            }
             std::net::IpAddr::V6(v6) => v6.is_loopback() || v6.is_unspecified(),
         })
         || !host.contains('.') && host.parse::<std::net::IpAddr>().is_err();
@@ -140,12 +180,16 @@ pub fn check_source_url(u: &str) -> Result<(), String> {
 pub fn check_crop(v: &str) -> Result<(), String> {
     let parts: Vec<&str> = v.split('_').collect();
     if parts.len() != 4 {
-        return Err(format!("`{v}` must be X1_Y1_X2_Y2 (four numbers joined by `_`)"));
+        return Err(format!(
+            "`{v}` must be X1_Y1_X2_Y2 (four numbers joined by `_`)"
+        ));
     }
     let mut n = [0f64; 4];
     for (i, p) in parts.iter().enumerate() {
         let decimals = p.split_once('.').map_or(0, |(_, d)| d.len());
-        let x: f64 = p.parse().map_err(|_| format!("`{v}`: `{p}` is not a number"))?;
+        let x: f64 = p
+            .parse()
+            .map_err(|_| format!("`{v}`: `{p}` is not a number"))?;
         if !(0.0..=1.0).contains(&x) {
             return Err(format!("`{v}`: {p} is outside [0, 1]"));
         }
@@ -155,7 +199,9 @@ pub fn check_crop(v: &str) -> Result<(), String> {
         n[i] = x;
     }
     if n[0] >= n[2] || n[1] >= n[3] {
-        return Err(format!("`{v}`: X1 must be less than X2 and Y1 less than Y2"));
+        return Err(format!(
+            "`{v}`: X1 must be less than X2 and Y1 less than Y2"
+        ));
     }
     Ok(())
 }

@@ -8,11 +8,13 @@
 
 use std::ops::Range;
 
-use pulldown_cmark::{Alignment, BlockQuoteKind, CodeBlockKind, Event, HeadingLevel, LinkType, Tag, TagEnd};
+use pulldown_cmark::{
+    Alignment, BlockQuoteKind, CodeBlockKind, Event, HeadingLevel, LinkType, Tag, TagEnd,
+};
 
-use crate::render::{highlight, sanitize};
 use crate::render::links::{LinkKind, References, classify};
 use crate::render::theme::{El, Theme};
+use crate::render::{highlight, sanitize};
 use crate::site::LinkMode;
 
 /// What the writer needs from outside.
@@ -137,7 +139,13 @@ pub fn write<'e>(
         if first {
             first = false;
             if opt.take_h1_title
-                && matches!(event, Event::Start(Tag::Heading { level: HeadingLevel::H1, .. }))
+                && matches!(
+                    event,
+                    Event::Start(Tag::Heading {
+                        level: HeadingLevel::H1,
+                        ..
+                    })
+                )
             {
                 w.capturing_title = true;
                 w.title = Some(String::new());
@@ -148,7 +156,10 @@ pub fn write<'e>(
     }
     w.finish();
     w.result.html = w.out;
-    w.result.title_from_h1 = w.title.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    w.result.title_from_h1 = w
+        .title
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
     w.result
 }
 
@@ -265,7 +276,7 @@ impl<'a> Writer<'a, '_> {
             let resolved = (self.resolve)(raw, range.clone());
             cleaned = cleaned.replace(&sanitize::pending_marker(n), &resolved);
         }
-        sanitize::restyle(&cleaned, self.opt.theme)
+        sanitize::restyle(&sanitize::spell_out_pre(&cleaned), self.opt.theme)
     }
 
     fn dispatch(&mut self, event: Event<'_>, range: Range<usize>) {
@@ -351,9 +362,7 @@ impl<'a> Writer<'a, '_> {
                 self.close("sup");
             }
             Event::SoftBreak => {
-                if self.capturing_title {
-                    self.text(" ");
-                } else if self.image.is_some() {
+                if self.capturing_title || self.image.is_some() {
                     self.text(" ");
                 } else {
                     self.pending_soft = true;
@@ -377,10 +386,10 @@ impl<'a> Writer<'a, '_> {
     fn start(&mut self, tag: Tag<'_>, range: Range<usize>) {
         if self.image.is_some() || self.capturing_title {
             // Nested markup inside alt text or the title: only its text counts.
-            if let Tag::Image { .. } = tag {
-                if let Some(img) = &mut self.image {
-                    img.3 = img.3.start..range.end;
-                }
+            if let Tag::Image { .. } = tag
+                && let Some(img) = &mut self.image
+            {
+                img.3 = img.3.start..range.end;
             }
             return;
         }
@@ -390,7 +399,11 @@ impl<'a> Writer<'a, '_> {
                     self.inline_next_para = false;
                     self.paras.push(false);
                 } else {
-                    let el = if self.quote_depth > 0 { El::BlockquoteP } else { El::P };
+                    let el = if self.quote_depth > 0 {
+                        El::BlockquoteP
+                    } else {
+                        El::P
+                    };
                     self.open(el, "p");
                     self.paras.push(true);
                 }
@@ -448,10 +461,16 @@ impl<'a> Writer<'a, '_> {
                 } else {
                     self.open(El::Ul, "ul");
                 }
-                self.lists.push(ListState { ordered, next: start.unwrap_or(1), nested });
+                self.lists.push(ListState {
+                    ordered,
+                    next: start.unwrap_or(1),
+                    nested,
+                });
             }
             Tag::Item => {
-                let Some(list) = self.lists.last_mut() else { return };
+                let Some(list) = self.lists.last_mut() else {
+                    return;
+                };
                 if list.nested {
                     let marker = if list.ordered {
                         let m = format!("{}. ", list.next);
@@ -527,7 +546,11 @@ impl<'a> Writer<'a, '_> {
             }
             Tag::Superscript => self.out.push_str("<sup>"),
             Tag::Subscript => self.out.push_str("<sub>"),
-            Tag::Link { link_type, dest_url, .. } => {
+            Tag::Link {
+                link_type,
+                dest_url,
+                ..
+            } => {
                 self.flush_soft(None);
                 let autolink = matches!(link_type, LinkType::Autolink | LinkType::Email);
                 let state = match classify(&dest_url, autolink) {
@@ -547,7 +570,10 @@ impl<'a> Writer<'a, '_> {
                     LinkKind::External(url) => match self.opt.links {
                         LinkMode::Footnotes => {
                             self.open(El::Link, "span");
-                            LinkState::Ref { url, start: self.out.len() }
+                            LinkState::Ref {
+                                url,
+                                start: self.out.len(),
+                            }
                         }
                         LinkMode::Inline => {
                             self.open(El::Link, "span");
@@ -563,9 +589,16 @@ impl<'a> Writer<'a, '_> {
                 };
                 self.links.push(state);
             }
-            Tag::Image { dest_url, title, .. } => {
+            Tag::Image {
+                dest_url, title, ..
+            } => {
                 self.flush_soft(None);
-                self.image = Some((dest_url.to_string(), title.to_string(), String::new(), range));
+                self.image = Some((
+                    dest_url.to_string(),
+                    title.to_string(),
+                    String::new(),
+                    range,
+                ));
             }
             Tag::DefinitionList
             | Tag::DefinitionListTitle
@@ -626,7 +659,8 @@ impl<'a> Writer<'a, '_> {
                     let mut body = std::mem::replace(&mut self.out, saved);
                     if self.block_raw {
                         self.block_raw = false;
-                        body = self.clean_fragment(&body, self.block_src_start..self.block_src_start);
+                        body =
+                            self.clean_fragment(&body, self.block_src_start..self.block_src_start);
                     }
                     self.footnotes.push((label, body));
                 }
@@ -680,7 +714,9 @@ impl<'a> Writer<'a, '_> {
     }
 
     fn image_end(&mut self) {
-        let Some((src, title, alt, range)) = self.image.take() else { return };
+        let Some((src, title, alt, range)) = self.image.take() else {
+            return;
+        };
         let resolved = (self.resolve)(&src, range);
         self.out.push_str("<img src=\"");
         escape_attr(&resolved, &mut self.out);
@@ -705,9 +741,14 @@ impl<'a> Writer<'a, '_> {
     }
 
     fn code_block(&mut self) {
-        let Some((lang, code, range)) = self.code.take() else { return };
+        let Some((lang, code, range)) = self.code.take() else {
+            return;
+        };
         let lower = lang.to_ascii_lowercase();
-        if matches!(lower.as_str(), "mermaid" | "plantuml" | "puml" | "flowchart" | "sequence" | "dot" | "graphviz") {
+        if matches!(
+            lower.as_str(),
+            "mermaid" | "plantuml" | "puml" | "flowchart" | "sequence" | "dot" | "graphviz"
+        ) {
             self.result.notices.push(Notice::Diagram(lower, range));
             self.open(El::Diagram, "section");
             highlight::push_code_text(code.strip_suffix('\n').unwrap_or(&code), &mut self.out);
@@ -777,9 +818,11 @@ impl<'a> Writer<'a, '_> {
             // A top-level item: hide the list's own bullet.
             Some((Some(li_at), _)) => {
                 if let Some(rel) = self.out[li_at..].find("style=\"") {
-                    self.out.insert_str(li_at + rel + 7, "list-style-type:none;");
+                    self.out
+                        .insert_str(li_at + rel + 7, "list-style-type:none;");
                 } else {
-                    self.out.insert_str(li_at + 3, " style=\"list-style-type:none\"");
+                    self.out
+                        .insert_str(li_at + 3, " style=\"list-style-type:none\"");
                 }
                 self.out.push_str(glyph);
             }
@@ -793,7 +836,8 @@ impl<'a> Writer<'a, '_> {
             return *n;
         }
         self.counter += 1;
-        self.footnote_numbers.push((label.to_string(), self.counter));
+        self.footnote_numbers
+            .push((label.to_string(), self.counter));
         self.counter
     }
 

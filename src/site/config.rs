@@ -36,9 +36,9 @@ impl<'de> Deserialize<'de> for Flag {
             Bool(bool),
             Int(i64),
         }
-        match Repr::deserialize(d).map_err(|_| {
-            serde::de::Error::custom("expected true, false, 0 or 1")
-        })? {
+        match Repr::deserialize(d)
+            .map_err(|_| serde::de::Error::custom("expected true, false, 0 or 1"))?
+        {
             Repr::Bool(b) => Ok(Flag(b)),
             Repr::Int(0) => Ok(Flag(false)),
             Repr::Int(1) => Ok(Flag(true)),
@@ -172,8 +172,11 @@ impl Config {
             if let Err(e) = globset::Glob::new(glob) {
                 let o = at(&["articles"]);
                 errors.push(
-                    Diagnostic::error(file, format!("`articles`: invalid glob `{glob}`: {e}"))
-                        .at(src, o, o + "articles".len()),
+                    Diagnostic::error(file, format!("`articles`: invalid glob `{glob}`: {e}")).at(
+                        src,
+                        o,
+                        o + "articles".len(),
+                    ),
                 );
             }
         }
@@ -200,7 +203,11 @@ impl Config {
                 );
             }
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -232,7 +239,9 @@ pub fn typed_error<T: serde::de::DeserializeOwned>(
     map: &serde_yaml::Mapping,
     e: &serde_yaml::Error,
 ) -> Diagnostic {
-    let located = e.location().is_some_and(|l| !(l.line() == 1 && l.column() == 1 && l.index() == 0));
+    let located = e
+        .location()
+        .is_some_and(|l| !(l.line() == 1 && l.column() == 1 && l.index() == 0));
     if !located {
         for (k, v) in map {
             let mut one = serde_yaml::Mapping::new();
@@ -244,7 +253,11 @@ pub fn typed_error<T: serde::de::DeserializeOwned>(
                 if let Some(i) = message.find(" at line ") {
                     message.truncate(i);
                 }
-                return Diagnostic::error(file, format!("`{name}`: {message}")).at(src, o, o + name.len());
+                return Diagnostic::error(file, format!("`{name}`: {message}")).at(
+                    src,
+                    o,
+                    o + name.len(),
+                );
             }
         }
     }
@@ -278,7 +291,8 @@ fn check_keys(
         path.push(&name);
         let o = key_offset(src, &path).unwrap_or(0);
         let shown = path.join(".");
-        let mut d = Diagnostic::error(file, format!("unknown key `{shown}`")).at(src, o, o + name.len());
+        let mut d =
+            Diagnostic::error(file, format!("unknown key `{shown}`")).at(src, o, o + name.len());
         d = match closest(&name, known, 3) {
             Some(k) => d.with_help(format!("did you mean `{k}`?")),
             None => d.with_help(format!("known keys here: {}", known.join(", "))),
@@ -306,9 +320,16 @@ pub fn find_secrets(
                     errors.push(
                         Diagnostic::error(
                             file,
-                            format!("`{}` must not be in a file: the AppSecret is a secret", p.join(".")),
+                            format!(
+                                "`{}` must not be in a file: the AppSecret is a secret",
+                                p.join(".")
+                            ),
                         )
-                        .at(src, o, o + name.len())
+                        // No source snippet: the line would print the secret.
+                        .at_line(
+                            crate::diag::line_col(src, o).0,
+                            crate::diag::line_col(src, o).1,
+                        )
                         .with_help(
                             "remove it (and rotate the secret if it was committed); set the \
                              WECHAT_APPSECRET environment variable instead",

@@ -36,11 +36,11 @@ impl<'de> Deserialize<'de> for Coord {
         }
         match Repr::deserialize(d).map_err(|_| serde::de::Error::custom("expected a number"))? {
             Repr::Num(n) => Ok(Coord(n)),
-            Repr::Str(s) => s
-                .trim()
-                .parse()
-                .map(Coord)
-                .map_err(|_| serde::de::Error::custom(format!("expected a number, found `{s}`"))),
+            Repr::Str(s) => {
+                s.trim().parse().map(Coord).map_err(|_| {
+                    serde::de::Error::custom(format!("expected a number, found `{s}`"))
+                })
+            }
         }
     }
 }
@@ -106,17 +106,9 @@ pub const KNOWN_KEYS: &[&str] = &[
     "sync",
 ];
 
-/// Keys other tools use for something wxsync calls differently; they get a pointed suggestion
-/// instead of being ignored or matched by spelling alone.
-const RENAMED: &[(&str, &str)] = &[
-    ("image", "cover"),
-    ("thumbnail", "cover"),
-    ("banner", "cover"),
-    ("summary", "digest"),
-    ("excerpt", "digest"),
-    ("source_url", "content_source_url"),
-    ("type", "article_type"),
-];
+/// Near misses that mean something else than the key they are spelt like (Hugo's `image` is
+/// a cover, not `images`).
+const RENAMED: &[(&str, &str)] = &[("image", "cover")];
 
 /// An article's text split into front matter and body.
 #[derive(Debug, Clone)]
@@ -136,7 +128,12 @@ pub struct Split<'a> {
 pub fn split<'a>(text: &'a str, file: &str, src: &Arc<str>) -> Result<Split<'a>, Diagnostic> {
     let first_end = text.find('\n').map_or(text.len(), |i| i + 1);
     if text[..first_end].trim_end() != "---" {
-        return Ok(Split { yaml: None, yaml_offset: 0, body: text, body_offset: 0 });
+        return Ok(Split {
+            yaml: None,
+            yaml_offset: 0,
+            body: text,
+            body_offset: 0,
+        });
     }
     let mut offset = first_end;
     for line in text[first_end..].split_inclusive('\n') {
@@ -152,9 +149,11 @@ pub fn split<'a>(text: &'a str, file: &str, src: &Arc<str>) -> Result<Split<'a>,
         }
         offset += line.len();
     }
-    Err(Diagnostic::error(file, "front matter opened with `---` is never closed")
-        .at(src, 0, 3)
-        .with_help("end the front matter with a line holding only `---`"))
+    Err(
+        Diagnostic::error(file, "front matter opened with `---` is never closed")
+            .at(src, 0, 3)
+            .with_help("end the front matter with a line holding only `---`"),
+    )
 }
 
 /// What parsing front matter produced.
@@ -167,7 +166,12 @@ pub struct Parsed {
 
 /// Parses the YAML of a front matter block. `src` is the whole article text and `base` the
 /// offset of the YAML inside it, so positions are relative to the file.
-pub fn parse(yaml: &str, base: usize, file: &str, src: &Arc<str>) -> Result<Parsed, Vec<Diagnostic>> {
+pub fn parse(
+    yaml: &str,
+    base: usize,
+    file: &str,
+    src: &Arc<str>,
+) -> Result<Parsed, Vec<Diagnostic>> {
     let value: Value = match serde_yaml::from_str(yaml) {
         Ok(v) => v,
         Err(e) => return Err(vec![yaml_error(file, src, base, &e)]),
@@ -189,9 +193,10 @@ pub fn parse(yaml: &str, base: usize, file: &str, src: &Arc<str>) -> Result<Pars
     let mut secret_errors = Vec::new();
     find_secrets(&value, &mut Vec::new(), file, &yaml_src, &mut secret_errors);
     for mut e in secret_errors {
-        // Re-anchor on the whole file.
-        if let Some((s, t)) = e.span {
-            e = e.at(src, base + s, base + t);
+        // Re-anchor the line on the whole file (there is no snippet: it would show the secret).
+        if let Some(line) = e.line {
+            let first = crate::diag::line_col(src, base).0;
+            e.line = Some(first + line - 1);
         }
         errors.push(e);
     }
@@ -207,17 +212,16 @@ pub fn parse(yaml: &str, base: usize, file: &str, src: &Arc<str>) -> Result<Pars
             continue;
         }
         let o = at(&[name]);
-        if let Some((_, to)) = RENAMED.iter().find(|(from, _)| *from == name) {
+        if let Some(k) = closest(name, KNOWN_KEYS, 2) {
+            // A near miss; some have a better suggestion than spelling alone gives.
+            let suggest = RENAMED
+                .iter()
+                .find(|(from, _)| *from == name)
+                .map_or(k, |(_, to)| *to);
             errors.push(
                 Diagnostic::error(file, format!("unknown front matter key `{name}`"))
                     .at(src, o, o + name.len())
-                    .with_help(format!("did you mean `{to}`?")),
-            );
-        } else if let Some(k) = closest(name, KNOWN_KEYS, 2) {
-            errors.push(
-                Diagnostic::error(file, format!("unknown front matter key `{name}`"))
-                    .at(src, o, o + name.len())
-                    .with_help(format!("did you mean `{k}`?")),
+                    .with_help(format!("did you mean `{suggest}`?")),
             );
         } else {
             ignored.push(name.to_string());
@@ -229,12 +233,19 @@ pub fn parse(yaml: &str, base: usize, file: &str, src: &Arc<str>) -> Result<Pars
     // Type errors come from the typed pass, which knows positions.
     let mut front: FrontMatter = match serde_yaml::from_str(yaml) {
         Ok(f) => f,
-        Err(e) => return Err(vec![typed_error::<FrontMatter>(file, src, base, yaml, map, &e)]),
+        Err(e) => {
+            return Err(vec![typed_error::<FrontMatter>(
+                file, src, base, yaml, map, &e,
+            )]);
+        }
     };
     if front.digest.is_none() {
         front.digest = front.description.take();
     }
-    Ok(Parsed { front, ignored_keys: ignored })
+    Ok(Parsed {
+        front,
+        ignored_keys: ignored,
+    })
 }
 
 #[cfg(test)]

@@ -19,7 +19,9 @@ pub const CACHE_DIR: &str = ".wxsync";
 
 /// An article's path relative to the site root, with forward slashes: its identity in the
 /// lockfile and in every message.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct ArticlePath(String);
 
@@ -72,21 +74,28 @@ impl Site {
                 d.to_path_buf()
             }
             None => {
-                let cwd = std::env::current_dir()
-                    .map_err(|source| Error::Read { path: PathBuf::from("."), source })?;
+                let cwd = std::env::current_dir().map_err(|source| Error::Read {
+                    path: PathBuf::from("."),
+                    source,
+                })?;
                 cwd.ancestors()
                     .find(|a| a.join(CONFIG_FILE).is_file())
                     .map(Path::to_path_buf)
                     .ok_or(Error::NoSite(cwd))?
             }
         };
-        let root = root
-            .canonicalize()
-            .map_err(|source| Error::Read { path: root.clone(), source })?;
+        let root = root.canonicalize().map_err(|source| Error::Read {
+            path: root.clone(),
+            source,
+        })?;
         let config_path = root.join(CONFIG_FILE);
         let text = read_text(&config_path, CONFIG_FILE).map_err(|d| Error::Invalid(vec![d]))?;
         let config = Config::parse(&text, CONFIG_FILE).map_err(Error::Invalid)?;
-        Ok(Site { root, config, config_source: Arc::from(text) })
+        Ok(Site {
+            root,
+            config,
+            config_source: Arc::from(text),
+        })
     }
 
     /// Every article matched by the `articles` globs, sorted by path. Hidden directories
@@ -104,25 +113,35 @@ impl Site {
             .build()
             .map_err(|e| Error::Usage(format!("{CONFIG_FILE}: invalid globs: {e}")))?;
         let mut found = Vec::new();
-        let walker = walkdir::WalkDir::new(&self.root).follow_links(true).into_iter();
-        for entry in walker.filter_entry(|e| {
-            e.depth() == 0
-                || !(e.file_name().to_str().is_some_and(|n| {
-                    n.starts_with('.') || n == "node_modules" || n == "target"
-                }) && e.file_type().is_dir())
-        }) {
+        let walker = walkdir::WalkDir::new(&self.root)
+            .follow_links(true)
+            .into_iter();
+        for entry in
+            walker.filter_entry(|e| {
+                e.depth() == 0
+                    || !(e.file_name().to_str().is_some_and(|n| {
+                        n.starts_with('.') || n == "node_modules" || n == "target"
+                    }) && e.file_type().is_dir())
+            })
+        {
             let entry = entry.map_err(|e| Error::Read {
-                path: e.path().map_or_else(|| self.root.clone(), Path::to_path_buf),
-                source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("walk failed")),
+                path: e
+                    .path()
+                    .map_or_else(|| self.root.clone(), Path::to_path_buf),
+                source: e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("walk failed")),
             })?;
             if !entry.file_type().is_file() {
                 continue;
             }
-            let Ok(rel) = entry.path().strip_prefix(&self.root) else { continue };
-            if set.is_match(rel) {
-                if let Some(p) = ArticlePath::from_relative(rel) {
-                    found.push(p);
-                }
+            let Ok(rel) = entry.path().strip_prefix(&self.root) else {
+                continue;
+            };
+            if set.is_match(rel)
+                && let Some(p) = ArticlePath::from_relative(rel)
+            {
+                found.push(p);
             }
         }
         found.sort();
@@ -137,10 +156,16 @@ impl Site {
             arg.to_path_buf()
         } else {
             std::env::current_dir()
-                .map_err(|source| Error::Read { path: PathBuf::from("."), source })?
+                .map_err(|source| Error::Read {
+                    path: PathBuf::from("."),
+                    source,
+                })?
                 .join(arg)
         };
-        let abs = abs.canonicalize().map_err(|source| Error::Read { path: arg.to_path_buf(), source })?;
+        let abs = abs.canonicalize().map_err(|source| Error::Read {
+            path: arg.to_path_buf(),
+            source,
+        })?;
         abs.strip_prefix(&self.root)
             .ok()
             .and_then(ArticlePath::from_relative)
@@ -162,7 +187,8 @@ impl Site {
             let o = yamlpos::key_offset(&self.config_source, &["drafts", name]).unwrap_or(0);
             let at = |d: Diagnostic| d.at(&self.config_source, o, o + name.len());
             for m in members {
-                let known = ArticlePath::from_relative(Path::new(m)).filter(|p| articles.contains(p));
+                let known =
+                    ArticlePath::from_relative(Path::new(m)).filter(|p| articles.contains(p));
                 if known.is_none() {
                     out.push(at(Diagnostic::error(
                         CONFIG_FILE,
@@ -241,10 +267,18 @@ pub fn read_text(path: &Path, shown: &str) -> Result<String, Diagnostic> {
         let valid = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
         let line = bytes[..valid].iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = bytes[..valid].iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-        Diagnostic::error(shown, format!("the file is not valid UTF-8 (bad byte at offset {valid})"))
-            .at_line(line, column)
-            .with_help("save the file as UTF-8; binary files cannot be articles")
+        let column = bytes[..valid]
+            .iter()
+            .rev()
+            .take_while(|&&b| b != b'\n')
+            .count()
+            + 1;
+        Diagnostic::error(
+            shown,
+            format!("the file is not valid UTF-8 (bad byte at offset {valid})"),
+        )
+        .at_line(line, column)
+        .with_help("save the file as UTF-8; binary files cannot be articles")
     })
 }
 
@@ -265,7 +299,9 @@ mod tests {
     #[test]
     fn article_paths() {
         assert_eq!(
-            ArticlePath::from_relative(Path::new("./a/../b/c.md")).unwrap().as_str(),
+            ArticlePath::from_relative(Path::new("./a/../b/c.md"))
+                .unwrap()
+                .as_str(),
             "b/c.md"
         );
         assert!(ArticlePath::from_relative(Path::new("../x.md")).is_none());

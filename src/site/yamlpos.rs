@@ -46,9 +46,13 @@ fn key_of(rest: &str) -> Option<String> {
             .starts_with(':')
             .then(|| q[..end].to_string());
     } else {
-        let colon = rest
-            .char_indices()
-            .find(|&(i, c)| c == ':' && rest[i + 1..].chars().next().is_none_or(|n| n == ' ' || n == '\t'))?;
+        let colon = rest.char_indices().find(|&(i, c)| {
+            c == ':'
+                && rest[i + 1..]
+                    .chars()
+                    .next()
+                    .is_none_or(|n| n == ' ' || n == '\t')
+        })?;
         rest.split_at(colon.0)
     };
     Some(raw.trim_end().to_string())
@@ -62,8 +66,14 @@ mod tests {
     fn finds_nested_keys() {
         let y = "appid: x\ndefaults:\n  author: a\n  cover: c.jpg\napi:\n  token: stable\n";
         assert_eq!(key_offset(y, &["appid"]), Some(0));
-        assert_eq!(key_offset(y, &["defaults", "cover"]), Some(y.find("cover").unwrap()));
-        assert_eq!(key_offset(y, &["api", "token"]), Some(y.find("token").unwrap()));
+        assert_eq!(
+            key_offset(y, &["defaults", "cover"]),
+            Some(y.find("cover").unwrap())
+        );
+        assert_eq!(
+            key_offset(y, &["api", "token"]),
+            Some(y.find("token").unwrap())
+        );
         assert_eq!(key_offset(y, &["api", "cover"]), None);
         assert_eq!(key_offset("'a b': 1\n", &["a b"]), Some(0));
         assert_eq!(key_offset("url: http://x\n", &["url"]), Some(0));
