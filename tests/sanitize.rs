@@ -671,8 +671,19 @@ fn unresolved_local_images_are_errors() {
 }
 
 #[test]
-fn protocol_relative_markdown_image_dropped() {
-    check("![p](//evil.example/a.png)", &["//evil.example"], &[]);
+fn protocol_relative_image_becomes_https() {
+    // A remote image like any other (the push uploads it); the scheme is made explicit so
+    // the checker and WeChat both see an https URL. Markdown and raw HTML agree.
+    for body in [
+        "![p](//cdn.example/a.png)",
+        "<img src=\"//cdn.example/a.png\">",
+    ] {
+        let html = check(body, &["src=\"//"], &[]);
+        assert!(
+            html.contains("src=\"https://cdn.example/a.png\""),
+            "{body}: {html}"
+        );
+    }
 }
 
 #[test]
