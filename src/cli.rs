@@ -52,4 +52,32 @@ pub enum Command {
         /// Articles to render (default: all)
         paths: Vec<PathBuf>,
     },
+    /// The plan: what sync would create, update or skip, and why; no network
+    Status {
+        /// Articles to consider (default: all)
+        paths: Vec<PathBuf>,
+    },
+    /// Push new and changed articles to the draft box
+    Sync {
+        /// Articles to push (default: all)
+        paths: Vec<PathBuf>,
+        /// Print the plan and write the payloads, with no network
+        #[arg(long)]
+        dry_run: bool,
+        /// Delete the drafts of articles that no longer exist (only drafts this lockfile
+        /// created, only when nothing else failed)
+        #[arg(long)]
+        prune: bool,
+    },
+    /// Bind an article to a draft that already exists in the account
+    Adopt {
+        /// The article
+        path: PathBuf,
+        /// The draft's media_id
+        #[arg(long, value_name = "ID")]
+        media_id: String,
+        /// The article's position in the draft (0 for a single-article draft)
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        index: u32,
+    },
 }

@@ -14,4 +14,5 @@ pub mod diag;
 pub mod error;
 pub mod render;
 pub mod site;
+pub mod sync;
 pub mod wechat;

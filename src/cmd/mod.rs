@@ -1,8 +1,11 @@
 //! One module per subcommand, plus what they share: opening the site, rendering articles in
 //! parallel, and printing diagnostics.
 
+pub mod adopt;
 pub mod check;
 pub mod render;
+pub mod status;
+pub mod sync;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -62,6 +65,25 @@ pub fn run(cli: Cli) -> Result<i32> {
     match &cli.command {
         Command::Check => check::run(cli.site.as_deref(), out),
         Command::Render { paths } => render::run(cli.site.as_deref(), paths, out),
+        Command::Status { paths } => status::run(cli.site.as_deref(), paths, out),
+        Command::Sync {
+            paths,
+            dry_run,
+            prune,
+        } => sync::run(
+            cli.site.as_deref(),
+            paths,
+            sync::Flags {
+                dry_run: *dry_run,
+                prune: *prune,
+            },
+            out,
+        ),
+        Command::Adopt {
+            path,
+            media_id,
+            index,
+        } => adopt::run(cli.site.as_deref(), path, media_id, *index, out),
     }
 }
 
@@ -70,6 +92,8 @@ pub fn run(cli: Cli) -> Result<i32> {
 pub struct ArticleResult {
     pub path: ArticlePath,
     pub rendered: Option<Rendered>,
+    /// Hash of the article file (for rename detection).
+    pub source_hash: Option<crate::render::ContentHash>,
     /// Load errors (unreadable, bad front matter) and the render's diagnostics.
     pub diagnostics: Vec<Diagnostic>,
     pub ignored_keys: Vec<String>,
@@ -95,6 +119,7 @@ pub fn render_all(site: &Site, renderer: &Renderer, paths: &[ArticlePath]) -> Ve
             let rendered = renderer.render(&article);
             ArticleResult {
                 path: path.clone(),
+                source_hash: Some(crate::render::ContentHash::of(article.source.as_bytes())),
                 diagnostics: rendered.diagnostics.clone(),
                 rendered: Some(rendered),
                 ignored_keys: article.ignored_keys,
@@ -103,6 +128,7 @@ pub fn render_all(site: &Site, renderer: &Renderer, paths: &[ArticlePath]) -> Ve
         Err(diagnostics) => ArticleResult {
             path: path.clone(),
             rendered: None,
+            source_hash: None,
             diagnostics,
             ignored_keys: Vec::new(),
         },

@@ -26,6 +26,13 @@ impl ContentHash {
         ContentHash(format!("sha256:{}", hex::encode(Sha256::digest(bytes))))
     }
 
+    /// Reads `sha256:<64 hex digits>`.
+    pub fn parse(s: &str) -> Option<ContentHash> {
+        let hex = s.strip_prefix("sha256:")?;
+        (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| ContentHash(s.to_string()))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -1,0 +1,200 @@
+//! `wxsync sync [PATH…]`: push new and changed articles to the draft box, and what `status`
+//! shares with it (loading, rendering and planning).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::cmd::render::{output_base, write_atomic};
+use crate::cmd::{Output, open, print_diagnostics, render_all, select};
+use crate::error::{Error, Result};
+use crate::site::{ArticlePath, CACHE_DIR, Site};
+use crate::sync::apply::{self, Outcome};
+use crate::sync::lock::{Lockfile, RunLock};
+use crate::sync::plan::{self, Input, Plan};
+use crate::sync::report;
+use crate::wechat::{Client, ClientOptions, ConfigDefaults};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flags {
+    pub dry_run: bool,
+    pub prune: bool,
+}
+
+/// A site loaded, rendered and planned.
+pub struct Prepared {
+    pub site: Site,
+    pub lock: Lockfile,
+    pub inputs: BTreeMap<ArticlePath, Input>,
+    pub plan: Plan,
+}
+
+/// The AppID this run works for: `WECHAT_APPID` wins over `wxsync.yaml`.
+pub fn appid(site: &Site) -> Option<String> {
+    ["WECHAT_APPID", "WECHAT_APP_ID"]
+        .iter()
+        .find_map(|k| {
+            std::env::var(k)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        })
+        .or_else(|| site.config.appid.clone())
+}
+
+/// Loads the site and lockfile, renders the articles in play and plans. Validation errors
+/// end here with exit code 2, before anything could be sent.
+pub fn prepare(
+    site: Option<&Path>,
+    paths: &[PathBuf],
+    out: Output,
+) -> Result<std::result::Result<Prepared, i32>> {
+    let (site, renderer) = open(site)?;
+    let mut lock = Lockfile::load(&site.root)?;
+    if let Some(id) = appid(&site) {
+        lock.check_appid(&id)?;
+    }
+    let all = site.discover()?;
+    let present: BTreeSet<ArticlePath> = all.iter().cloned().collect();
+    let groups: BTreeMap<String, Vec<ArticlePath>> = site
+        .config
+        .drafts
+        .iter()
+        .map(|(name, members)| {
+            let paths = members
+                .iter()
+                .filter_map(|m| ArticlePath::from_relative(Path::new(m)))
+                .collect();
+            (name.clone(), paths)
+        })
+        .collect();
+    let mut selected = select(&site, paths)?;
+    // A draft of several articles is pushed whole: naming one member brings the others.
+    if !paths.is_empty() {
+        for members in groups.values() {
+            if members.iter().any(|m| selected.contains(m)) {
+                selected.extend(members.iter().cloned());
+            }
+        }
+        selected.sort();
+        selected.dedup();
+    }
+    let results = render_all(&site, &renderer, &selected);
+    let draft_errors = site.check_drafts(&all);
+    let (errors, _) = print_diagnostics(
+        &results,
+        &draft_errors,
+        Output {
+            json: out.json || out.quiet,
+            ..out
+        },
+    );
+    if out.json && errors > 0 {
+        println!("{}", crate::cmd::json_report(&results, &draft_errors));
+    }
+    if errors > 0 {
+        if !out.json {
+            eprintln!(
+                "error: {errors} problem(s) must be fixed before anything is sent; nothing was sent"
+            );
+        }
+        return Ok(Err(2));
+    }
+    let mut inputs = BTreeMap::new();
+    for r in results {
+        if let (Some(rendered), Some(source)) = (r.rendered, r.source_hash) {
+            inputs.insert(r.path, Input { rendered, source });
+        }
+    }
+    let plan = plan::plan(&inputs, &present, &groups, &mut lock);
+    Ok(Ok(Prepared {
+        site,
+        lock,
+        inputs,
+        plan,
+    }))
+}
+
+pub fn run(site: Option<&Path>, paths: &[PathBuf], flags: Flags, out: Output) -> Result<i32> {
+    // Take the run lock before reading the lockfile: two runs must not plan from one state.
+    let root = Site::open(site)?.root;
+    let _guard = if flags.dry_run {
+        None
+    } else {
+        Some(RunLock::acquire(&root)?)
+    };
+    let Prepared {
+        site,
+        mut lock,
+        inputs,
+        plan,
+    } = match prepare(Some(&root), paths, out)? {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    if flags.dry_run {
+        let out_dir = site.root.join(CACHE_DIR).join("out");
+        for (path, input) in &inputs {
+            let base = output_base(&out_dir, path);
+            write_atomic(
+                &base.with_extension("html"),
+                input.rendered.payload.content.as_bytes(),
+            )?;
+            let json = serde_json::to_string_pretty(&input.rendered.payload)
+                .map_err(|e| Error::Usage(format!("cannot encode the payload of {path}: {e}")))?;
+            write_atomic(&base.with_extension("json"), json.as_bytes())?;
+        }
+        emit(&plan, &report::planned(&plan), true, out);
+        return Ok(0);
+    }
+    let prune_work = flags.prune
+        && (plan.orphans.iter().any(|o| o.media_id.is_some()) || !lock.orphans.is_empty());
+    let outcome = if plan.needs_network() || prune_work {
+        let client = client(&site)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+        let opts = apply::Options { prune: flags.prune };
+        runtime.block_on(apply::apply(
+            &plan, &inputs, &mut lock, &site.root, &client, &opts,
+        ))?
+    } else {
+        // Nothing to push: no token, no call. Renames and orphans still reach the lockfile.
+        if flags.prune {
+            lock.articles.retain(|p, e| {
+                !(plan.orphans.iter().any(|o| &o.path == p) && e.media_id.is_none())
+            });
+        }
+        lock.save(&site.root)?;
+        report::planned(&plan)
+    };
+    emit(&plan, &outcome, false, out);
+    Ok(if outcome.failed() > 0 || outcome.stopped.is_some() {
+        1
+    } else {
+        0
+    })
+}
+
+fn emit(plan: &Plan, outcome: &Outcome, dry_run: bool, out: Output) {
+    if out.json {
+        println!("{}", report::json(plan, outcome));
+    } else if !out.quiet || outcome.failed() > 0 {
+        eprint!("{}", report::table(plan, outcome, dry_run));
+    }
+}
+
+/// The WeChat client for this site: credentials from the environment, the rest from
+/// `wxsync.yaml`.
+pub fn client(site: &Site) -> Result<Client> {
+    let api = &site.config.api;
+    let defaults = ConfigDefaults {
+        appid: site.config.appid.clone(),
+        base_url: api.base_url.clone(),
+        token_mode: api.token,
+        proxy: api.proxy.clone(),
+        cache_dir: Some(site.root.join(CACHE_DIR)),
+    };
+    let opts = ClientOptions::from_env(defaults).map_err(|e| Error::Usage(e.to_string()))?;
+    Client::new(opts).map_err(|e| Error::Usage(e.to_string()))
+}

@@ -1,0 +1,795 @@
+//! Applying a plan: upload the images the lockfile lacks, then `draft/add` and
+//! `draft/update`, recording each success in the lockfile at once.
+//!
+//! Nothing is lost on any failure: an article fails alone and the rest go on; a `draft/add`
+//! whose outcome is unknown is recorded as `unknown` before the call, so a crash or a dropped
+//! connection makes the next run look for that draft (`draft/batchget`) instead of creating a
+//! duplicate; a daily quota error stops the run with everything so far recorded.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::render::payload::Payload;
+use crate::render::sanitize::ASSET_SCHEME;
+use crate::render::{Asset, ContentHash, Role};
+use crate::site::ArticlePath;
+use crate::sync::lock::{AssetEntry, Entry, Lockfile, Orphan, State};
+use crate::sync::plan::{Action, Input, Plan, Row, Work, payload_hash};
+use crate::wechat::{self, Client, ErrCode, MediaId};
+
+/// `media/uploadimg` takes jpg/png under 1 MB only.
+const UPLOADIMG_MAX: u64 = 1024 * 1024;
+/// Uploads in flight at once.
+const UPLOAD_CONCURRENCY: usize = 4;
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub prune: bool,
+}
+
+/// Why an article failed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RowError {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<i64>,
+    pub message: String,
+}
+
+/// A row of the result: the plan's row, updated with what happened.
+#[derive(Debug, Clone)]
+pub struct Done {
+    pub row: Row,
+    pub error: Option<RowError>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub rows: Vec<Done>,
+    pub uploads: usize,
+    pub pruned: Vec<MediaId>,
+    /// The run stopped early (daily quota).
+    pub stopped: Option<String>,
+}
+
+impl Outcome {
+    pub fn failed(&self) -> usize {
+        self.rows.iter().filter(|d| d.error.is_some()).count()
+    }
+}
+
+struct Run<'a> {
+    client: &'a Client,
+    root: &'a Path,
+    inputs: &'a BTreeMap<ArticlePath, Input>,
+    lock: &'a mut Lockfile,
+    rows: BTreeMap<ArticlePath, Done>,
+    uploads: usize,
+    stopped: Option<String>,
+}
+
+/// Runs the plan's work against WeChat. The lockfile is saved after every remote change.
+pub async fn apply(
+    plan: &Plan,
+    inputs: &BTreeMap<ArticlePath, Input>,
+    lock: &mut Lockfile,
+    root: &Path,
+    client: &Client,
+    opts: &Options,
+) -> Result<Outcome> {
+    let mut run = Run {
+        client,
+        root,
+        inputs,
+        lock,
+        rows: plan
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.path.clone(),
+                    Done {
+                        row: r.clone(),
+                        error: None,
+                    },
+                )
+            })
+            .collect(),
+        uploads: 0,
+        stopped: None,
+    };
+    run.lock.save(root)?; // renames, and the appid of a first run
+    run.upload_assets(&plan.work).await?;
+    run.reconcile(&plan.work).await?;
+    for w in &plan.work {
+        if run.stopped.is_some() {
+            run.not_attempted(w);
+            continue;
+        }
+        if work_members(w).iter().any(|m| run.failed(m)) {
+            continue;
+        }
+        let recreate = match w {
+            Work::Create {
+                draft,
+                members,
+                replaces,
+                ..
+            } => match run.reconciled(draft.as_deref(), members) {
+                // The lost add did happen: push the current payloads into that draft.
+                Some(id) => {
+                    let mut again = None;
+                    for (i, m) in members.iter().enumerate() {
+                        again = again.or(run.update(m, &id, i as u32).await?);
+                        if let Some(d) = run.rows.get_mut(m)
+                            && d.error.is_none()
+                        {
+                            d.row.action = Action::Update;
+                        }
+                    }
+                    again
+                }
+                None => {
+                    run.create(draft.as_deref(), members, replaces).await?;
+                    None
+                }
+            },
+            Work::Update {
+                path,
+                media_id,
+                index,
+            } => run.update(path, media_id, *index).await?,
+        };
+        if let Some((draft, paths)) = recreate {
+            run.create(draft.as_deref(), &paths, &[]).await?;
+        }
+    }
+    let mut pruned = Vec::new();
+    if opts.prune && run.stopped.is_none() && !run.rows.values().any(|d| d.error.is_some()) {
+        pruned = run.prune(plan).await?;
+    }
+    run.lock.save(root)?;
+    Ok(Outcome {
+        rows: run.rows.into_values().collect(),
+        uploads: run.uploads,
+        pruned,
+        stopped: run.stopped,
+    })
+}
+
+fn work_members(w: &Work) -> Vec<ArticlePath> {
+    match w {
+        Work::Create { members, .. } => members.clone(),
+        Work::Update { path, .. } => vec![path.clone()],
+    }
+}
+
+/// How an image reaches WeChat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    UploadImg,
+    Material,
+}
+
+fn endpoint_for(a: &Asset) -> Endpoint {
+    match a.role {
+        Role::Cover | Role::Newspic => Endpoint::Material,
+        Role::Body if matches!(a.format, "png" | "jpeg") && a.bytes <= UPLOADIMG_MAX => {
+            Endpoint::UploadImg
+        }
+        Role::Body => Endpoint::Material,
+    }
+}
+
+fn extension(format: &str) -> &str {
+    match format {
+        "jpeg" => "jpg",
+        other => other,
+    }
+}
+
+impl Run<'_> {
+    fn fail(&mut self, path: &ArticlePath, code: Option<i64>, message: String) {
+        if let Some(d) = self.rows.get_mut(path) {
+            d.row.action = Action::Error;
+            if d.error.is_none() {
+                d.error = Some(RowError { code, message });
+            }
+        }
+    }
+
+    fn fail_api(&mut self, path: &ArticlePath, e: &wechat::Error) {
+        self.fail(path, e.code(), e.to_string());
+        if e.errcode() == Some(ErrCode::DailyQuota) && self.stopped.is_none() {
+            self.stopped = Some(format!(
+                "WeChat's daily quota is used up ({e}); the rest is pushed on the next run"
+            ));
+        }
+    }
+
+    fn failed(&self, path: &ArticlePath) -> bool {
+        self.rows.get(path).is_some_and(|d| d.error.is_some())
+    }
+
+    fn not_attempted(&mut self, w: &Work) {
+        let why = self.stopped.clone().unwrap_or_default();
+        for m in work_members(w) {
+            if !self.failed(&m) {
+                self.fail(&m, Some(45009), format!("not pushed: {why}"));
+            }
+        }
+    }
+
+    fn payload(&self, path: &ArticlePath) -> Option<&Payload> {
+        self.inputs.get(path).map(|i| &i.rendered.payload)
+    }
+
+    /// Uploads every image the work needs and the lockfile lacks, once per content hash.
+    async fn upload_assets(&mut self, work: &[Work]) -> Result<()> {
+        let mut needed: BTreeMap<ContentHash, (Asset, Endpoint)> = BTreeMap::new();
+        let mut users: BTreeMap<ContentHash, BTreeSet<ArticlePath>> = BTreeMap::new();
+        for w in work {
+            for m in work_members(w) {
+                let Some(input) = self.inputs.get(&m) else {
+                    continue;
+                };
+                for a in &input.rendered.assets {
+                    let ep = endpoint_for(a);
+                    let have = self.lock.assets.get(&a.hash);
+                    let satisfied = match ep {
+                        Endpoint::UploadImg => have.is_some_and(|h| h.url.is_some()),
+                        Endpoint::Material => have.is_some_and(|h| h.media_id.is_some()),
+                    };
+                    if a.format == "webp" {
+                        self.fail(
+                            &m,
+                            None,
+                            format!(
+                                "image {} is WebP, which WeChat refuses: convert it to PNG or JPEG",
+                                a.path
+                            ),
+                        );
+                        continue;
+                    }
+                    users.entry(a.hash.clone()).or_default().insert(m.clone());
+                    if satisfied {
+                        continue;
+                    }
+                    let slot = needed.entry(a.hash.clone()).or_insert((a.clone(), ep));
+                    if ep == Endpoint::Material {
+                        slot.1 = Endpoint::Material;
+                    }
+                }
+            }
+        }
+        let mut queue: Vec<(ContentHash, Asset, Endpoint)> =
+            needed.into_iter().map(|(h, (a, ep))| (h, a, ep)).collect();
+        queue.reverse();
+        let mut tasks = tokio::task::JoinSet::new();
+        let root = Arc::new(self.root.to_path_buf());
+        loop {
+            while tasks.len() < UPLOAD_CONCURRENCY && self.stopped.is_none() {
+                let Some((hash, asset, ep)) = queue.pop() else {
+                    break;
+                };
+                let client = self.client.clone();
+                let root = root.clone();
+                tasks.spawn(async move {
+                    let result = upload(&client, &root, &asset, ep).await;
+                    (hash, asset, result)
+                });
+            }
+            let Some(joined) = tasks.join_next().await else {
+                break;
+            };
+            let Ok((hash, asset, result)) = joined else {
+                continue;
+            };
+            match result {
+                Ok(entry) => {
+                    self.uploads += 1;
+                    let slot = self.lock.assets.entry(hash).or_default();
+                    if entry.url.is_some() {
+                        slot.url = entry.url;
+                    }
+                    if entry.media_id.is_some() {
+                        slot.media_id = entry.media_id;
+                    }
+                    self.lock.save(self.root)?;
+                }
+                Err(UploadError::Api(e)) => {
+                    for m in users.get(&hash).cloned().unwrap_or_default() {
+                        self.fail_api(&m, &e);
+                        if let Some(d) = self.rows.get_mut(&m)
+                            && let Some(err) = &mut d.error
+                        {
+                            err.message = format!("uploading {}: {}", asset.path, err.message);
+                        }
+                    }
+                }
+                Err(UploadError::Local(why)) => {
+                    for m in users.get(&hash).cloned().unwrap_or_default() {
+                        self.fail(&m, None, format!("image {}: {why}", asset.path));
+                    }
+                }
+            }
+        }
+        if let Some(why) = self.stopped.clone() {
+            for (hash, asset, _) in queue {
+                for m in users.get(&hash).cloned().unwrap_or_default() {
+                    self.fail(
+                        &m,
+                        Some(45009),
+                        format!("image {} not uploaded: {why}", asset.path),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Finds drafts whose `draft/add` outcome was lost, before anything is created.
+    async fn reconcile(&mut self, work: &[Work]) -> Result<()> {
+        let pending: Vec<&Work> = work
+            .iter()
+            .filter(|w| {
+                matches!(
+                    w,
+                    Work::Create {
+                        reconcile: true,
+                        ..
+                    }
+                )
+            })
+            .collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let known: BTreeSet<MediaId> = self
+            .lock
+            .articles
+            .values()
+            .filter_map(|e| e.media_id.clone())
+            .collect();
+        let mut drafts = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = match self.client.draft_batchget(offset, 20, true).await {
+                Ok(p) => p,
+                Err(e) => {
+                    for w in &pending {
+                        for m in work_members(w) {
+                            self.fail_api(&m, &e);
+                        }
+                    }
+                    return Ok(());
+                }
+            };
+            let n = page.item.len() as u32;
+            drafts.extend(page.item);
+            offset += n;
+            if n == 0 || u64::from(offset) >= page.total_count {
+                break;
+            }
+        }
+        for w in pending {
+            let Work::Create { draft, members, .. } = w else {
+                continue;
+            };
+            let titles: Vec<String> = members
+                .iter()
+                .map(|m| {
+                    self.lock
+                        .articles
+                        .get(m)
+                        .and_then(|e| e.title.clone())
+                        .or_else(|| self.payload(m).map(|p| p.title.clone()))
+                        .unwrap_or_default()
+                })
+                .collect();
+            let found = drafts
+                .iter()
+                .filter(|d| !known.contains(&d.media_id))
+                .filter(|d| {
+                    d.content.news_item.len() == members.len()
+                        && d.content
+                            .news_item
+                            .iter()
+                            .zip(&titles)
+                            .all(|(n, t)| &n.article.title == t)
+                })
+                .max_by_key(|d| d.update_time.or(d.content.update_time).unwrap_or(0));
+            if let Some(d) = found {
+                // The lost add did happen: bind it, and push the current payload into it.
+                for (i, m) in members.iter().enumerate() {
+                    let prev = self.lock.articles.get(m).cloned();
+                    self.lock.articles.insert(
+                        m.clone(),
+                        Entry {
+                            media_id: Some(d.media_id.clone()),
+                            index: i as u32,
+                            hash: None,
+                            state: State::Pushing,
+                            source: prev.and_then(|p| p.source),
+                            draft: draft.clone(),
+                            adopted: false,
+                            title: None,
+                        },
+                    );
+                    if let Some(row) = self.rows.get_mut(m) {
+                        row.row.reason = "found the draft an earlier run created".to_string();
+                    }
+                }
+                self.lock.save(self.root)?;
+            } else {
+                for m in members {
+                    self.lock.articles.remove(m);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The draft a reconciled create found, if any.
+    fn reconciled(&self, draft: Option<&str>, members: &[ArticlePath]) -> Option<MediaId> {
+        let e = members.first().and_then(|m| self.lock.articles.get(m))?;
+        (e.state == State::Pushing && e.draft.as_deref() == draft)
+            .then(|| e.media_id.clone())
+            .flatten()
+    }
+
+    async fn create(
+        &mut self,
+        draft: Option<&str>,
+        members: &[ArticlePath],
+        replaces: &[MediaId],
+    ) -> Result<()> {
+        let mut articles = Vec::new();
+        for m in members {
+            let Some(p) = self.payload(m) else {
+                return Ok(());
+            };
+            match resolve(p, &self.lock.assets) {
+                Ok(a) => articles.push(a),
+                Err(why) => {
+                    for m2 in members {
+                        self.fail(m2, None, format!("{m}: {why}"));
+                    }
+                    return Ok(());
+                }
+            }
+        }
+        // Record the attempt first: if the answer is lost, the next run looks for the draft.
+        let previous: Vec<(ArticlePath, Option<Entry>)> = members
+            .iter()
+            .map(|m| (m.clone(), self.lock.articles.get(m).cloned()))
+            .collect();
+        for (i, m) in members.iter().enumerate() {
+            let source = self.inputs.get(m).map(|x| x.source.clone());
+            self.lock.articles.insert(
+                m.clone(),
+                Entry {
+                    media_id: None,
+                    index: i as u32,
+                    hash: None,
+                    state: State::Unknown,
+                    source,
+                    draft: draft.map(str::to_string),
+                    adopted: false,
+                    title: Some(articles[i].title.clone()),
+                },
+            );
+        }
+        self.lock.save(self.root)?;
+        match self.client.draft_add(&articles).await {
+            Ok(media_id) => {
+                for (i, m) in members.iter().enumerate() {
+                    let hash = self.payload(m).map(payload_hash);
+                    if let Some(e) = self.lock.articles.get_mut(m) {
+                        e.media_id = Some(media_id.clone());
+                        e.hash = hash;
+                        e.state = State::Synced;
+                        e.title = None;
+                    }
+                    if let Some(d) = self.rows.get_mut(m) {
+                        d.row.media_id = Some(media_id.clone());
+                        d.row.index = i as u32;
+                    }
+                }
+                for old in replaces {
+                    if self
+                        .lock
+                        .articles
+                        .values()
+                        .all(|e| e.media_id.as_ref() != Some(old))
+                    {
+                        self.lock.orphans.insert(
+                            old.clone(),
+                            Orphan {
+                                reason: "replaced: the articles of this draft changed".to_string(),
+                            },
+                        );
+                    }
+                }
+                self.lock.save(self.root)?;
+            }
+            Err(e) if e.is_outcome_unknown() => {
+                for m in members {
+                    self.fail(
+                        m,
+                        e.code(),
+                        format!("{e} — the draft may or may not exist; the next run looks for it before creating one"),
+                    );
+                }
+            }
+            Err(e) => {
+                for (m, prev) in previous {
+                    match prev {
+                        Some(p) => self.lock.articles.insert(m.clone(), p),
+                        None => self.lock.articles.remove(&m),
+                    };
+                    self.fail_api(&m, &e);
+                }
+                self.lock.save(self.root)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `draft/update`. When the draft turns out to be gone, returns the draft to create anew
+    /// (its name and articles in order).
+    async fn update(
+        &mut self,
+        path: &ArticlePath,
+        media_id: &MediaId,
+        index: u32,
+    ) -> Result<Option<Recreate>> {
+        let Some(p) = self.payload(path) else {
+            return Ok(None);
+        };
+        let hash = payload_hash(p);
+        let article = match resolve(p, &self.lock.assets) {
+            Ok(a) => a,
+            Err(why) => {
+                self.fail(path, None, why);
+                return Ok(None);
+            }
+        };
+        match self.client.draft_update(media_id, index, &article).await {
+            Ok(()) => {
+                if let Some(e) = self.lock.articles.get_mut(path) {
+                    e.hash = Some(hash);
+                    e.state = State::Synced;
+                    e.source = self.inputs.get(path).map(|i| i.source.clone());
+                }
+                self.lock.save(self.root)?;
+            }
+            Err(e) if e.errcode() == Some(ErrCode::InvalidMediaId) => {
+                // Published or deleted on the server, or the payload is at fault: ask.
+                match self.client.draft_get(media_id).await {
+                    Err(g) if g.errcode() == Some(ErrCode::InvalidMediaId) => {
+                        let members: Vec<(ArticlePath, Option<String>)> = self
+                            .lock
+                            .members(media_id)
+                            .into_iter()
+                            .map(|(p, e)| (p.clone(), e.draft.clone()))
+                            .collect();
+                        let draft = members.first().and_then(|(_, d)| d.clone());
+                        let mut order: Vec<(u32, ArticlePath)> = members
+                            .iter()
+                            .filter_map(|(p, _)| {
+                                self.lock.articles.get(p).map(|e| (e.index, p.clone()))
+                            })
+                            .collect();
+                        order.sort();
+                        let paths: Vec<ArticlePath> = order.into_iter().map(|(_, p)| p).collect();
+                        for p in &paths {
+                            if let Some(d) = self.rows.get_mut(p) {
+                                d.row.action = Action::Create;
+                                d.row.reason =
+                                    "the draft was published or deleted on WeChat: created anew"
+                                        .to_string();
+                            }
+                        }
+                        if paths.iter().all(|p| self.inputs.contains_key(p)) {
+                            return Ok(Some((draft, paths)));
+                        } else {
+                            self.fail(
+                                path,
+                                Some(40007),
+                                "the draft is gone and its other articles were not loaded".into(),
+                            );
+                        }
+                    }
+                    Err(g) => self.fail_api(path, &g),
+                    Ok(_) => {
+                        self.mark_pushing(path)?;
+                        self.fail(
+                            path,
+                            e.code(),
+                            format!("WeChat refused the update although the draft exists: {e}"),
+                        );
+                    }
+                }
+            }
+            Err(e) => {
+                self.mark_pushing(path)?;
+                self.fail_api(path, &e);
+            }
+        }
+        Ok(None)
+    }
+
+    fn mark_pushing(&mut self, path: &ArticlePath) -> Result<()> {
+        if let Some(e) = self.lock.articles.get_mut(path) {
+            e.state = State::Pushing;
+        }
+        self.lock.save(self.root)
+    }
+
+    /// Deletes the drafts of vanished articles (only drafts this lockfile created, only drafts
+    /// no remaining article uses) and of replaced multi-article drafts.
+    async fn prune(&mut self, plan: &Plan) -> Result<Vec<MediaId>> {
+        let orphan_paths: BTreeSet<&ArticlePath> = plan.orphans.iter().map(|o| &o.path).collect();
+        let mut candidates: BTreeSet<MediaId> = self.lock.orphans.keys().cloned().collect();
+        for o in &plan.orphans {
+            let Some(id) = &o.media_id else { continue };
+            let users = self.lock.members(id);
+            if users
+                .iter()
+                .all(|(p, e)| orphan_paths.contains(p) && !e.adopted)
+            {
+                candidates.insert(id.clone());
+            }
+        }
+        let mut pruned = Vec::new();
+        for id in candidates {
+            match self.client.draft_delete(&id).await {
+                Ok(()) => {
+                    self.lock.orphans.remove(&id);
+                    self.lock.articles.retain(|p, e| {
+                        !(orphan_paths.contains(p) && e.media_id.as_ref() == Some(&id))
+                    });
+                    self.lock.save(self.root)?;
+                    pruned.push(id);
+                }
+                Err(e) => {
+                    self.stopped
+                        .get_or_insert(format!("could not delete draft {id}: {e}"));
+                }
+            }
+        }
+        // Orphans without a draft (never pushed) just leave the lockfile.
+        self.lock
+            .articles
+            .retain(|p, e| !(orphan_paths.contains(p) && e.media_id.is_none()));
+        Ok(pruned)
+    }
+}
+
+/// A multi-article draft's name and articles, to be created anew.
+type Recreate = (Option<String>, Vec<ArticlePath>);
+
+enum UploadError {
+    Api(wechat::Error),
+    Local(String),
+}
+
+async fn upload(
+    client: &Client,
+    root: &Path,
+    asset: &Asset,
+    ep: Endpoint,
+) -> std::result::Result<AssetEntry, UploadError> {
+    let path = root.join(asset.path.as_str());
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|e| UploadError::Local(crate::site::io_reason(&e)))?;
+    // The file may have changed since it was hashed: never upload other bytes under this hash.
+    if ContentHash::of(&bytes) != asset.hash {
+        return Err(UploadError::Local(
+            "the file changed during the run; run again".to_string(),
+        ));
+    }
+    let hex = asset.hash.as_str().trim_start_matches("sha256:");
+    let filename = format!("{}.{}", &hex[..hex.len().min(16)], extension(asset.format));
+    match ep {
+        Endpoint::UploadImg => client
+            .upload_image(bytes, &filename)
+            .await
+            .map(|u| AssetEntry {
+                url: Some(u.url),
+                media_id: None,
+            })
+            .map_err(UploadError::Api),
+        Endpoint::Material => client
+            .add_image_material(bytes, &filename)
+            .await
+            .map(|m| AssetEntry {
+                url: m.url,
+                media_id: Some(m.media_id),
+            })
+            .map_err(UploadError::Api),
+    }
+}
+
+/// The payload with its placeholders replaced by what WeChat returned.
+pub fn resolve(
+    p: &Payload,
+    assets: &BTreeMap<ContentHash, AssetEntry>,
+) -> std::result::Result<wechat::Article, String> {
+    let prefix = format!("{ASSET_SCHEME}:");
+    let lookup = |placeholder: &str| -> Option<ContentHash> {
+        ContentHash::parse(placeholder.strip_prefix(&prefix)?)
+    };
+    let media = |v: &str| -> std::result::Result<MediaId, String> {
+        if !v.starts_with(&prefix) {
+            return Ok(MediaId::new(v));
+        }
+        lookup(v)
+            .and_then(|h| assets.get(&h).and_then(|a| a.media_id.clone()))
+            .ok_or_else(|| format!("image {v} has no permanent media id yet"))
+    };
+    let mut content = String::with_capacity(p.content.len());
+    let mut rest = p.content.as_str();
+    while let Some(i) = rest.find(&prefix) {
+        content.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let len = prefix.len() + "sha256:".len() + 64;
+        let placeholder = tail.get(..len).unwrap_or(tail);
+        let url = lookup(placeholder)
+            .and_then(|h| assets.get(&h).and_then(|a| a.url.clone()))
+            .ok_or_else(|| format!("image {placeholder} has not been uploaded"))?;
+        content.push_str(&url);
+        rest = &tail[placeholder.len()..];
+    }
+    content.push_str(rest);
+    Ok(wechat::Article {
+        article_type: Some(if p.article_type == "newspic" {
+            wechat::ArticleType::Newspic
+        } else {
+            wechat::ArticleType::News
+        }),
+        title: p.title.clone(),
+        author: p.author.clone(),
+        digest: p.digest.clone(),
+        content,
+        content_source_url: p.content_source_url.clone(),
+        thumb_media_id: p.thumb_media_id.as_deref().map(media).transpose()?,
+        need_open_comment: Some(p.need_open_comment),
+        only_fans_can_comment: Some(p.only_fans_can_comment),
+        pic_crop_235_1: p.pic_crop_235_1.clone(),
+        pic_crop_1_1: p.pic_crop_1_1.clone(),
+        image_info: match &p.image_info {
+            Some(info) => Some(wechat::ImageInfo {
+                image_list: info
+                    .image_list
+                    .iter()
+                    .map(|i| {
+                        media(&i.image_media_id).map(|id| wechat::ImageItem { image_media_id: id })
+                    })
+                    .collect::<std::result::Result<_, _>>()?,
+            }),
+            None => None,
+        },
+        cover_info: p.cover_info.as_ref().map(|c| wechat::CoverInfo {
+            crop_percent_list: c
+                .crop_percent_list
+                .iter()
+                .map(|x| wechat::CropPercent {
+                    ratio: x.ratio.clone(),
+                    x1: x.x1.clone(),
+                    y1: x.y1.clone(),
+                    x2: x.x2.clone(),
+                    y2: x.y2.clone(),
+                })
+                .collect(),
+        }),
+        product_info: p.product_info.as_ref().map(|x| wechat::ProductInfo {
+            footer_product_info: wechat::FooterProductInfo {
+                product_key: x.footer_product_info.product_key.clone(),
+            },
+        }),
+    })
+}

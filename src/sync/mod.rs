@@ -1,0 +1,7 @@
+//! Sync: the lockfile, the plan and its application, and the report of a run. Data flows one
+//! way: rendered articles → [`plan`] → [`apply`] → [`report`].
+
+pub mod apply;
+pub mod lock;
+pub mod plan;
+pub mod report;

@@ -1,0 +1,203 @@
+//! The report of a plan or a run: a table for people (stderr) and JSON for tools (stdout,
+//! DESIGN §5).
+
+use serde::Serialize;
+
+use crate::site::ArticlePath;
+use crate::sync::apply::{Done, Outcome, RowError};
+use crate::sync::plan::{Action, OrphanRow, Plan};
+use crate::wechat::MediaId;
+
+#[derive(Debug, Serialize)]
+pub struct JsonRow<'a> {
+    pub path: &'a str,
+    pub action: Action,
+    pub reason: &'a str,
+    pub media_id: Option<&'a str>,
+    pub index: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub draft: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'a RowError>,
+}
+
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub created: usize,
+    pub updated: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    pub uploads: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonReport<'a> {
+    pub articles: Vec<JsonRow<'a>>,
+    pub summary: Summary,
+    pub orphans: &'a [OrphanRow],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub renamed: Vec<Renamed<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pruned: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Renamed<'a> {
+    pub from: &'a ArticlePath,
+    pub to: &'a ArticlePath,
+}
+
+/// The rows of a plan as if applied with no change (for `status` and `--dry-run`).
+pub fn planned(plan: &Plan) -> Outcome {
+    Outcome {
+        rows: plan
+            .rows
+            .iter()
+            .map(|r| Done {
+                row: r.clone(),
+                error: None,
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+pub fn summary(outcome: &Outcome) -> Summary {
+    let mut s = Summary {
+        uploads: outcome.uploads,
+        ..Default::default()
+    };
+    for d in &outcome.rows {
+        match (d.row.action, &d.error) {
+            (_, Some(_)) | (Action::Error, _) => s.failed += 1,
+            (Action::Create, None) => s.created += 1,
+            (Action::Update, None) => s.updated += 1,
+            (Action::Skip, None) => s.skipped += 1,
+        }
+    }
+    s
+}
+
+pub fn json(plan: &Plan, outcome: &Outcome) -> String {
+    let report = JsonReport {
+        articles: outcome
+            .rows
+            .iter()
+            .map(|d| JsonRow {
+                path: d.row.path.as_str(),
+                action: if d.error.is_some() {
+                    Action::Error
+                } else {
+                    d.row.action
+                },
+                reason: &d.row.reason,
+                media_id: d.row.media_id.as_ref().map(MediaId::as_str),
+                index: d.row.index,
+                draft: d.row.draft.as_deref(),
+                error: d.error.as_ref(),
+            })
+            .collect(),
+        summary: summary(outcome),
+        orphans: &plan.orphans,
+        renamed: plan
+            .renames
+            .iter()
+            .map(|(from, to)| Renamed { from, to })
+            .collect(),
+        pruned: outcome.pruned.iter().map(MediaId::as_str).collect(),
+        stopped: outcome.stopped.as_deref(),
+    };
+    serde_json::to_string_pretty(&report).unwrap_or_else(|_| "{}".to_string())
+}
+
+/// The table for people: article, action, draft, reason.
+pub fn table(plan: &Plan, outcome: &Outcome, dry_run: bool) -> String {
+    let mut lines = vec![(
+        "ARTICLE".to_string(),
+        "ACTION".to_string(),
+        "DRAFT".to_string(),
+        "REASON".to_string(),
+    )];
+    for d in &outcome.rows {
+        let action = if d.error.is_some() {
+            "error"
+        } else {
+            d.row.action.as_str()
+        };
+        let draft = match (&d.row.media_id, &d.row.draft) {
+            (Some(id), _) => format!("{}#{}", short(id.as_str()), d.row.index),
+            (None, Some(name)) => format!("({name})#{}", d.row.index),
+            (None, None) => "-".to_string(),
+        };
+        let reason = match &d.error {
+            Some(e) => e.message.clone(),
+            None => d.row.reason.clone(),
+        };
+        lines.push((d.row.path.to_string(), action.to_string(), draft, reason));
+    }
+    let w0 = lines.iter().map(|l| l.0.chars().count()).max().unwrap_or(0);
+    let w1 = lines.iter().map(|l| l.1.len()).max().unwrap_or(0);
+    let w2 = lines.iter().map(|l| l.2.chars().count()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (a, b, c, d) in &lines {
+        out.push_str(&format!("{a:w0$}  {b:w1$}  {c:w2$}  {d}\n"));
+    }
+    for (from, to) in &plan.renames {
+        out.push_str(&format!("renamed: {from} → {to} (keeps its draft)\n"));
+    }
+    for o in &plan.orphans {
+        let draft = o.media_id.as_ref().map_or("no draft".to_string(), |m| {
+            format!("draft {}#{}", short(m.as_str()), o.index)
+        });
+        let pruned = o
+            .media_id
+            .as_ref()
+            .is_some_and(|m| outcome.pruned.contains(m));
+        out.push_str(&format!(
+            "orphan: {} is gone; {draft} {}\n",
+            o.path,
+            if pruned {
+                "was deleted (--prune)"
+            } else {
+                "is kept (delete it with `wxsync sync --prune`)"
+            }
+        ));
+    }
+    for m in &outcome.pruned {
+        if !plan.orphans.iter().any(|o| o.media_id.as_ref() == Some(m)) {
+            out.push_str(&format!("pruned: replaced draft {}\n", short(m.as_str())));
+        }
+    }
+    if let Some(why) = &outcome.stopped {
+        out.push_str(&format!("stopped: {why}\n"));
+    }
+    let s = summary(outcome);
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    if dry_run {
+        out.push_str(&format!(
+            "{} to create, {} to update, {} unchanged or skipped, {} with errors\n",
+            s.created, s.updated, s.skipped, s.failed
+        ));
+    } else {
+        out.push_str(&format!(
+            "{} created, {} updated, {} skipped, {} failed, {} image upload{}\n",
+            s.created,
+            s.updated,
+            s.skipped,
+            s.failed,
+            s.uploads,
+            plural(s.uploads)
+        ));
+    }
+    out
+}
+
+fn short(id: &str) -> String {
+    if id.chars().count() > 14 {
+        format!("{}…", id.chars().take(12).collect::<String>())
+    } else {
+        id.to_string()
+    }
+}
