@@ -1,0 +1,1264 @@
+//! `wxsync status`, `sync` and `adopt` as a user runs them, against an in-process emulator of
+//! the WeChat API (DESIGN §3 lockfile, §4 sync, §5 command line).
+//!
+//! Each test copies `example-site/` into a temporary directory, points the binary at its own
+//! emulator, and judges behaviour by what the emulator received (its request log), what the
+//! draft box holds, the lockfile and the exit code and JSON report — never by human wording.
+//! Every run is also checked for leaked secrets (`support/sync_site.rs`).
+//!
+//! The example site has five articles in four drafts: `hello-wxsync` and `rust-error-handling`
+//! (single news articles), `weekly/47-lead` + `weekly/47-links` (the two-article draft
+//! `weekly-47`, in that order) and `spring-photos` (a `newspic` with three images). Its six
+//! images are all different files: `diagram.png` is a body image (`media/uploadimg`);
+//! `workflow.jpg` and `default-cover.jpg` (shared by three articles) are covers, and
+//! `spring-{1,2,3}.jpg` the newspic's images, all permanent material (`add_material`).
+
+#[path = "support/sync_site.rs"]
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use serde_json::Value as Json;
+use support::*;
+use wxemu::{Fault, LogEntry};
+
+/// The request body of a JSON API call.
+fn body(call: &LogEntry) -> Json {
+    serde_json::from_str(&call.body)
+        .unwrap_or_else(|e| panic!("{} body is not JSON ({e}): {}", call.name(), call.body))
+}
+
+/// Which example-site image each upload call sent, recognised by its size (all six differ).
+fn uploaded_files(site: &SyncSite, calls: &[&LogEntry]) -> Vec<String> {
+    let mut by_size = BTreeMap::new();
+    for entry in std::fs::read_dir(site.file("images")).expect("images") {
+        let entry = entry.expect("entry");
+        let size = entry.metadata().expect("metadata").len() as usize;
+        by_size.insert(size, entry.file_name().to_string_lossy().into_owned());
+    }
+    calls
+        .iter()
+        .map(|c| {
+            let part = c
+                .parts
+                .iter()
+                .find(|p| p.name == "media")
+                .unwrap_or_else(|| panic!("{} without a `media` part: {:?}", c.name(), c.parts));
+            by_size
+                .get(&part.size)
+                .cloned()
+                .unwrap_or_else(|| format!("<unknown image of {} bytes>", part.size))
+        })
+        .collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+/// A first sync that must succeed; returns the run.
+#[track_caller]
+fn first_sync(site: &SyncSite) -> Run {
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    site.assert_box_matches_lock();
+    run
+}
+
+// ---------------------------------------------------------------------------------------
+// First sync, no-op sync, lockfile
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn first_sync_creates_every_draft_and_uploads_each_image_once() {
+    let site = SyncSite::new();
+    let run = first_sync(&site);
+
+    // One draft/add per draft, every one accepted; nothing else touches drafts.
+    let adds = run.calls_to("draft/add");
+    assert_eq!(adds.len(), 4, "calls: {:?}", run.call_names());
+    assert!(adds.iter().all(|c| c.errcode == Some(0)));
+    assert_eq!(run.count("draft/update"), 0);
+    assert_eq!(run.count("draft/delete"), 0);
+
+    // The weekly draft is one draft/add with both articles, in config order.
+    let weekly: Vec<Json> = adds
+        .iter()
+        .map(|c| body(c))
+        .filter(|b| b["articles"].as_array().is_some_and(|a| a.len() == 2))
+        .collect();
+    assert_eq!(weekly.len(), 1, "exactly one two-article draft/add");
+    assert_eq!(weekly[0]["articles"][0]["title"], LEAD_TITLE);
+    assert_eq!(weekly[0]["articles"][1]["title"], LINKS_TITLE);
+    for add in &adds {
+        let n = body(add)["articles"].as_array().map_or(0, Vec::len);
+        assert!(n == 1 || n == 2, "draft/add with {n} articles");
+    }
+    let lock = site.lock();
+    assert_eq!(lock.media_id(LEAD), lock.media_id(LINKS));
+    assert_eq!((lock.index(LEAD), lock.index(LINKS)), (0, 1));
+
+    // Each distinct image is uploaded once, by the endpoint its use needs.
+    let body_images = uploaded_files(&site, &run.calls_to("media/uploadimg"));
+    let materials = uploaded_files(&site, &run.calls_to("material/add_material"));
+    assert_eq!(body_images, vec!["diagram.png".to_string()], "uploadimg");
+    assert_eq!(
+        sorted(materials),
+        vec![
+            "default-cover.jpg",
+            "spring-1.jpg",
+            "spring-2.jpg",
+            "spring-3.jpg",
+            "workflow.jpg"
+        ],
+        "add_material: each cover/newspic image once, the shared default cover once"
+    );
+    for c in run
+        .calls_to("material/add_material")
+        .iter()
+        .chain(&run.calls_to("media/uploadimg"))
+    {
+        assert_eq!(c.errcode, Some(0), "{} failed", c.name());
+    }
+
+    // Body images in the stored drafts point at WeChat, never at a placeholder.
+    let hello = site.draft(&lock.media_id(HELLO));
+    let content = hello.articles[0]["content"].as_str().unwrap();
+    assert!(!content.contains("wxsync-asset:"), "{content}");
+    assert!(content.contains("mmbiz.qpic.cn"), "{content}");
+    assert!(site.emu.warnings().is_empty(), "{:?}", site.emu.warnings());
+}
+
+#[test]
+fn second_run_makes_no_call_and_keeps_the_lockfile_byte_identical() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let before = site.lock_bytes().unwrap();
+    let log = site.emu.log().len();
+
+    let run = site.sync(&[]);
+    run.assert_code(0).assert_no_calls();
+    assert_eq!(site.emu.log().len(), log, "not even a token fetch");
+    assert_eq!(site.lock_bytes().unwrap(), before, "wxsync.lock rewritten");
+    for path in ALL {
+        assert_eq!(run.action(path), "skip", "{path}");
+    }
+
+    // Human output too: still no call, nothing on stdout.
+    let human = site.run(&["sync"]);
+    human.assert_code(0).assert_no_calls();
+    assert!(human.stdout.trim().is_empty(), "stdout: {}", human.stdout);
+    assert_eq!(site.lock_bytes().unwrap(), before);
+}
+
+#[test]
+fn lockfile_is_sorted_stable_and_records_every_asset() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let text = site.read("wxsync.lock");
+    assert!(
+        text.starts_with("# Generated by wxsync."),
+        "header comment: {text}"
+    );
+    assert!(text.ends_with('\n'));
+    let lock = site.lock();
+    assert_eq!(lock.0.get("version").and_then(|v| v.as_u64()), Some(1));
+    assert_eq!(lock.appid(), Some(site.emu.appid().as_str()));
+
+    // Forward-slash keys relative to the site root, in sorted order in the file.
+    let keys: Vec<String> = lock.0["articles"]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sorted(keys.clone()), keys, "article keys sorted");
+    assert_eq!(
+        keys.iter().cloned().collect::<BTreeSet<_>>(),
+        ALL.iter().map(|s| s.to_string()).collect()
+    );
+    for path in ALL {
+        let hash = lock.hash(path).expect("hash");
+        assert!(hash.starts_with("sha256:"), "{path}: {hash}");
+    }
+
+    // Assets: keyed by the sha256 of each image file, body image → url, material → media_id.
+    let assets = lock.assets();
+    let asset_keys: Vec<String> = assets.iter().map(|(k, _)| k.clone()).collect();
+    assert_eq!(sorted(asset_keys.clone()), asset_keys, "asset keys sorted");
+    let mut expected = BTreeMap::new();
+    for name in [
+        "default-cover.jpg",
+        "diagram.png",
+        "spring-1.jpg",
+        "spring-2.jpg",
+        "spring-3.jpg",
+        "workflow.jpg",
+    ] {
+        expected.insert(file_hash(&site.file(&format!("images/{name}"))), name);
+    }
+    assert_eq!(
+        asset_keys.iter().cloned().collect::<BTreeSet<_>>(),
+        expected.keys().cloned().collect(),
+        "one asset per distinct image, keyed by content hash"
+    );
+    let materials: BTreeSet<String> = site
+        .emu
+        .materials()
+        .into_iter()
+        .map(|m| m.media_id)
+        .collect();
+    for (hash, fields) in &assets {
+        let url = fields.get("url").and_then(|u| u.as_str()).unwrap_or("");
+        assert!(url.contains("mmbiz.qpic.cn"), "{hash}: url {url:?}");
+        let media_id = fields.get("media_id").and_then(|m| m.as_str());
+        if expected[hash] == "diagram.png" {
+            assert!(media_id.is_none(), "a body image has no media_id");
+        } else {
+            let id = media_id.unwrap_or_else(|| panic!("{}: no media_id", expected[hash]));
+            assert!(materials.contains(id), "{id} is not a material");
+        }
+    }
+
+    // The same state written again gives the same bytes: edit and revert an article.
+    let before = site.lock_bytes().unwrap();
+    let original = site.read(HELLO);
+    site.touch_article(HELLO, "临时修改。");
+    site.sync(&[]).assert_code(0);
+    site.write(HELLO, &original);
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert_eq!(run.count("draft/update"), 1);
+    assert_eq!(
+        site.lock_bytes().unwrap(),
+        before,
+        "same state, same lockfile bytes"
+    );
+}
+
+#[test]
+fn a_lockfile_of_another_account_is_refused() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let appid = site.emu.appid();
+    site.edit("wxsync.lock", |t| {
+        t.replace(&format!("appid: {appid}"), "appid: wx9999999999999999")
+    });
+    assert_eq!(site.lock().appid(), Some("wx9999999999999999"));
+    site.touch_article(HELLO, "改动。");
+    let before = site.lock_bytes();
+    let run = site.sync(&[]);
+    run.assert_code(2).assert_no_calls();
+    assert!(
+        run.output().to_lowercase().contains("appid"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(site.lock_bytes(), before);
+}
+
+// ---------------------------------------------------------------------------------------
+// Updates
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn editing_one_article_makes_exactly_one_update() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let lock = site.lock();
+    site.touch_article(HELLO, "新增的一段：只改这一篇。");
+
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    let updates = run.calls_to("draft/update");
+    assert_eq!(updates.len(), 1, "calls: {:?}", run.call_names());
+    assert_eq!(run.count("draft/add"), 0);
+    assert_eq!(run.count("media/uploadimg"), 0, "images are cached");
+    assert_eq!(run.count("material/add_material"), 0, "covers are cached");
+    let b = body(updates[0]);
+    assert_eq!(b["media_id"], lock.media_id(HELLO).as_str());
+    assert_eq!(b["index"], 0);
+    assert_eq!(b["articles"]["title"], HELLO_TITLE);
+    assert_eq!(updates[0].errcode, Some(0));
+
+    let stored = site.draft(&lock.media_id(HELLO));
+    assert!(
+        stored.articles[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("只改这一篇")
+    );
+    let after = site.lock();
+    assert_eq!(after.media_id(HELLO), lock.media_id(HELLO));
+    assert_ne!(after.hash(HELLO), lock.hash(HELLO), "new hash recorded");
+    for path in [ERRORS, SPRING, LEAD, LINKS] {
+        assert_eq!(after.entry(path), lock.entry(path), "{path} untouched");
+    }
+    assert_eq!(run.action(HELLO), "update");
+    site.assert_box_matches_lock();
+
+    // And then it is in step again.
+    site.sync(&[]).assert_code(0).assert_no_calls();
+}
+
+#[test]
+fn editing_the_second_article_of_a_shared_draft_updates_index_1() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let lock = site.lock();
+    let weekly = lock.media_id(LINKS);
+    site.touch_article(LINKS, "4. 新增一条链接说明。");
+
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    let updates = run.calls_to("draft/update");
+    assert_eq!(updates.len(), 1, "calls: {:?}", run.call_names());
+    assert_eq!(run.count("draft/add"), 0);
+    let b = body(updates[0]);
+    assert_eq!(b["media_id"], weekly.as_str());
+    assert_eq!(b["index"], 1);
+    assert_eq!(b["articles"]["title"], LINKS_TITLE);
+
+    let stored = site.draft(&weekly);
+    assert_eq!(stored.articles.len(), 2);
+    assert_eq!(stored.articles[0]["title"], LEAD_TITLE);
+    assert_eq!(stored.articles[1]["title"], LINKS_TITLE);
+    assert!(
+        stored.articles[1]["content"]
+            .as_str()
+            .unwrap()
+            .contains("新增一条链接说明")
+    );
+    let json = run.article(LINKS);
+    assert_eq!(json["action"], "update");
+    assert_eq!(json["media_id"], weekly.as_str());
+    assert_eq!(json["index"], 1);
+    assert_eq!(run.action(LEAD), "skip");
+    site.assert_box_matches_lock();
+}
+
+#[test]
+fn an_entry_left_pushing_is_pushed_again() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    // What a crash between "pushing" and the answer leaves behind.
+    let mut lock = site.lock();
+    lock.0["articles"][ERRORS]["state"] = "pushing".into();
+    let text = serde_yaml::to_string(&lock.0).unwrap();
+    site.write("wxsync.lock", &text);
+
+    let status = site.status();
+    status.assert_code(0).assert_no_calls();
+    assert_eq!(status.action(ERRORS), "update");
+    assert_eq!(status.action(HELLO), "skip");
+
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    let updates = run.calls_to("draft/update");
+    assert_eq!(updates.len(), 1, "calls: {:?}", run.call_names());
+    assert_eq!(body(updates[0])["media_id"], lock.media_id(ERRORS).as_str());
+    assert_eq!(run.count("draft/add"), 0);
+    assert_eq!(site.lock().state(ERRORS), "synced");
+}
+
+#[test]
+fn changing_the_order_of_a_multi_article_draft_recreates_it() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    site.edit("wxsync.yaml", |t| {
+        t.replace(
+            "weekly-47: [articles/weekly/47-lead.md, articles/weekly/47-links.md]",
+            "weekly-47: [articles/weekly/47-links.md, articles/weekly/47-lead.md]",
+        )
+    });
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    let adds = run.calls_to("draft/add");
+    assert_eq!(adds.len(), 1, "calls: {:?}", run.call_names());
+    let b = body(adds[0]);
+    assert_eq!(b["articles"][0]["title"], LINKS_TITLE);
+    assert_eq!(b["articles"][1]["title"], LEAD_TITLE);
+    let lock = site.lock();
+    assert_eq!(lock.media_id(LINKS), lock.media_id(LEAD));
+    assert_eq!((lock.index(LINKS), lock.index(LEAD)), (0, 1));
+    let stored = site.draft(&lock.media_id(LINKS));
+    assert_eq!(stored.articles[0]["title"], LINKS_TITLE);
+    for path in [HELLO, ERRORS, SPRING] {
+        assert_eq!(run.action(path), "skip");
+    }
+    site.sync(&[]).assert_code(0).assert_no_calls();
+}
+
+// ---------------------------------------------------------------------------------------
+// Failures, retries, tokens
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_transient_system_error_on_update_is_retried() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    site.touch_article(ERRORS, "One more paragraph.");
+    site.emu.inject(Fault::errcode("draft/update", -1).times(1));
+
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    let updates = run.calls_to("draft/update");
+    assert_eq!(updates.len(), 2, "calls: {:?}", run.call_names());
+    assert_eq!(updates[0].errcode, Some(-1));
+    assert_eq!(updates[1].errcode, Some(0));
+    assert_eq!(run.count("draft/add"), 0);
+    assert!(site.emu.pending_faults().is_empty());
+    let stored = site.draft(&site.lock().media_id(ERRORS));
+    assert!(
+        stored.articles[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("One more paragraph.")
+    );
+    site.assert_box_matches_lock();
+}
+
+#[test]
+fn an_expired_token_is_refreshed_between_runs() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let first_tokens = site.secrets();
+    site.emu.advance_clock(7300); // every token issued so far has expired
+    site.touch_article(HELLO, "两小时以后的修改。");
+
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert!(run.token_calls() >= 1, "calls: {:?}", run.call_names());
+    let updates = run.calls_to("draft/update");
+    assert!(
+        !updates.is_empty() && updates.len() <= 2,
+        "calls: {:?}",
+        run.call_names()
+    );
+    assert_eq!(updates.last().unwrap().errcode, Some(0));
+    // The update that succeeded used a token minted after the clock moved.
+    let used = updates.last().unwrap().access_token.clone().unwrap();
+    assert!(!first_tokens.contains(&used), "an expired token was used");
+    assert_eq!(run.count("draft/add"), 0);
+    site.assert_box_matches_lock();
+}
+
+#[test]
+fn a_rejected_token_is_refreshed_once() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    site.touch_article(HELLO, "令牌失效时的修改。");
+    site.emu.inject(Fault::errcode("draft/update", 42001));
+
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    let updates = run.calls_to("draft/update");
+    assert_eq!(updates.len(), 2, "calls: {:?}", run.call_names());
+    assert_eq!(updates[0].errcode, Some(42001));
+    assert_eq!(updates[1].errcode, Some(0));
+    let tokens = run.token_calls();
+    assert!((1..=2).contains(&tokens), "calls: {:?}", run.call_names());
+    // The refresh happened between the two attempts.
+    let first = updates[0].seq;
+    let second = updates[1].seq;
+    assert!(
+        run.calls
+            .iter()
+            .any(|c| (c.name() == "stable_token" || c.name() == "token")
+                && c.seq > first
+                && c.seq < second),
+        "calls: {:?}",
+        run.call_names()
+    );
+    site.assert_box_matches_lock();
+}
+
+#[test]
+fn a_quota_error_stops_the_run_and_keeps_every_earlier_success() {
+    let site = SyncSite::new();
+    site.emu.configure(|c| {
+        c.daily_limits.insert("draft/add".into(), 2);
+    });
+
+    let run = site.sync(&[]);
+    run.assert_code(1);
+    let adds = run.calls_to("draft/add");
+    assert_eq!(
+        adds.iter().map(|c| c.errcode).collect::<Vec<_>>(),
+        vec![Some(0), Some(0), Some(45009)],
+        "two drafts made, the third add hits the quota and the run stops: {:?}",
+        run.call_names()
+    );
+    let stop = adds[2].seq;
+    assert!(
+        !run.calls
+            .iter()
+            .any(|c| c.seq > stop && c.name().starts_with("draft/")),
+        "no draft call after 45009: {:?}",
+        run.call_names()
+    );
+
+    // Both successes are in the lockfile, with the ids the emulator gave.
+    assert_eq!(site.emu.drafts().len(), 2);
+    let lock = site.lock();
+    let drafts: BTreeSet<String> = site.emu.drafts().into_iter().map(|d| d.media_id).collect();
+    let mut recorded = BTreeSet::new();
+    for path in ALL {
+        if let Some(id) = lock
+            .opt_media_id(path)
+            .filter(|_| lock.state(path) == "synced")
+        {
+            assert!(drafts.contains(&id), "{path}: {id} not in the box");
+            let found = site.drafts_titled(title_of(path));
+            assert_eq!(
+                found,
+                vec![(id.clone(), lock.index(path) as usize)],
+                "{path}"
+            );
+            recorded.insert(id);
+        }
+    }
+    assert_eq!(recorded, drafts, "every created draft is recorded");
+    let failed: Vec<Json> = run.json()["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"] == "error")
+        .cloned()
+        .collect();
+    assert!(!failed.is_empty(), "{}", run.stdout);
+    assert!(
+        failed.iter().any(|a| a["error"]["code"] == 45009),
+        "{}",
+        run.stdout
+    );
+    assert!(run.json()["summary"]["failed"].as_u64().unwrap() >= 1);
+
+    // Next day (quota lifted): the rest is pushed, nothing is pushed twice.
+    site.emu.configure(|c| c.daily_limits.clear());
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert_eq!(run.count("draft/add"), 2, "calls: {:?}", run.call_names());
+    assert_eq!(run.count("draft/update"), 0);
+    site.assert_box_matches_lock();
+}
+
+#[test]
+fn a_draft_deleted_on_the_server_is_recreated_once() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let old = site.lock().media_id(HELLO);
+    site.delete_draft(&old); // published, or deleted by hand
+    site.touch_article(HELLO, "发布之后又改了一处。");
+
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    let updates = run.calls_to("draft/update");
+    assert_eq!(updates.len(), 1, "calls: {:?}", run.call_names());
+    assert_eq!(updates[0].errcode, Some(40007));
+    let gets = run.calls_to("draft/get");
+    assert!(!gets.is_empty(), "checked with draft/get");
+    assert!(gets.iter().all(|g| body(g)["media_id"] == old.as_str()));
+    assert!(gets.iter().all(|g| g.errcode == Some(40007)));
+    let adds = run.calls_to("draft/add");
+    assert_eq!(adds.len(), 1, "calls: {:?}", run.call_names());
+    assert!(adds[0].seq > gets[0].seq);
+    assert_eq!(body(adds[0])["articles"][0]["title"], HELLO_TITLE);
+
+    let lock = site.lock();
+    let new = lock.media_id(HELLO);
+    assert_ne!(new, old);
+    assert_eq!(lock.state(HELLO), "synced");
+    assert!(
+        site.draft(&new).articles[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("发布之后又改了一处")
+    );
+    site.assert_box_matches_lock();
+    site.sync(&[]).assert_code(0).assert_no_calls();
+}
+
+#[test]
+fn an_update_rejected_while_the_draft_exists_fails_only_that_article() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let before = site.lock();
+    site.touch_article(HELLO, "第一处修改。");
+    site.touch_article(ERRORS, "Second change.");
+    // WeChat answers 40007 for a payload it dislikes, too; the draft is still there.
+    site.emu.inject(Fault::errcode("draft/update", 40007));
+
+    let run = site.sync(&[]);
+    run.assert_code(1);
+    assert_eq!(run.count("draft/add"), 0, "calls: {:?}", run.call_names());
+    assert!(run.count("draft/get") >= 1);
+    let updates = run.calls_to("draft/update");
+    assert_eq!(updates.len(), 2, "calls: {:?}", run.call_names());
+    let failed_id = body(updates[0])["media_id"].as_str().unwrap().to_string();
+    let (failed, ok) = if failed_id == before.media_id(HELLO) {
+        (HELLO, ERRORS)
+    } else {
+        (ERRORS, HELLO)
+    };
+    assert_eq!(updates[1].errcode, Some(0));
+    assert_eq!(body(updates[1])["media_id"], before.media_id(ok).as_str());
+
+    assert_eq!(run.action(failed), "error");
+    let err = &run.article(failed)["error"];
+    assert_eq!(err["code"], 40007, "{err}");
+    assert!(err["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert_eq!(run.action(ok), "update");
+    assert_eq!(run.json()["summary"]["failed"], 1);
+    assert_eq!(run.json()["summary"]["updated"], 1);
+
+    let after = site.lock();
+    assert_eq!(
+        after.hash(failed),
+        before.hash(failed),
+        "failure not recorded"
+    );
+    assert_ne!(after.hash(ok), before.hash(ok));
+
+    let again = site.sync(&[]);
+    again.assert_code(0);
+    let updates = again.calls_to("draft/update");
+    assert_eq!(updates.len(), 1, "calls: {:?}", again.call_names());
+    assert_eq!(
+        body(updates[0])["media_id"],
+        before.media_id(failed).as_str()
+    );
+    site.assert_box_matches_lock();
+}
+
+#[test]
+fn a_lost_add_answer_is_reconciled_without_a_duplicate() {
+    let site = SyncSite::new();
+    // The emulator makes the first draft, then drops the connection: the outcome is unknown.
+    site.emu.inject(Fault::drop_after("draft/add"));
+
+    let run = site.sync(&[]);
+    run.assert_code(1);
+    let adds = run.calls_to("draft/add");
+    assert_eq!(
+        adds.len(),
+        4,
+        "one add per draft, the dropped one not retried: {:?}",
+        run.call_names()
+    );
+    assert_eq!(site.emu.drafts().len(), 4, "the dropped add was processed");
+    let dropped: Vec<String> = body(adds[0])["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap().to_string())
+        .collect();
+    let lock = site.lock();
+    let unknown: Vec<&str> = ALL
+        .iter()
+        .copied()
+        .filter(|p| lock.entry(p).is_some() && lock.state(p) == "unknown")
+        .collect();
+    assert!(!unknown.is_empty(), "no `unknown` entry:\n{lock:?}");
+    for p in &unknown {
+        assert!(dropped.iter().any(|t| t == title_of(p)), "{p} is unknown");
+    }
+    for p in ALL {
+        if !dropped.iter().any(|t| t == title_of(p)) {
+            assert_eq!(lock.state(p), "synced", "{p}");
+        }
+    }
+    assert!(
+        run.json()["articles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["action"] == "error"),
+        "{}",
+        run.stdout
+    );
+
+    // The next run reconciles via draft/batchget before creating anything: no duplicate.
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    let batch = run.calls_to("draft/batchget");
+    assert!(!batch.is_empty(), "calls: {:?}", run.call_names());
+    assert_eq!(run.count("draft/add"), 0, "calls: {:?}", run.call_names());
+    site.assert_box_matches_lock();
+    for p in &unknown {
+        assert_eq!(site.drafts_titled(title_of(p)).len(), 1, "{p}");
+    }
+    // Converged.
+    site.sync(&[]).assert_code(0).assert_no_calls();
+}
+
+#[test]
+fn two_concurrent_runs_cannot_both_push() {
+    let site = SyncSite::new();
+    site.emu.inject(Fault::delay("draft/add", 6000));
+    let mut first = site
+        .command()
+        .arg("-C")
+        .arg(site.path())
+        .args(["sync"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn the first run");
+    let started = wait_for(Duration::from_secs(120), || {
+        !site.emu.calls("draft/add").is_empty() || first.try_wait().ok().flatten().is_some()
+    });
+    if site.emu.calls("draft/add").is_empty() {
+        let _ = first.kill();
+        let out = first.wait_with_output().expect("wait");
+        panic!(
+            "the first run never reached draft/add (timed out: {}): {}",
+            !started,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let second = site.sync(&[]);
+    let first_still_running = first.try_wait().expect("try_wait").is_none();
+    second.assert_code(2);
+    assert!(
+        second.output().to_lowercase().contains("lock"),
+        "the refusal names the lock:\n{}",
+        second.stderr
+    );
+    if first_still_running {
+        second.assert_no_calls();
+    }
+
+    let out = first.wait_with_output().expect("wait");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "first run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    site.assert_box_matches_lock();
+    assert_eq!(site.emu.calls("draft/add").len(), 4);
+    // The lock is released: a later run works.
+    site.sync(&[]).assert_code(0).assert_no_calls();
+}
+
+// ---------------------------------------------------------------------------------------
+// Renames, orphans, newspic
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_renamed_article_keeps_its_draft() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let before = site.lock();
+    let renamed = "articles/hello-renamed.md";
+    std::fs::rename(site.file(HELLO), site.file(renamed)).unwrap();
+
+    let status = site.status();
+    status.assert_code(0).assert_no_calls();
+    assert_ne!(status.action(renamed), "create", "{}", status.stdout);
+
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert_eq!(run.count("draft/add"), 0, "calls: {:?}", run.call_names());
+    assert_eq!(run.count("draft/delete"), 0);
+    let lock = site.lock();
+    assert!(lock.entry(HELLO).is_none(), "old key gone:\n{lock:?}");
+    assert_eq!(lock.media_id(renamed), before.media_id(HELLO));
+    assert_eq!(lock.index(renamed), 0);
+    assert_eq!(lock.state(renamed), "synced");
+    assert_eq!(site.emu.drafts().len(), 4);
+    assert_eq!(site.drafts_titled(HELLO_TITLE).len(), 1);
+    site.sync(&[]).assert_code(0).assert_no_calls();
+}
+
+#[test]
+fn a_deleted_article_is_an_orphan_and_its_draft_survives_unless_pruned() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let id = site.lock().media_id(ERRORS);
+    std::fs::remove_file(site.file(ERRORS)).unwrap();
+
+    let status = site.run(&["status"]);
+    status.assert_code(0).assert_no_calls();
+    assert!(
+        status.output().to_lowercase().contains("orphan"),
+        "status reports the orphan:\n{}",
+        status.stderr
+    );
+    assert!(status.output().contains(ERRORS), "{}", status.stderr);
+
+    let run = site.run(&["sync"]);
+    run.assert_code(0);
+    assert_eq!(
+        run.count("draft/delete"),
+        0,
+        "calls: {:?}",
+        run.call_names()
+    );
+    assert_eq!(run.count("draft/add"), 0);
+    assert!(
+        run.output().to_lowercase().contains("orphan"),
+        "{}",
+        run.stderr
+    );
+    assert!(site.emu.draft(&id).is_some(), "the draft survives");
+    assert_eq!(site.lock().media_id(ERRORS), id, "kept in the lockfile");
+
+    let run = site.sync(&["--prune"]);
+    run.assert_code(0);
+    let deletes = run.calls_to("draft/delete");
+    assert_eq!(deletes.len(), 1, "calls: {:?}", run.call_names());
+    assert_eq!(body(deletes[0])["media_id"], id.as_str());
+    assert_eq!(run.count("draft/add"), 0);
+    assert_eq!(run.count("draft/update"), 0);
+    assert!(site.emu.draft(&id).is_none());
+    assert_eq!(site.emu.drafts().len(), 3);
+    let lock = site.lock();
+    assert!(
+        lock.entry(ERRORS).is_none(),
+        "pruned entry removed:\n{lock:?}"
+    );
+    for path in [HELLO, SPRING, LEAD, LINKS] {
+        assert_eq!(lock.state(path), "synced");
+    }
+    site.sync(&["--prune"]).assert_code(0).assert_no_calls();
+}
+
+#[test]
+fn prune_deletes_nothing_in_a_run_where_something_failed() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let id = site.lock().media_id(ERRORS);
+    std::fs::remove_file(site.file(ERRORS)).unwrap();
+    site.touch_article(HELLO, "这次更新会失败。");
+    site.emu.inject(Fault::errcode("draft/update", 45009));
+
+    let run = site.sync(&["--prune"]);
+    run.assert_code(1);
+    assert_eq!(
+        run.count("draft/delete"),
+        0,
+        "calls: {:?}",
+        run.call_names()
+    );
+    assert!(site.emu.draft(&id).is_some());
+    assert_eq!(site.lock().media_id(ERRORS), id);
+}
+
+#[test]
+fn a_newspic_article_sends_three_permanent_images() {
+    let site = SyncSite::new();
+    let run = first_sync(&site);
+    let lock = site.lock();
+    let stored = site.draft(&lock.media_id(SPRING));
+    assert_eq!(stored.articles.len(), 1);
+    let a = &stored.articles[0];
+    assert_eq!(a["article_type"], "newspic");
+    assert_eq!(a["title"], SPRING_TITLE);
+    let list = a["image_info"]["image_list"]
+        .as_array()
+        .expect("image_list");
+    assert_eq!(list.len(), 3);
+    let materials: BTreeMap<String, wxemu::StoredMaterial> = site
+        .emu
+        .materials()
+        .into_iter()
+        .map(|m| (m.media_id.clone(), m))
+        .collect();
+    let sizes: Vec<u64> = (1..=3)
+        .map(|i| {
+            std::fs::metadata(site.file(&format!("images/spring-{i}.jpg")))
+                .unwrap()
+                .len()
+        })
+        .collect();
+    for (i, item) in list.iter().enumerate() {
+        let id = item["image_media_id"].as_str().expect("image_media_id");
+        let m = materials
+            .get(id)
+            .unwrap_or_else(|| panic!("{id} is not a permanent material"));
+        assert_eq!(m.kind, "image");
+        assert_eq!(m.size as u64, sizes[i], "image {i} is spring-{}.jpg", i + 1);
+    }
+    let content = a["content"].as_str().unwrap();
+    assert!(!content.contains('<'), "plain text: {content}");
+    assert!(content.contains("绿色是新叶"));
+    assert!(a["cover_info"]["crop_percent_list"].is_array(), "{a}");
+    let add = run
+        .calls_to("draft/add")
+        .into_iter()
+        .find(|c| body(c)["articles"][0]["title"] == SPRING_TITLE)
+        .expect("the newspic draft/add");
+    assert_eq!(add.errcode, Some(0));
+}
+
+// ---------------------------------------------------------------------------------------
+// status, --dry-run, PATH…, --json, sync: false, validation
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn status_makes_no_call_and_explains_the_plan() {
+    let site = SyncSite::new();
+    let run = site.status();
+    run.assert_code(0).assert_no_calls();
+    for path in ALL {
+        let a = run.article(path);
+        assert_eq!(a["action"], "create", "{path}");
+        assert!(a["reason"].as_str().is_some_and(|r| !r.is_empty()), "{a}");
+    }
+    assert!(site.lock_bytes().is_none(), "status writes no lockfile");
+
+    first_sync(&site);
+    let before = site.lock_bytes();
+    site.touch_article(HELLO, "改一下。");
+    site.write(
+        "articles/new-post.md",
+        "---\ntitle: 一篇新文章\n---\n\n新文章的正文。\n",
+    );
+    let log = site.emu.log().len();
+    let run = site.status();
+    run.assert_code(0).assert_no_calls();
+    assert_eq!(site.emu.log().len(), log);
+    assert_eq!(run.action(HELLO), "update");
+    assert_eq!(run.action("articles/new-post.md"), "create");
+    for path in [ERRORS, SPRING, LEAD, LINKS] {
+        assert_eq!(run.action(path), "skip", "{path}");
+    }
+    let json = run.json();
+    for a in json["articles"].as_array().unwrap() {
+        assert!(
+            a["reason"].as_str().is_some_and(|r| !r.is_empty()),
+            "every action has a reason: {a}"
+        );
+    }
+    let hello = run.article(HELLO);
+    assert_eq!(hello["media_id"], site.lock().media_id(HELLO).as_str());
+    assert_eq!(hello["index"], 0);
+    assert_eq!(json["summary"]["created"], 1);
+    assert_eq!(json["summary"]["updated"], 1);
+    assert_eq!(json["summary"]["skipped"], 4);
+    assert_eq!(json["summary"]["failed"], 0);
+    assert_eq!(
+        site.lock_bytes(),
+        before,
+        "status never writes the lockfile"
+    );
+
+    // Human form: a table on stderr naming every article and action, nothing on stdout.
+    let human = site.run(&["status"]);
+    human.assert_code(0).assert_no_calls();
+    assert!(human.stdout.trim().is_empty(), "stdout: {}", human.stdout);
+    for path in ALL {
+        assert!(human.stderr.contains(path), "{path} in:\n{}", human.stderr);
+    }
+    for action in ["create", "update", "skip"] {
+        assert!(
+            human.stderr.contains(action),
+            "{action} in:\n{}",
+            human.stderr
+        );
+    }
+}
+
+#[test]
+fn status_works_without_credentials() {
+    let site = SyncSite::new();
+    let out = site
+        .command()
+        .env_remove("WECHAT_APPSECRET")
+        .arg("-C")
+        .arg(site.path())
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(site.emu.log().is_empty());
+}
+
+#[test]
+fn dry_run_prints_the_plan_writes_the_payloads_and_sends_nothing() {
+    let site = SyncSite::new();
+    let run = site.sync(&["--dry-run"]);
+    run.assert_code(0).assert_no_calls();
+    for path in ALL {
+        assert_eq!(run.action(path), "create", "{path}");
+        let stem = path.trim_end_matches(".md");
+        for ext in ["html", "json"] {
+            let out = site.file(&format!(".wxsync/out/{stem}.{ext}"));
+            assert!(out.is_file(), "{} written", out.display());
+        }
+    }
+    let payload: Json = serde_json::from_str(&site.read(".wxsync/out/articles/hello-wxsync.json"))
+        .expect("payload json");
+    assert_eq!(payload["title"], HELLO_TITLE);
+    assert!(site.lock_bytes().is_none(), "a dry run writes no lockfile");
+    assert!(site.emu.drafts().is_empty());
+
+    first_sync(&site);
+    let before = site.lock_bytes();
+    site.touch_article(LINKS, "演练模式下的改动。");
+    let run = site.sync(&["--dry-run"]);
+    run.assert_code(0).assert_no_calls();
+    assert_eq!(run.action(LINKS), "update");
+    assert_eq!(run.action(HELLO), "skip");
+    assert_eq!(site.lock_bytes(), before);
+    assert!(
+        site.read(".wxsync/out/articles/weekly/47-links.html")
+            .contains("演练模式下的改动")
+    );
+}
+
+#[test]
+fn sync_paths_limit_the_run() {
+    let site = SyncSite::new();
+    let run = site.sync(&[HELLO]);
+    run.assert_code(0);
+    let adds = run.calls_to("draft/add");
+    assert_eq!(adds.len(), 1, "calls: {:?}", run.call_names());
+    assert_eq!(body(adds[0])["articles"][0]["title"], HELLO_TITLE);
+    assert_eq!(
+        uploaded_files(&site, &run.calls_to("material/add_material")),
+        vec!["workflow.jpg"],
+        "only the assets the named articles need"
+    );
+    assert_eq!(site.lock().articles(), BTreeSet::from([HELLO.to_string()]));
+    assert_eq!(site.emu.drafts().len(), 1);
+
+    // Another run for the rest; the named-only run changed nothing else.
+    site.touch_article(HELLO, "未点名的改动。");
+    let run = site.sync(&[ERRORS]);
+    run.assert_code(0);
+    assert_eq!(run.count("draft/add"), 1, "calls: {:?}", run.call_names());
+    assert_eq!(run.count("draft/update"), 0, "hello was not named");
+    let lock = site.lock();
+    assert_eq!(
+        lock.articles(),
+        BTreeSet::from([HELLO.to_string(), ERRORS.to_string()])
+    );
+
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert_eq!(run.count("draft/update"), 1);
+    assert_eq!(run.count("draft/add"), 2);
+    site.assert_box_matches_lock();
+}
+
+#[test]
+fn json_report_matches_the_contract() {
+    let site = SyncSite::new();
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    let json = run.json();
+    let articles = json["articles"].as_array().expect("articles");
+    assert_eq!(
+        articles
+            .iter()
+            .map(|a| a["path"].as_str().unwrap().to_string())
+            .collect::<BTreeSet<_>>(),
+        ALL.iter().map(|s| s.to_string()).collect(),
+        "every article listed once, by its site-relative path"
+    );
+    assert_eq!(articles.len(), 5);
+    let lock = site.lock();
+    for a in articles {
+        let path = a["path"].as_str().unwrap();
+        for key in ["path", "action", "reason", "media_id", "index"] {
+            assert!(a.get(key).is_some(), "{path}: no `{key}` in {a}");
+        }
+        assert_eq!(a["action"], "create", "{path}");
+        assert!(a["reason"].as_str().is_some_and(|r| !r.is_empty()));
+        assert_eq!(a["media_id"], lock.media_id(path).as_str(), "{path}");
+        assert_eq!(a["index"], lock.index(path), "{path}");
+        assert!(
+            a.get("error").is_none_or(Json::is_null),
+            "{path}: error on success: {a}"
+        );
+    }
+    let summary = &json["summary"];
+    assert_eq!(summary["created"], 5, "{summary}");
+    assert_eq!(summary["updated"], 0);
+    assert_eq!(summary["skipped"], 0);
+    assert_eq!(summary["failed"], 0);
+    assert_eq!(summary["uploads"], 6, "six distinct images uploaded");
+
+    site.touch_article(SPRING, "还有紫色的丁香。");
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    let summary = &run.json()["summary"];
+    assert_eq!(summary["created"], 0, "{summary}");
+    assert_eq!(summary["updated"], 1);
+    assert_eq!(summary["skipped"], 4);
+    assert_eq!(summary["failed"], 0);
+    assert_eq!(summary["uploads"], 0);
+    assert_eq!(
+        run.article(SPRING)["media_id"],
+        lock.media_id(SPRING).as_str()
+    );
+}
+
+#[test]
+fn articles_with_sync_false_are_never_pushed() {
+    let site = SyncSite::new();
+    site.add_front_matter(ERRORS, "sync: false");
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert_eq!(run.count("draft/add"), 3, "calls: {:?}", run.call_names());
+    assert!(site.drafts_titled(ERRORS_TITLE).is_empty());
+    assert_eq!(run.action(ERRORS), "skip");
+    assert!(
+        run.article(ERRORS)["reason"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty())
+    );
+    assert!(site.lock().entry(ERRORS).is_none());
+    assert_eq!(site.emu.drafts().len(), 3);
+
+    site.touch_article(ERRORS, "Edited, still not synced.");
+    let run = site.sync(&[]);
+    run.assert_code(0).assert_no_calls();
+    assert_eq!(run.action(ERRORS), "skip");
+}
+
+#[test]
+fn a_validation_error_exits_2_before_anything_is_sent() {
+    let site = SyncSite::new();
+    let long = "很".repeat(70);
+    site.edit(ERRORS, |t| {
+        t.replace("title: Errors users can act on", &format!("title: {long}"))
+    });
+    let run = site.sync(&[]);
+    run.assert_code(2).assert_no_calls();
+    assert!(site.emu.log().is_empty(), "emulator log empty");
+    assert!(site.lock_bytes().is_none());
+    assert!(
+        run.output().contains("rust-error-handling"),
+        "{}",
+        run.stderr
+    );
+
+    // Also with a lockfile in place: nothing sent, nothing rewritten.
+    site.edit(ERRORS, |t| {
+        t.replace(&format!("title: {long}"), "title: Errors")
+    });
+    first_sync(&site);
+    let before = site.lock_bytes();
+    site.touch_article(HELLO, "这篇是好的。");
+    site.edit(LINKS, |t| {
+        t.replace("title: 周刊第 47 期：本周链接", &format!("title: {long}"))
+    });
+    let run = site.sync(&[]);
+    run.assert_code(2).assert_no_calls();
+    assert_eq!(site.lock_bytes(), before);
+}
+
+#[test]
+fn missing_credentials_exit_2_before_anything_is_sent() {
+    let site = SyncSite::new();
+    let out = site
+        .command()
+        .env_remove("WECHAT_APPSECRET")
+        .arg("-C")
+        .arg(site.path())
+        .args(["sync"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("WECHAT_APPSECRET"),
+        "names the variable: {stderr}"
+    );
+    assert!(site.emu.log().is_empty());
+    assert!(site.lock_bytes().is_none());
+}
+
+// ---------------------------------------------------------------------------------------
+// adopt
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn adopt_binds_an_article_to_an_existing_draft() {
+    let site = SyncSite::new();
+    let id = site.create_foreign_draft(&["旧草稿"]);
+    let run = site.run(&["adopt", HELLO, "--media-id", &id]);
+    run.assert_code(0);
+    assert!(run.count("draft/get") >= 1, "checked with draft/get");
+    assert_eq!(run.count("draft/add"), 0);
+    assert_eq!(run.count("draft/update"), 0);
+    let lock = site.lock();
+    assert_eq!(lock.media_id(HELLO), id);
+    assert_eq!(lock.index(HELLO), 0);
+    assert_eq!(lock.appid(), Some(site.emu.appid().as_str()));
+
+    let status = site.status();
+    status.assert_code(0).assert_no_calls();
+    assert_eq!(status.action(HELLO), "update");
+
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    let updates = run.calls_to("draft/update");
+    assert_eq!(updates.len(), 1, "calls: {:?}", run.call_names());
+    assert_eq!(body(updates[0])["media_id"], id.as_str());
+    assert_eq!(body(updates[0])["index"], 0);
+    assert_eq!(run.count("draft/add"), 3, "the other drafts are created");
+    assert_eq!(site.draft(&id).articles[0]["title"], HELLO_TITLE);
+    site.assert_box_matches_lock();
+}
+
+#[test]
+fn adopt_with_an_index_binds_that_article_of_the_draft() {
+    let site = SyncSite::new();
+    let id = site.create_foreign_draft(&["旧文一", "旧文二"]);
+    site.run(&["adopt", HELLO, "--media-id", &id, "--index", "1"])
+        .assert_code(0);
+    let lock = site.lock();
+    assert_eq!(lock.media_id(HELLO), id);
+    assert_eq!(lock.index(HELLO), 1);
+
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    let updates = run.calls_to("draft/update");
+    assert_eq!(updates.len(), 1, "calls: {:?}", run.call_names());
+    assert_eq!(body(updates[0])["media_id"], id.as_str());
+    assert_eq!(body(updates[0])["index"], 1);
+    let stored = site.draft(&id);
+    assert_eq!(stored.articles[0]["title"], "旧文一", "index 0 untouched");
+    assert_eq!(stored.articles[1]["title"], HELLO_TITLE);
+    assert_eq!(site.drafts_titled(HELLO_TITLE), vec![(id, 1)]);
+}
+
+#[test]
+fn adopt_refuses_a_draft_that_does_not_exist() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let before = site.lock_bytes();
+    let run = site.run(&[
+        "adopt",
+        HELLO,
+        "--media-id",
+        "NoSuchDraft0000000000000000000000000000000",
+    ]);
+    assert_ne!(run.code, 0, "stderr: {}", run.stderr);
+    assert!(run.count("draft/get") >= 1);
+    assert_eq!(site.lock_bytes(), before, "lockfile untouched");
+
+    let run = site.run(&[
+        "adopt",
+        HELLO,
+        "--media-id",
+        &site.lock().media_id(ERRORS),
+        "--index",
+        "5",
+    ]);
+    assert_ne!(run.code, 0, "index out of range: {}", run.stderr);
+    assert_eq!(site.lock_bytes(), before);
+}
