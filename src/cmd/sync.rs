@@ -5,12 +5,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::cmd::render::{output_base, write_atomic};
-use crate::cmd::{Output, open, print_diagnostics, render_all, select};
+use crate::cmd::{ArticleResult, Output, open, print_diagnostics, render_all, select};
 use crate::error::{Error, Result};
+use crate::render::ContentHash;
+use crate::render::cache::{self, RenderCache};
 use crate::site::{ArticlePath, CACHE_DIR, Site};
 use crate::sync::apply::{self, Outcome};
 use crate::sync::lock::{Lockfile, RunLock};
-use crate::sync::plan::{self, Input, Plan};
+use crate::sync::plan::{self, Input, Plan, Work};
 use crate::sync::report;
 use crate::wechat::{Client, ClientOptions, ConfigDefaults};
 
@@ -78,16 +80,62 @@ pub fn prepare(
         selected.sort();
         selected.dedup();
     }
-    let results = render_all(&site, &renderer, &selected);
+    // Articles whose inputs are unchanged since a clean render are planned from the cache.
+    let site_key = cache::site_key(&site.config_source, &renderer.theme().fingerprint());
+    let mut rcache = RenderCache::load(&site.root);
+    let mut inputs = BTreeMap::new();
+    let mut keys = BTreeMap::new();
+    let mut to_render = Vec::new();
+    let mut cached = Vec::new();
+    for p in &selected {
+        let Ok(bytes) = std::fs::read(site.abs(p)) else {
+            to_render.push(p.clone());
+            continue;
+        };
+        let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+        let key = cache::article_key(&site_key, text);
+        match rcache.get(&site.root, p, &key) {
+            Some(e) => {
+                inputs.insert(
+                    p.clone(),
+                    Input {
+                        hash: e.hash.clone(),
+                        source: ContentHash::of(text),
+                        sync: e.sync,
+                        rendered: None,
+                    },
+                );
+                cached.push(ArticleResult {
+                    path: p.clone(),
+                    rendered: None,
+                    source_hash: None,
+                    diagnostics: e.warnings.iter().map(|w| w.to_diagnostic()).collect(),
+                    ignored_keys: e.ignored_keys.clone(),
+                });
+            }
+            None => {
+                keys.insert(p.clone(), key);
+                to_render.push(p.clone());
+            }
+        }
+    }
+    let mut results = render_all(&site, &renderer, &to_render);
     let draft_errors = site.check_drafts(&all);
-    let (errors, _) = print_diagnostics(
-        &results,
-        &draft_errors,
-        Output {
-            json: out.json || out.quiet,
-            ..out
-        },
-    );
+    for r in &results {
+        if let (Some(rendered), Some(key)) = (&r.rendered, keys.get(&r.path)) {
+            let hash = plan::payload_hash(&rendered.payload);
+            rcache.put(
+                &site.root,
+                key.clone(),
+                rendered,
+                hash,
+                r.ignored_keys.clone(),
+            );
+        }
+    }
+    rcache.save(&site.root);
+    results.extend(cached);
+    let (errors, _) = print_diagnostics(&results, &draft_errors, out);
     if out.json && errors > 0 {
         println!("{}", crate::cmd::json_report(&results, &draft_errors));
     }
@@ -99,13 +147,31 @@ pub fn prepare(
         }
         return Ok(Err(2));
     }
-    let mut inputs = BTreeMap::new();
     for r in results {
         if let (Some(rendered), Some(source)) = (r.rendered, r.source_hash) {
-            inputs.insert(r.path, Input { rendered, source });
+            inputs.insert(r.path, Input::new(rendered, source));
         }
     }
     let plan = plan::plan(&inputs, &present, &groups, &mut lock);
+    // What is to be pushed must be rendered in full.
+    let missing: Vec<ArticlePath> = plan
+        .work
+        .iter()
+        .flat_map(|w| match w {
+            Work::Create { members, .. } => members.clone(),
+            Work::Update { path, .. } => vec![path.clone()],
+        })
+        .filter(|p| inputs.get(p).is_some_and(|i| i.rendered.is_none()))
+        .collect();
+    for r in render_all(&site, &renderer, &missing) {
+        if r.has_errors() {
+            print_diagnostics(std::slice::from_ref(&r), &[], out);
+            return Ok(Err(2));
+        }
+        if let (Some(rendered), Some(input)) = (r.rendered, inputs.get_mut(&r.path)) {
+            input.rendered = Some(rendered);
+        }
+    }
     Ok(Ok(Prepared {
         site,
         lock,
@@ -133,13 +199,30 @@ pub fn run(site: Option<&Path>, paths: &[PathBuf], flags: Flags, out: Output) ->
     };
     if flags.dry_run {
         let out_dir = site.root.join(CACHE_DIR).join("out");
-        for (path, input) in &inputs {
+        // Articles planned from the render cache are rendered now, to write their payloads.
+        let (_, renderer) = open(Some(&site.root))?;
+        let unrendered: Vec<ArticlePath> = inputs
+            .iter()
+            .filter(|(_, i)| i.rendered.is_none())
+            .map(|(p, _)| p.clone())
+            .collect();
+        let fresh = render_all(&site, &renderer, &unrendered);
+        let all: Vec<(&ArticlePath, &crate::render::Rendered)> = inputs
+            .iter()
+            .filter_map(|(p, i)| i.rendered.as_ref().map(|r| (p, r)))
+            .chain(
+                fresh
+                    .iter()
+                    .filter_map(|r| r.rendered.as_ref().map(|x| (&r.path, x))),
+            )
+            .collect();
+        for (path, rendered) in all {
             let base = output_base(&out_dir, path);
             write_atomic(
                 &base.with_extension("html"),
-                input.rendered.payload.content.as_bytes(),
+                rendered.payload.content.as_bytes(),
             )?;
-            let json = serde_json::to_string_pretty(&input.rendered.payload)
+            let json = serde_json::to_string_pretty(&rendered.payload)
                 .map_err(|e| Error::Usage(format!("cannot encode the payload of {path}: {e}")))?;
             write_atomic(&base.with_extension("json"), json.as_bytes())?;
         }

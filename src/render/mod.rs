@@ -2,6 +2,7 @@
 //! with its images as placeholders, its warnings, and its validation errors.
 
 pub mod assets;
+pub mod cache;
 pub mod highlight;
 pub mod links;
 pub mod payload;
@@ -115,6 +116,11 @@ impl Renderer {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The theme in use (its name and resolved styles key the render cache).
+    pub fn theme(&self) -> &Theme {
+        &self.theme
     }
 
     /// Renders one article into its payload and checks it.

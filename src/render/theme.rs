@@ -101,6 +101,11 @@ pub struct Theme {
 }
 
 impl Theme {
+    /// Every resolved style, one per element: what the render cache keys on.
+    pub fn fingerprint(&self) -> String {
+        format!("{}\n{}", self.name, self.styles.join("\n"))
+    }
+
     /// The inline style of an element (`prop:value;…`, possibly empty).
     pub fn style(&self, el: El) -> &str {
         &self.styles[el as usize]

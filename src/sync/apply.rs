@@ -222,7 +222,10 @@ impl Run<'_> {
     }
 
     fn payload(&self, path: &ArticlePath) -> Option<&Payload> {
-        self.inputs.get(path).map(|i| &i.rendered.payload)
+        self.inputs
+            .get(path)
+            .and_then(|i| i.rendered.as_ref())
+            .map(|r| &r.payload)
     }
 
     /// Uploads every image the work needs and the lockfile lacks, once per content hash.
@@ -234,7 +237,7 @@ impl Run<'_> {
                 let Some(input) = self.inputs.get(&m) else {
                     continue;
                 };
-                for a in &input.rendered.assets {
+                for a in input.rendered.iter().flat_map(|r| &r.assets) {
                     let ep = endpoint_for(a);
                     let have = self.lock.assets.get(&a.hash);
                     let satisfied = match ep {

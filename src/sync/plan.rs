@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::render::{ContentHash, Payload, Rendered};
+
 use crate::site::ArticlePath;
 use crate::sync::lock::{Entry, Lockfile, State};
 use crate::wechat::MediaId;
@@ -38,11 +39,26 @@ impl Action {
     }
 }
 
-/// An article ready to plan: its rendered payload and the hash of its file.
+/// An article ready to plan: the hash of its payload and of its file, and the rendered
+/// payload itself unless it came from the render cache (then it is rendered again only if
+/// it is to be pushed).
 #[derive(Debug, Clone)]
 pub struct Input {
-    pub rendered: Rendered,
+    pub hash: ContentHash,
     pub source: ContentHash,
+    pub sync: bool,
+    pub rendered: Option<Rendered>,
+}
+
+impl Input {
+    pub fn new(rendered: Rendered, source: ContentHash) -> Input {
+        Input {
+            hash: payload_hash(&rendered.payload),
+            source,
+            sync: rendered.sync,
+            rendered: Some(rendered),
+        }
+    }
 }
 
 /// One row of the plan.
@@ -171,7 +187,7 @@ pub fn plan(
             }
             continue;
         }
-        if let Some(m) = members.iter().find(|m| !inputs[*m].rendered.sync) {
+        if let Some(m) = members.iter().find(|m| !inputs[*m].sync) {
             for m2 in members {
                 rows.push(row(
                     m2,
@@ -265,7 +281,7 @@ pub fn plan(
         if group_of.contains_key(path) {
             continue;
         }
-        if !input.rendered.sync {
+        if !input.sync {
             let e = lock.articles.get(path);
             rows.push(row(
                 path,
@@ -358,7 +374,7 @@ pub fn plan(
 
 /// Why an article with a draft needs an update, or `None` when it does not.
 fn change(e: &Entry, input: &Input, renamed_from: Option<ArticlePath>) -> Option<String> {
-    let hash = payload_hash(&input.rendered.payload);
+    let hash = input.hash.clone();
     let suffix = renamed_from
         .map(|f| format!(" (renamed from {f})"))
         .unwrap_or_default();

@@ -1,0 +1,187 @@
+//! The render cache (`.wxsync/render-cache.json`): for each article rendered cleanly, the
+//! hash of its payload, keyed by everything the rendering read, so an unchanged site is
+//! planned without rendering anything.
+//!
+//! The key covers the wxsync version, `wxsync.yaml`, the theme's CSS, and the article's
+//! bytes; the entry also lists the image files the article uses with their size and
+//! modification time, and is valid only while they are unchanged. Warnings are kept and
+//! printed again (without the source snippet); articles with errors are not cached.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::diag::Diagnostic;
+use crate::render::{ContentHash, Rendered};
+use crate::site::{ArticlePath, CACHE_DIR};
+
+const FILE: &str = "render-cache.json";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStamp {
+    pub path: ArticlePath,
+    pub len: u64,
+    pub mtime_ns: u128,
+}
+
+impl FileStamp {
+    pub fn of(root: &Path, path: &ArticlePath) -> Option<FileStamp> {
+        let meta = std::fs::metadata(root.join(path.as_str())).ok()?;
+        let mtime_ns = meta
+            .modified()
+            .ok()?
+            .duration_since(UNIX_EPOCH)
+            .ok()?
+            .as_nanos();
+        Some(FileStamp {
+            path: path.clone(),
+            len: meta.len(),
+            mtime_ns,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub key: String,
+    pub hash: ContentHash,
+    pub sync: bool,
+    #[serde(default)]
+    pub ignored_keys: Vec<String>,
+    #[serde(default)]
+    pub files: Vec<FileStamp>,
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
+}
+
+/// A warning as the cache keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Warning {
+    fn of(d: &Diagnostic) -> Warning {
+        Warning {
+            file: d.file.clone(),
+            line: d.line,
+            column: d.column,
+            message: d.message.clone(),
+            help: d.help.clone(),
+        }
+    }
+
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let mut d = Diagnostic::warning(self.file.clone(), self.message.clone());
+        d.line = self.line;
+        d.column = self.column;
+        d.help = self.help.clone();
+        d
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct RenderCache {
+    #[serde(default)]
+    entries: BTreeMap<ArticlePath, Entry>,
+    #[serde(skip)]
+    dirty: bool,
+}
+
+impl RenderCache {
+    fn path(root: &Path) -> PathBuf {
+        root.join(CACHE_DIR).join(FILE)
+    }
+
+    /// Loads the cache; a missing or unreadable one is empty (it is only a cache).
+    pub fn load(root: &Path) -> RenderCache {
+        std::fs::read(RenderCache::path(root))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// Writes the cache if it changed. A failure is not an error: the next run renders again.
+    pub fn save(&self, root: &Path) {
+        if !self.dirty {
+            return;
+        }
+        if let Ok(bytes) = serde_json::to_vec(self) {
+            let _ = crate::cmd::render::write_atomic(&RenderCache::path(root), &bytes);
+        }
+    }
+
+    /// The cached entry for an article whose inputs hash to `key`, if its images are unchanged.
+    pub fn get(&self, root: &Path, path: &ArticlePath, key: &str) -> Option<&Entry> {
+        let e = self.entries.get(path)?;
+        (e.key == key
+            && e.files
+                .iter()
+                .all(|f| FileStamp::of(root, &f.path).as_ref() == Some(f)))
+        .then_some(e)
+    }
+
+    /// Records a clean render.
+    pub fn put(
+        &mut self,
+        root: &Path,
+        key: String,
+        rendered: &Rendered,
+        hash: ContentHash,
+        ignored_keys: Vec<String>,
+    ) {
+        if rendered.has_errors() {
+            if self.entries.remove(&rendered.path).is_some() {
+                self.dirty = true;
+            }
+            return;
+        }
+        let mut files: Vec<FileStamp> = rendered
+            .assets
+            .iter()
+            .filter_map(|a| FileStamp::of(root, &a.path))
+            .collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files.dedup();
+        let warnings = rendered.diagnostics.iter().map(Warning::of).collect();
+        let entry = Entry {
+            key,
+            hash,
+            sync: rendered.sync,
+            ignored_keys,
+            files,
+            warnings,
+        };
+        if self.entries.get(&rendered.path) != Some(&entry) {
+            self.entries.insert(rendered.path.clone(), entry);
+            self.dirty = true;
+        }
+    }
+}
+
+/// The part of the key shared by every article of a site: wxsync's version, the config and
+/// the theme.
+pub fn site_key(config_text: &str, theme_css: &str) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update([0]);
+    h.update(config_text.as_bytes());
+    h.update([0]);
+    h.update(theme_css.as_bytes());
+    h.finalize().to_vec()
+}
+
+/// The key of one article: the site key and the article's bytes.
+pub fn article_key(site_key: &[u8], text: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(site_key);
+    h.update(text);
+    hex::encode(h.finalize())
+}
