@@ -119,7 +119,14 @@ fn bench(c: &mut Criterion) {
     });
     let mut g = c.benchmark_group("noop_sync");
     g.sample_size(10);
-    for n in [1_000usize] {
+    // WXSYNC_BENCH_SIZES=1000,10000 for the scale table (the first sync of 10,000 takes a
+    // minute or two).
+    let sizes: Vec<usize> = std::env::var("WXSYNC_BENCH_SIZES")
+        .unwrap_or_else(|_| "1000".to_string())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    for n in sizes {
         let dir = tempfile::tempdir().unwrap();
         make_site(dir.path(), n, &emu.appid());
         let first = wxsync(dir.path(), &emu).output().unwrap();

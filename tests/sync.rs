@@ -1147,7 +1147,7 @@ fn a_validation_error_exits_2_before_anything_is_sent() {
 
     // Also with a lockfile in place: nothing sent, nothing rewritten.
     site.edit(ERRORS, |t| {
-        t.replace(&format!("title: {long}"), "title: Errors")
+        t.replace(&format!("title: {long}"), "title: Errors users can act on")
     });
     first_sync(&site);
     let before = site.lock_bytes();
@@ -1261,4 +1261,272 @@ fn adopt_refuses_a_draft_that_does_not_exist() {
     ]);
     assert_ne!(run.code, 0, "index out of range: {}", run.stderr);
     assert_eq!(site.lock_bytes(), before);
+}
+
+// ---------------------------------------------------------------------------------------
+// More crash, reconcile and multi-article cases
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn every_lost_add_is_reconciled_whichever_draft_it_was() {
+    // The first add is covered above; here the 2nd, 3rd and 4th, so the two-article draft
+    // is among them whatever order the drafts are pushed in.
+    for k in 1..4u32 {
+        let site = SyncSite::new();
+        site.emu.inject(Fault::delay("draft/add", 0).times(k)); // k untouched adds
+        site.emu.inject(Fault::drop_after("draft/add"));
+        let run = site.sync(&[]);
+        run.assert_code(1);
+        let adds = run.calls_to("draft/add");
+        assert_eq!(adds.len(), 4, "k={k}: {:?}", run.call_names());
+        assert_eq!(site.emu.drafts().len(), 4, "k={k}");
+        let lost: Vec<String> = body(adds[k as usize])["articles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["title"].as_str().unwrap().to_string())
+            .collect();
+        let lock = site.lock();
+        for p in ALL {
+            let expected = if lost.iter().any(|t| t == title_of(p)) {
+                "unknown"
+            } else {
+                "synced"
+            };
+            assert_eq!(lock.state(p), expected, "k={k} {p}");
+        }
+
+        let run = site.sync(&[]);
+        run.assert_code(0);
+        assert!(run.count("draft/batchget") >= 1, "k={k}");
+        assert_eq!(run.count("draft/add"), 0, "k={k}: {:?}", run.call_names());
+        site.assert_box_matches_lock();
+        site.sync(&[]).assert_code(0).assert_no_calls();
+    }
+}
+
+#[test]
+fn an_add_that_never_reached_wechat_is_made_on_the_next_run() {
+    for fault in [
+        Fault::drop_before("draft/add"),
+        Fault::http_status("draft/add", 502),
+    ] {
+        let site = SyncSite::new();
+        site.emu.inject(fault.clone());
+        let run = site.sync(&[]);
+        run.assert_code(1);
+        assert_eq!(
+            run.count("draft/add"),
+            4,
+            "{fault:?}: {:?}",
+            run.call_names()
+        );
+        assert_eq!(site.emu.drafts().len(), 3, "{fault:?}");
+
+        let run = site.sync(&[]);
+        run.assert_code(0);
+        assert!(
+            run.count("draft/batchget") >= 1,
+            "{fault:?}: reconcile first"
+        );
+        let adds = run.calls_to("draft/add");
+        assert_eq!(adds.len(), 1, "{fault:?}: {:?}", run.call_names());
+        let batch = run.calls_to("draft/batchget");
+        assert!(batch[0].seq < adds[0].seq, "batchget before the add");
+        site.assert_box_matches_lock();
+        site.sync(&[]).assert_code(0).assert_no_calls();
+    }
+}
+
+#[test]
+fn a_run_killed_mid_add_leaves_no_duplicate() {
+    let site = SyncSite::new();
+    site.emu.inject(Fault::delay("draft/add", 2000));
+    let mut run = site
+        .command()
+        .arg("-C")
+        .arg(site.path())
+        .args(["sync"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let reached = wait_for(Duration::from_secs(120), || {
+        !site.emu.calls("draft/add").is_empty() || run.try_wait().ok().flatten().is_some()
+    });
+    assert!(reached && !site.emu.calls("draft/add").is_empty());
+    run.kill().expect("kill the run"); // SIGKILL: no chance to write anything
+    run.wait().expect("reap");
+    // Let the emulator finish the call if it goes on without the client.
+    std::thread::sleep(Duration::from_millis(2300));
+
+    let next = site.sync(&[]);
+    next.assert_code(0);
+    site.assert_box_matches_lock();
+    site.sync(&[]).assert_code(0).assert_no_calls();
+}
+
+#[test]
+fn reconcile_never_binds_to_a_foreign_draft_with_the_same_title() {
+    let site = SyncSite::new();
+    // Someone's draft, made by hand before wxsync, with the same title as hello-wxsync.
+    let foreign = site.create_foreign_draft(&[HELLO_TITLE]);
+    let foreign_before = site.draft(&foreign);
+    site.emu.advance_clock(3600);
+    site.emu.inject(Fault::drop_after("draft/add"));
+    site.sync(&[HELLO]).assert_code(1);
+    assert_eq!(site.drafts_titled(HELLO_TITLE).len(), 2);
+    let ours: String = site
+        .emu
+        .drafts()
+        .into_iter()
+        .find(|d| d.media_id != foreign)
+        .unwrap()
+        .media_id;
+
+    let run = site.sync(&[HELLO]);
+    run.assert_code(0);
+    assert_eq!(run.count("draft/add"), 0, "{:?}", run.call_names());
+    for u in run.calls_to("draft/update") {
+        assert_ne!(
+            body(u)["media_id"],
+            foreign.as_str(),
+            "overwrote a foreign draft"
+        );
+    }
+    assert_eq!(
+        site.draft(&foreign).articles,
+        foreign_before.articles,
+        "the foreign draft is untouched"
+    );
+    assert_eq!(site.lock().media_id(HELLO), ours);
+}
+
+#[test]
+fn prune_never_deletes_a_draft_this_lockfile_did_not_create() {
+    let site = SyncSite::new();
+    let foreign = site.create_foreign_draft(&["旧草稿"]);
+    site.run(&["adopt", HELLO, "--media-id", &foreign])
+        .assert_code(0);
+    first_sync(&site);
+    assert_eq!(site.lock().media_id(HELLO), foreign);
+    std::fs::remove_file(site.file(HELLO)).unwrap();
+
+    let run = site.sync(&["--prune"]);
+    run.assert_code(0);
+    assert_eq!(run.count("draft/delete"), 0, "{:?}", run.call_names());
+    assert!(
+        site.emu.draft(&foreign).is_some(),
+        "an adopted draft survives"
+    );
+}
+
+#[test]
+fn a_deleted_shared_draft_is_recreated_whole() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let old = site.lock().media_id(LINKS);
+    site.delete_draft(&old);
+    site.touch_article(LINKS, "周刊发布后又补了一条。");
+
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    let adds = run.calls_to("draft/add");
+    assert_eq!(adds.len(), 1, "{:?}", run.call_names());
+    let b = body(adds[0]);
+    let titles: Vec<&str> = b["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        vec![LEAD_TITLE, LINKS_TITLE],
+        "the whole draft, in order"
+    );
+    let lock = site.lock();
+    assert_ne!(lock.media_id(LINKS), old);
+    assert_eq!(lock.media_id(LEAD), lock.media_id(LINKS));
+    site.assert_box_matches_lock();
+    site.sync(&[]).assert_code(0).assert_no_calls();
+}
+
+#[test]
+fn editing_both_articles_of_a_shared_draft_updates_both_indexes() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let weekly = site.lock().media_id(LEAD);
+    site.touch_article(LEAD, "头条补充。");
+    site.touch_article(LINKS, "链接补充。");
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert_eq!(run.count("draft/add"), 0);
+    let mut seen: Vec<(String, u64)> = run
+        .calls_to("draft/update")
+        .iter()
+        .map(|u| {
+            let b = body(u);
+            (
+                b["media_id"].as_str().unwrap().to_string(),
+                b["index"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(seen, vec![(weekly.clone(), 0), (weekly.clone(), 1)]);
+    let stored = site.draft(&weekly);
+    assert!(
+        stored.articles[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("头条补充")
+    );
+    assert!(
+        stored.articles[1]["content"]
+            .as_str()
+            .unwrap()
+            .contains("链接补充")
+    );
+    site.assert_box_matches_lock();
+}
+
+#[test]
+fn a_quota_error_on_uploads_keeps_the_uploaded_assets() {
+    let site = SyncSite::new();
+    site.emu.configure(|c| {
+        c.daily_limits.insert("material/add_material".into(), 2);
+    });
+    let run = site.sync(&[]);
+    run.assert_code(1);
+    let uploads = run.calls_to("material/add_material");
+    let ok: Vec<&&LogEntry> = uploads.iter().filter(|c| c.errcode == Some(0)).collect();
+    assert_eq!(ok.len(), 2, "{:?}", run.call_names());
+    assert!(uploads.iter().any(|c| c.errcode == Some(45009)));
+    // The two materials made are recorded, whatever else happened.
+    let ids: BTreeSet<String> = site
+        .emu
+        .materials()
+        .into_iter()
+        .map(|m| m.media_id)
+        .collect();
+    let recorded: BTreeSet<String> = site
+        .lock()
+        .assets()
+        .into_iter()
+        .filter_map(|(_, v)| v.get("media_id")?.as_str().map(str::to_string))
+        .collect();
+    assert_eq!(recorded, ids, "every material made is in the lockfile");
+
+    site.emu.configure(|c| c.daily_limits.clear());
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert_eq!(
+        run.count("material/add_material"),
+        3,
+        "only the three not yet uploaded: {:?}",
+        run.call_names()
+    );
+    site.assert_box_matches_lock();
+    assert_eq!(site.emu.materials().len(), 5);
 }
