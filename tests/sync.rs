@@ -1530,3 +1530,120 @@ fn a_quota_error_on_uploads_keeps_the_uploaded_assets() {
     site.assert_box_matches_lock();
     assert_eq!(site.emu.materials().len(), 5);
 }
+
+// ---------------------------------------------------------------------------------------
+// What the payload depends on besides the article file
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_fresh_checkout_with_only_the_lockfile_makes_no_call() {
+    // CI: the lockfile is committed, `.wxsync/` (caches, token) is not.
+    let site = SyncSite::new();
+    first_sync(&site);
+    let before = site.lock_bytes().unwrap();
+    std::fs::remove_dir_all(site.file(".wxsync")).expect("remove .wxsync");
+    let run = site.sync(&[]);
+    run.assert_code(0).assert_no_calls();
+    assert_eq!(site.lock_bytes().unwrap(), before);
+    for path in ALL {
+        assert_eq!(run.action(path), "skip", "{path}");
+    }
+}
+
+#[test]
+fn changing_the_theme_updates_every_news_article() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    site.edit("wxsync.yaml", |t| {
+        t.replace("theme: default", "theme: sunset")
+    });
+    let status = site.status();
+    status.assert_code(0).assert_no_calls();
+    for path in [HELLO, ERRORS, LEAD, LINKS] {
+        assert_eq!(status.action(path), "update", "{path}: the theme changed");
+    }
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert_eq!(
+        run.count("draft/update"),
+        4 + usize::from(run.action(SPRING) == "update")
+    );
+    assert_eq!(run.count("draft/add"), 0);
+    site.assert_box_matches_lock();
+    site.sync(&[]).assert_code(0).assert_no_calls();
+}
+
+#[test]
+fn changing_a_config_default_updates_the_articles_that_use_it() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    site.edit("wxsync.yaml", |t| {
+        t.replace("author: 编辑部", "author: 新编辑部")
+    });
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert_eq!(run.action(HELLO), "update", "hello takes defaults.author");
+    for path in [ERRORS, LEAD, LINKS] {
+        assert_eq!(run.action(path), "skip", "{path} sets its own author");
+    }
+    let hello = site.draft(&site.lock().media_id(HELLO));
+    assert_eq!(hello.articles[0]["author"], "新编辑部");
+    site.assert_box_matches_lock();
+}
+
+#[test]
+fn changing_an_image_file_reuploads_it_and_updates_its_articles() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let lock = site.lock();
+
+    // A body image: new bytes, same path.
+    let mut png = std::fs::read(site.file("images/diagram.png")).unwrap();
+    png.extend_from_slice(b"\0changed");
+    std::fs::write(site.file("images/diagram.png"), &png).unwrap();
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert_eq!(run.count("media/uploadimg"), 1, "{:?}", run.call_names());
+    assert_eq!(run.count("material/add_material"), 0);
+    let updates = run.calls_to("draft/update");
+    assert_eq!(updates.len(), 1, "{:?}", run.call_names());
+    assert_eq!(body(updates[0])["media_id"], lock.media_id(HELLO).as_str());
+    site.assert_box_matches_lock();
+
+    // The shared default cover: one upload, its three articles updated.
+    let mut jpg = std::fs::read(site.file("images/default-cover.jpg")).unwrap();
+    jpg.extend_from_slice(b"\0changed");
+    std::fs::write(site.file("images/default-cover.jpg"), &jpg).unwrap();
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert_eq!(
+        run.count("material/add_material"),
+        1,
+        "{:?}",
+        run.call_names()
+    );
+    assert_eq!(run.count("media/uploadimg"), 0);
+    let mut seen: Vec<(String, u64)> = run
+        .calls_to("draft/update")
+        .iter()
+        .map(|u| {
+            let b = body(u);
+            (
+                b["media_id"].as_str().unwrap().to_string(),
+                b["index"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let mut expected = vec![
+        (lock.media_id(ERRORS), 0),
+        (lock.media_id(LEAD), 0),
+        (lock.media_id(LINKS), 1),
+    ];
+    expected.sort();
+    assert_eq!(seen, expected);
+    assert_eq!(run.action(HELLO), "skip");
+    assert_eq!(run.action(SPRING), "skip");
+    site.assert_box_matches_lock();
+    site.sync(&[]).assert_code(0).assert_no_calls();
+}
