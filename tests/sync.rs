@@ -1647,3 +1647,93 @@ fn changing_an_image_file_reuploads_it_and_updates_its_articles() {
     site.assert_box_matches_lock();
     site.sync(&[]).assert_code(0).assert_no_calls();
 }
+
+#[test]
+fn a_copied_article_gets_its_own_draft_and_the_original_keeps_its_own() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let before = site.lock();
+    let copy = "articles/hello-copy.md";
+    std::fs::copy(site.file(HELLO), site.file(copy)).unwrap();
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert_eq!(run.action(HELLO), "skip");
+    assert_eq!(run.action(copy), "create");
+    let adds = run.calls_to("draft/add");
+    assert_eq!(adds.len(), 1, "{:?}", run.call_names());
+    assert_eq!(run.count("draft/update"), 0);
+    let lock = site.lock();
+    assert_eq!(
+        lock.entry(HELLO),
+        before.entry(HELLO),
+        "not stolen by the copy"
+    );
+    assert_ne!(lock.media_id(copy), lock.media_id(HELLO));
+    assert_eq!(site.drafts_titled(HELLO_TITLE).len(), 2);
+}
+
+#[test]
+fn a_rename_with_an_edit_is_a_new_article_and_an_orphan() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let old = site.lock().media_id(HELLO);
+    let renamed = "articles/hello-renamed.md";
+    std::fs::rename(site.file(HELLO), site.file(renamed)).unwrap();
+    site.touch_article(renamed, "改名的同时也改了内容。");
+    let run = site.run(&["sync"]);
+    run.assert_code(0);
+    assert_eq!(run.count("draft/add"), 1, "{:?}", run.call_names());
+    assert_eq!(run.count("draft/delete"), 0);
+    assert!(
+        run.output().to_lowercase().contains("orphan"),
+        "{}",
+        run.stderr
+    );
+    let lock = site.lock();
+    assert_eq!(
+        lock.media_id(HELLO),
+        old,
+        "the old entry stays, as an orphan"
+    );
+    assert_ne!(lock.media_id(renamed), old);
+    assert!(site.emu.draft(&old).is_some());
+}
+
+#[test]
+fn a_token_rejected_on_add_is_refreshed_and_the_add_made_once() {
+    let site = SyncSite::new();
+    site.emu.inject(Fault::errcode("draft/add", 42001));
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    let adds = run.calls_to("draft/add");
+    assert_eq!(adds.len(), 5, "{:?}", run.call_names());
+    assert_eq!(adds[0].errcode, Some(42001));
+    site.assert_box_matches_lock();
+}
+
+#[test]
+fn a_lost_add_of_an_edited_article_is_reconciled_then_updated() {
+    let site = SyncSite::new();
+    site.emu.inject(Fault::drop_after("draft/add"));
+    site.sync(&[HELLO]).assert_code(1);
+    assert_eq!(site.lock().state(HELLO), "unknown");
+    let id = site.emu.drafts()[0].media_id.clone();
+    site.touch_article(HELLO, "在对账之前又改了一次。");
+
+    let run = site.sync(&[HELLO]);
+    run.assert_code(0);
+    assert_eq!(run.count("draft/add"), 0, "{:?}", run.call_names());
+    let updates = run.calls_to("draft/update");
+    assert_eq!(updates.len(), 1, "{:?}", run.call_names());
+    assert_eq!(body(updates[0])["media_id"], id.as_str());
+    assert!(
+        site.draft(&id).articles[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("在对账之前又改了一次")
+    );
+    let lock = site.lock();
+    assert_eq!(lock.media_id(HELLO), id);
+    assert_eq!(lock.state(HELLO), "synced");
+    site.sync(&[HELLO]).assert_code(0).assert_no_calls();
+}
