@@ -25,6 +25,7 @@ pub struct Flags {
 /// A site loaded, rendered and planned.
 pub struct Prepared {
     pub site: Site,
+    pub renderer: crate::render::Renderer,
     pub lock: Lockfile,
     pub inputs: BTreeMap<ArticlePath, Input>,
     pub plan: Plan,
@@ -174,6 +175,7 @@ pub fn prepare(
     }
     Ok(Ok(Prepared {
         site,
+        renderer,
         lock,
         inputs,
         plan,
@@ -190,6 +192,7 @@ pub fn run(site: Option<&Path>, paths: &[PathBuf], flags: Flags, out: Output) ->
     };
     let Prepared {
         site,
+        renderer,
         mut lock,
         inputs,
         plan,
@@ -200,7 +203,6 @@ pub fn run(site: Option<&Path>, paths: &[PathBuf], flags: Flags, out: Output) ->
     if flags.dry_run {
         let out_dir = site.root.join(CACHE_DIR).join("out");
         // Articles planned from the render cache are rendered now, to write their payloads.
-        let (_, renderer) = open(Some(&site.root))?;
         let unrendered: Vec<ArticlePath> = inputs
             .iter()
             .filter(|(_, i)| i.rendered.is_none())
@@ -238,8 +240,9 @@ pub fn run(site: Option<&Path>, paths: &[PathBuf], flags: Flags, out: Output) ->
             .build()
             .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
         let opts = apply::Options { prune: flags.prune };
+        let render = |p: &ArticlePath| site.load(p).ok().map(|a| renderer.render(&a));
         runtime.block_on(apply::apply(
-            &plan, &inputs, &mut lock, &site.root, &client, &opts,
+            &plan, &inputs, &mut lock, &site.root, &client, &render, &opts,
         ))?
     } else {
         // Nothing to push: no token, no call. Renames and orphans still reach the lockfile.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::render::payload::Payload;
 use crate::render::sanitize::ASSET_SCHEME;
-use crate::render::{Asset, ContentHash, Role};
+use crate::render::{Asset, ContentHash, Rendered, Role};
 use crate::site::ArticlePath;
 use crate::sync::lock::{AssetEntry, Entry, Lockfile, Orphan, State};
 use crate::sync::plan::{Action, Input, Plan, Row, Work, payload_hash};
@@ -59,10 +59,16 @@ impl Outcome {
     }
 }
 
+/// Renders an article that was planned from the render cache, when a push turns out to need
+/// it after all (a multi-article draft re-created because WeChat lost it).
+pub type RenderFn<'a> = dyn Fn(&ArticlePath) -> Option<Rendered> + 'a;
+
 struct Run<'a> {
     client: &'a Client,
     root: &'a Path,
     inputs: &'a BTreeMap<ArticlePath, Input>,
+    render: &'a RenderFn<'a>,
+    late: BTreeMap<ArticlePath, Rendered>,
     lock: &'a mut Lockfile,
     rows: BTreeMap<ArticlePath, Done>,
     uploads: usize,
@@ -76,12 +82,15 @@ pub async fn apply(
     lock: &mut Lockfile,
     root: &Path,
     client: &Client,
+    render: &RenderFn<'_>,
     opts: &Options,
 ) -> Result<Outcome> {
     let mut run = Run {
         client,
         root,
         inputs,
+        render,
+        late: BTreeMap::new(),
         lock,
         rows: plan
             .rows
@@ -225,7 +234,33 @@ impl Run<'_> {
         self.inputs
             .get(path)
             .and_then(|i| i.rendered.as_ref())
+            .or_else(|| self.late.get(path))
             .map(|r| &r.payload)
+    }
+
+    /// Renders the members that were planned from the cache; false if one cannot be.
+    fn ensure_rendered(&mut self, members: &[ArticlePath]) -> bool {
+        for m in members {
+            if self.payload(m).is_some() {
+                continue;
+            }
+            match (self.render)(m) {
+                Some(r) if !r.has_errors() => {
+                    self.late.insert(m.clone(), r);
+                }
+                _ => {
+                    for m2 in members {
+                        self.fail(
+                            m2,
+                            None,
+                            format!("{m} could not be rendered again; run `wxsync check`"),
+                        );
+                    }
+                    return false;
+                }
+            }
+        }
+        true
     }
 
     /// Uploads every image the work needs and the lockfile lacks, once per content hash.
@@ -448,6 +483,9 @@ impl Run<'_> {
         members: &[ArticlePath],
         replaces: &[MediaId],
     ) -> Result<()> {
+        if !self.ensure_rendered(members) {
+            return Ok(());
+        }
         let mut articles = Vec::new();
         for m in members {
             let Some(p) = self.payload(m) else {
