@@ -239,7 +239,12 @@ pub fn run(site: Option<&Path>, paths: &[PathBuf], flags: Flags, out: Output) ->
             .enable_all()
             .build()
             .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
-        let opts = apply::Options { prune: flags.prune };
+        let opts = apply::Options {
+            prune: flags.prune,
+            progress: !out.json
+                && !out.quiet
+                && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        };
         let render = |p: &ArticlePath| site.load(p).ok().map(|a| renderer.render(&a));
         runtime.block_on(apply::apply(
             &plan, &inputs, &mut lock, &site.root, &client, &render, &opts,

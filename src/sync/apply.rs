@@ -27,6 +27,8 @@ const UPLOAD_CONCURRENCY: usize = 4;
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub prune: bool,
+    /// Show a progress bar on stderr (only drawn when stderr is a terminal).
+    pub progress: bool,
 }
 
 /// Why an article failed.
@@ -69,6 +71,7 @@ struct Run<'a> {
     inputs: &'a BTreeMap<ArticlePath, Input>,
     render: &'a RenderFn<'a>,
     late: BTreeMap<ArticlePath, Rendered>,
+    bar: indicatif::ProgressBar,
     lock: &'a mut Lockfile,
     rows: BTreeMap<ArticlePath, Done>,
     uploads: usize,
@@ -91,6 +94,20 @@ pub async fn apply(
         inputs,
         render,
         late: BTreeMap::new(),
+        bar: if opts.progress {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(plan.work.len() as u64),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} {wide_msg}")
+            {
+                bar.set_style(style);
+            }
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        },
         lock,
         rows: plan
             .rows
@@ -112,6 +129,10 @@ pub async fn apply(
     run.upload_assets(&plan.work).await?;
     run.reconcile(&plan.work).await?;
     for w in &plan.work {
+        run.bar.inc(1);
+        if let Some(first) = work_members(w).first() {
+            run.bar.set_message(first.to_string());
+        }
         if run.stopped.is_some() {
             run.not_attempted(w);
             continue;
@@ -154,6 +175,7 @@ pub async fn apply(
             run.create(draft.as_deref(), &paths, &[]).await?;
         }
     }
+    run.bar.finish_and_clear();
     let mut pruned = Vec::new();
     if opts.prune && run.stopped.is_none() && !run.rows.values().any(|d| d.error.is_some()) {
         pruned = run.prune(plan).await?;
