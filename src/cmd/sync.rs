@@ -183,6 +183,17 @@ pub fn prepare(
 }
 
 pub fn run(site: Option<&Path>, paths: &[PathBuf], flags: Flags, out: Output) -> Result<i32> {
+    Ok(execute(site, paths, flags, out)?.0)
+}
+
+/// Runs a sync and returns its exit code and, when it got as far as pushing, its outcome
+/// (`watch --push` shows it in the page).
+pub fn execute(
+    site: Option<&Path>,
+    paths: &[PathBuf],
+    flags: Flags,
+    out: Output,
+) -> Result<(i32, Option<Outcome>)> {
     // Take the run lock before reading the lockfile: two runs must not plan from one state.
     let root = Site::open(site)?.root;
     let _guard = if flags.dry_run {
@@ -198,7 +209,7 @@ pub fn run(site: Option<&Path>, paths: &[PathBuf], flags: Flags, out: Output) ->
         plan,
     } = match prepare(Some(&root), paths, out)? {
         Ok(p) => p,
-        Err(code) => return Ok(code),
+        Err(code) => return Ok((code, None)),
     };
     if flags.dry_run {
         let out_dir = site.root.join(CACHE_DIR).join("out");
@@ -229,7 +240,7 @@ pub fn run(site: Option<&Path>, paths: &[PathBuf], flags: Flags, out: Output) ->
             write_atomic(&base.with_extension("json"), json.as_bytes())?;
         }
         emit(&plan, &report::planned(&plan), true, out);
-        return Ok(0);
+        return Ok((0, None));
     }
     let prune_work = flags.prune
         && (plan.orphans.iter().any(|o| o.media_id.is_some()) || !lock.orphans.is_empty());
@@ -260,11 +271,12 @@ pub fn run(site: Option<&Path>, paths: &[PathBuf], flags: Flags, out: Output) ->
         report::planned(&plan)
     };
     emit(&plan, &outcome, false, out);
-    Ok(if outcome.failed() > 0 || outcome.stopped.is_some() {
+    let code = if outcome.failed() > 0 || outcome.stopped.is_some() {
         1
     } else {
         0
-    })
+    };
+    Ok((code, Some(outcome)))
 }
 
 fn emit(plan: &Plan, outcome: &Outcome, dry_run: bool, out: Output) {
