@@ -45,6 +45,12 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Scaffold a site: wxsync.yaml, a first article and its cover, .gitignore, a GitHub
+    /// Actions workflow
+    Init {
+        /// Where to create the site (default: the current directory)
+        dir: Option<PathBuf>,
+    },
     /// Parse, render and validate every article; no network
     Check,
     /// Write what would be sent: .wxsync/out/<path>.html and .json
@@ -68,6 +74,25 @@ pub enum Command {
         /// created, only when nothing else failed)
         #[arg(long)]
         prune: bool,
+    },
+    /// Live preview on http://127.0.0.1:8765 that reloads on every save; --push also syncs
+    Watch {
+        /// Port of the preview server on 127.0.0.1 (0 picks a free one)
+        #[arg(long, default_value_t = 8765)]
+        port: u16,
+        /// Open the preview in a browser
+        #[arg(long)]
+        open: bool,
+        /// After each successful rebuild, push the changed articles (at most once per article
+        /// every 5 s)
+        #[arg(long)]
+        push: bool,
+        /// Poll the file system instead of using native events (network mounts, WSL, VMs)
+        #[arg(long)]
+        poll: bool,
+        /// Wait this long after the last change before rebuilding
+        #[arg(long, default_value_t = 200, value_name = "MS")]
+        debounce: u64,
     },
     /// Bind an article to a draft that already exists in the account
     Adopt {

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod cmd;
 pub mod diag;
 pub mod error;
+pub mod preview;
 pub mod render;
 pub mod site;
 pub mod sync;

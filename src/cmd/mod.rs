@@ -3,9 +3,11 @@
 
 pub mod adopt;
 pub mod check;
+pub mod init;
 pub mod render;
 pub mod status;
 pub mod sync;
+pub mod watch;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -33,7 +35,9 @@ impl Output {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                std::io::stderr().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none()
+                    && !crate::sync::github::active()
             }
         };
         Output {
@@ -62,7 +66,12 @@ impl Output {
 /// Runs the command line; returns the exit code (DESIGN §5).
 pub fn run(cli: Cli) -> Result<i32> {
     let out = Output::from_cli(&cli);
-    match &cli.command {
+    let in_actions = crate::sync::github::active();
+    if in_actions {
+        crate::sync::github::locate_site(cli.site.as_deref());
+    }
+    let result = match &cli.command {
+        Command::Init { dir } => init::run(dir.as_deref().or(cli.site.as_deref()), out),
         Command::Check => check::run(cli.site.as_deref(), out),
         Command::Render { paths } => render::run(cli.site.as_deref(), paths, out),
         Command::Status { paths } => status::run(cli.site.as_deref(), paths, out),
@@ -79,12 +88,28 @@ pub fn run(cli: Cli) -> Result<i32> {
             },
             out,
         ),
+        Command::Watch { port, open, push, poll, debounce } => watch::run(
+            cli.site.as_deref(),
+            watch::WatchFlags {
+                port: *port,
+                open: *open,
+                push: *push,
+                poll: *poll,
+                debounce: std::time::Duration::from_millis(*debounce),
+            },
+            out,
+        ),
         Command::Adopt {
             path,
             media_id,
             index,
         } => adopt::run(cli.site.as_deref(), path, media_id, *index, out),
+    };
+    // Config and theme errors end the run before any article is read: annotate them too.
+    if let (true, Err(Error::Invalid(diags))) = (in_actions, &result) {
+        diags.iter().for_each(crate::sync::github::annotate);
     }
+    result
 }
 
 /// The result of loading and rendering one article.
@@ -225,6 +250,9 @@ pub fn print_diagnostics(
         }
         if !out.json {
             out.diag(d);
+        }
+        if crate::sync::github::active() && (d.is_error() || !out.quiet) {
+            crate::sync::github::annotate(d);
         }
     }
     let mut ignored: std::collections::BTreeMap<&str, usize> = Default::default();

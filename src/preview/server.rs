@@ -1,0 +1,169 @@
+//! The preview server on 127.0.0.1 (axum): the index, each article as it will be sent, its
+//! images from the local files, and server-sent events that make open pages reload after
+//! every rebuild.
+
+use std::convert::Infallible;
+use std::sync::{Arc, RwLock};
+
+use axum::Router;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::broadcast;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::BroadcastStream;
+
+use crate::preview::build::{PushStatus, Snapshot};
+use crate::preview::page;
+use crate::site::ArticlePath;
+
+/// Sent on the events channel when the server stops, so open event streams end.
+pub const SHUTDOWN: u64 = u64::MAX;
+
+/// What the handlers share: the current build and the channel announcing new ones.
+#[derive(Clone)]
+pub struct AppState {
+    pub snap: Arc<RwLock<Arc<Snapshot>>>,
+    pub events: broadcast::Sender<u64>,
+}
+
+impl AppState {
+    pub fn new(snap: Snapshot) -> AppState {
+        let (events, _) = broadcast::channel(64);
+        AppState {
+            snap: Arc::new(RwLock::new(Arc::new(snap))),
+            events,
+        }
+    }
+
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.snap
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// Publishes a new build and tells every open page.
+    pub fn publish(&self, snap: Snapshot) {
+        let generation = snap.generation;
+        match self.snap.write() {
+            Ok(mut s) => *s = Arc::new(snap),
+            Err(e) => *e.into_inner() = Arc::new(snap),
+        }
+        let _ = self.events.send(generation);
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/a/{*path}", get(article))
+        .route("/asset/{hash}", get(asset))
+        .route("/events", get(events))
+        .route("/__wxsync/preview.css", get(css))
+        .route("/__wxsync/status", get(status))
+        .with_state(state)
+}
+
+async fn index(State(st): State<AppState>) -> Html<String> {
+    Html(page::index(&st.current()))
+}
+
+async fn article(State(st): State<AppState>, UrlPath(path): UrlPath<String>) -> Response {
+    let snap = st.current();
+    let found = ArticlePath::from_relative(std::path::Path::new(&path))
+        .and_then(|p| page::article(&snap, &p));
+    match found {
+        Some(html) => Html(html).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Html(format!(
+                "no article {path} in this site; <a href=\"/\">all articles</a>"
+            )),
+        )
+            .into_response(),
+    }
+}
+
+async fn asset(State(st): State<AppState>, UrlPath(hash): UrlPath<String>) -> Response {
+    let Some(file) = st.current().assets.get(&hash).cloned() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match tokio::fs::read(&file).await {
+        Ok(bytes) => {
+            let mime = match crate::render::assets::sniff(&bytes) {
+                Some("png") => "image/png",
+                Some("jpeg") => "image/jpeg",
+                Some("gif") => "image/gif",
+                Some("webp") => "image/webp",
+                Some("bmp") => "image/bmp",
+                _ => "application/octet-stream",
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, mime),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        page::CSS,
+    )
+}
+
+/// The build number now, then after every rebuild; ends when the server stops.
+async fn events(
+    State(st): State<AppState>,
+) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
+    let rx = st.events.subscribe();
+    let now = st.current().generation;
+    let first = tokio_stream::once(now);
+    let rest = BroadcastStream::new(rx).filter_map(|r| r.ok());
+    let stream = first
+        .chain(rest)
+        .take_while(|g| *g != SHUTDOWN)
+        .map(|g| Ok(Event::default().data(g.to_string())));
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// Machine-readable state of the build, for tests and tools.
+async fn status(State(st): State<AppState>) -> impl IntoResponse {
+    let snap = st.current();
+    let articles: serde_json::Map<String, serde_json::Value> = snap
+        .pages
+        .iter()
+        .map(|(p, page)| {
+            let errors: Vec<String> = page
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.to_string())
+                .collect();
+            let push = match &page.push {
+                Some(PushStatus::Pushed(s)) => serde_json::json!({"ok": true, "message": s}),
+                Some(PushStatus::Failed(s)) => serde_json::json!({"ok": false, "message": s}),
+                None => serde_json::Value::Null,
+            };
+            (
+                p.to_string(),
+                serde_json::json!({"errors": errors, "push": push}),
+            )
+        })
+        .collect();
+    axum::Json(serde_json::json!({
+        "generation": snap.generation,
+        "build_ms": snap.build_time.as_secs_f64() * 1000.0,
+        "site_errors": snap.site_errors.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+        "articles": articles,
+    }))
+}
