@@ -255,6 +255,11 @@ pub fn execute(
             progress: !out.json
                 && !out.quiet
                 && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            fetcher: crate::sync::remote::Fetcher::new(
+                std::time::Duration::from_secs(site.config.images.timeout),
+                None,
+            )
+            .ok(),
         };
         let render = |p: &ArticlePath| site.load(p).ok().map(|a| renderer.render(&a));
         runtime.block_on(apply::apply(

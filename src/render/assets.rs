@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -70,6 +70,19 @@ pub struct Asset {
     pub role: Role,
     pub format: &'static str,
     pub bytes: u64,
+    /// The decoded bytes of a `data:` URI (then `path` is the article that holds it).
+    #[serde(skip)]
+    pub inline: Option<Arc<[u8]>>,
+}
+
+impl Asset {
+    /// How messages name the image: its path, or `data: URI` for an inline one.
+    pub fn describe(&self) -> String {
+        match self.inline {
+            Some(_) => format!("data: URI ({} bytes) in {}", self.bytes, self.path),
+            None => self.path.to_string(),
+        }
+    }
 }
 
 /// Why an image path cannot be used.
@@ -80,6 +93,8 @@ pub enum AssetError {
     Unreadable(String),
     NotAnImage,
     Empty,
+    /// Too large, too many pixels, an unreadable header, a malformed `data:` URI.
+    Refused(String),
 }
 
 impl fmt::Display for AssetError {
@@ -92,6 +107,7 @@ impl fmt::Display for AssetError {
                 f.write_str("it is not an image (png, jpeg, gif, webp or bmp)")
             }
             AssetError::Empty => f.write_str("the file is empty"),
+            AssetError::Refused(why) => f.write_str(why),
         }
     }
 }
@@ -159,18 +175,121 @@ impl AssetCache {
             role,
             format,
             bytes,
+            inline: None,
+        })
+    }
+
+    /// An image written as a `data:` URI in the article at `article`: decoded, checked like a
+    /// file, and keyed by the hash of the decoded bytes (so it is the same asset as the file
+    /// it was made from).
+    pub fn data_uri(
+        &self,
+        article: &ArticlePath,
+        uri: &str,
+        role: Role,
+    ) -> Result<Asset, AssetError> {
+        let bytes = decode_data_uri(uri).ok_or_else(|| {
+            AssetError::Refused(
+                "the data: URI is malformed (expected `data:image/…;base64,…`)".to_string(),
+            )
+        })?;
+        let (hash, format, len) = check_bytes(&bytes)?;
+        Ok(Asset {
+            hash,
+            path: article.clone(),
+            role,
+            format,
+            bytes: len,
+            inline: Some(Arc::from(bytes)),
         })
     }
 }
 
 fn hash_file(path: &Path) -> Hashed {
-    let bytes =
-        std::fs::read(path).map_err(|e| AssetError::Unreadable(crate::site::io_reason(&e)))?;
+    let unreadable = |e: std::io::Error| AssetError::Unreadable(crate::site::io_reason(&e));
+    let meta = std::fs::metadata(path).map_err(unreadable)?;
+    if !meta.is_file() {
+        return Err(AssetError::Unreadable("it is not a file".to_string()));
+    }
+    crate::render::images::check_size(meta.len()).map_err(|e| AssetError::Refused(e.0))?;
+    let bytes = std::fs::read(path).map_err(unreadable)?;
+    check_bytes(&bytes)
+}
+
+/// Checks that bytes are an image wxsync can take (format, size, pixel count from the header)
+/// and hashes them.
+fn check_bytes(bytes: &[u8]) -> Hashed {
     if bytes.is_empty() {
         return Err(AssetError::Empty);
     }
-    let format = sniff(&bytes).ok_or(AssetError::NotAnImage)?;
-    Ok((ContentHash::of(&bytes), format, bytes.len() as u64))
+    let format = sniff(bytes).ok_or(AssetError::NotAnImage)?;
+    crate::render::images::check_header(bytes).map_err(|e| AssetError::Refused(e.0))?;
+    Ok((ContentHash::of(bytes), format, bytes.len() as u64))
+}
+
+/// The bytes of a `data:` URI: base64 when it says `;base64`, else percent-encoded.
+pub fn decode_data_uri(uri: &str) -> Option<Vec<u8>> {
+    let rest = uri.trim().get(5..)?;
+    if !uri.trim().get(..5)?.eq_ignore_ascii_case("data:") {
+        return None;
+    }
+    let (meta, data) = rest.split_once(',')?;
+    if meta
+        .to_ascii_lowercase()
+        .split(';')
+        .any(|p| p.trim() == "base64")
+    {
+        base64_decode(data)
+    } else {
+        Some(percent_decode_bytes(data))
+    }
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let val = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.bytes() {
+        if c.is_ascii_whitespace() || c == b'=' {
+            continue;
+        }
+        acc = (acc << 6) | val(c)?;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+fn percent_decode_bytes(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex_val(b[i + 1]), hex_val(b[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
 }
 
 /// The image format from the first bytes of a file.
@@ -253,6 +372,24 @@ mod tests {
             Some(PathBuf::from("/a/c"))
         );
         assert_eq!(normalize(Path::new("/../..")), None);
+    }
+
+    #[test]
+    fn data_uris() {
+        assert_eq!(
+            decode_data_uri("data:image/png;base64,aGVsbG8="),
+            Some(b"hello".to_vec())
+        );
+        assert_eq!(
+            decode_data_uri("DATA:image/png;BASE64,aGVs\nbG8"),
+            Some(b"hello".to_vec())
+        );
+        assert_eq!(
+            decode_data_uri("data:image/png,a%20b"),
+            Some(b"a b".to_vec())
+        );
+        assert_eq!(decode_data_uri("data:image/png;base64,a*b"), None);
+        assert_eq!(decode_data_uri("image/png;base64,aGVsbG8="), None);
     }
 
     #[test]

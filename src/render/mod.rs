@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod cache;
 pub mod highlight;
+pub mod images;
 pub mod links;
 pub mod payload;
 pub mod sanitize;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 use crate::diag::Diagnostic;
-use crate::site::config::{Defaults, Flag};
+use crate::site::config::{Defaults, Flag, RemoteImages};
 use crate::site::frontmatter::ArticleType;
 use crate::site::yamlpos::key_offset;
 use crate::site::{Article, ArticlePath, LinkMode, Site};
@@ -45,6 +46,15 @@ pub struct Renderer {
     links: LinkMode,
     defaults: Defaults,
     assets: AssetCache,
+    remote: RemoteImages,
+}
+
+/// An image hosted outside WeChat that the push fetches and uploads (`images.remote:
+/// upload`). Its identity in the payload is its URL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RemoteImage {
+    pub url: String,
+    pub role: Role,
 }
 
 /// One rendered article.
@@ -56,6 +66,8 @@ pub struct Rendered {
     pub payload: Payload,
     /// Local images the payload refers to, deduplicated by hash and role.
     pub assets: Vec<Asset>,
+    /// Remote images the push uploads, deduplicated by URL and role.
+    pub remote: Vec<RemoteImage>,
     pub diagnostics: Vec<Diagnostic>,
     /// Visible characters of text in `content`.
     pub text_chars: usize,
@@ -93,6 +105,7 @@ impl Renderer {
             links: config.links,
             defaults: config.defaults.clone(),
             assets: AssetCache::default(),
+            remote: config.images.remote,
         })
     }
 
@@ -111,7 +124,13 @@ impl Renderer {
             links,
             defaults,
             assets: AssetCache::default(),
+            remote: RemoteImages::default(),
         })
+    }
+
+    /// What remote images become (`images.remote`).
+    pub fn set_remote_images(&mut self, mode: RemoteImages) {
+        self.remote = mode;
     }
 
     pub fn root(&self) -> &Path {
@@ -130,13 +149,14 @@ impl Renderer {
         let fm = &article.front;
         let mut diags: Vec<Diagnostic> = Vec::new();
         let mut assets: Vec<Asset> = Vec::new();
+        let mut remote: Vec<RemoteImage> = Vec::new();
         let body = article.body();
         let base = article.body_offset;
         let mut first_image: Option<String> = None;
 
         let written = {
             let mut resolve = |raw: &str, range: std::ops::Range<usize>| -> String {
-                let out = self.image_src(raw, article, Role::Body, &mut assets).unwrap_or_else(|why| {
+                let out = self.image_src(raw, article, Role::Body, &mut assets, &mut remote).unwrap_or_else(|why| {
                     diags.push(
                         Diagnostic::error(file, format!("image `{raw}`: {why}"))
                             .at(src, base + range.start, base + range.end)
@@ -145,6 +165,19 @@ impl Renderer {
                     // Never echo a refused source into the HTML (it may be `javascript:`).
                     String::new()
                 });
+                if self.remote == RemoteImages::Keep
+                    && images::is_remote(&out)
+                    && !images::is_wechat_hosted(&out)
+                {
+                    diags.push(
+                        Diagnostic::warning(
+                            file,
+                            format!("image `{raw}` is hosted outside WeChat, which drops it from the article"),
+                        )
+                        .at(src, base + range.start, base + range.end)
+                        .with_help("`images.remote: keep` is set in wxsync.yaml; `upload` (the default) uploads it instead"),
+                    );
+                }
                 if first_image.is_none() && !out.is_empty() {
                     first_image = Some(out.clone());
                 }
@@ -296,7 +329,7 @@ impl Renderer {
                 payload.thumb_media_id = if let Some(id) = &fm.thumb_media_id {
                     Some(id.clone())
                 } else if let Some(c) = &fm.cover {
-                    match self.image_src(c, article, Role::Cover, &mut assets) {
+                    match self.image_src(c, article, Role::Cover, &mut assets, &mut remote) {
                         Ok(p) => Some(p),
                         Err(why) => {
                             diags.push(point(
@@ -333,8 +366,18 @@ impl Renderer {
                             role: Role::Cover,
                             ..a
                         });
+                        Some(first)
+                    } else if images::is_remote(&first) && self.remote == RemoteImages::Upload {
+                        // A remote first image (even one on mmbiz.qpic.cn) is fetched and
+                        // uploaded as permanent material to become the cover.
+                        remote.push(RemoteImage {
+                            url: first.clone(),
+                            role: Role::Cover,
+                        });
+                        Some(first)
+                    } else {
+                        None
                     }
-                    Some(first)
                 } else {
                     None
                 };
@@ -356,7 +399,7 @@ impl Renderer {
                 payload.content = text;
                 let mut list = Vec::new();
                 for img in &fm.images {
-                    match self.image_src(img, article, Role::Newspic, &mut assets) {
+                    match self.image_src(img, article, Role::Newspic, &mut assets, &mut remote) {
                         Ok(p) => list.push(payload::ImageRef { image_media_id: p }),
                         Err(why) => diags.push(point(
                             Diagnostic::error(file, format!("image `{img}`: {why}")),
@@ -394,41 +437,118 @@ impl Renderer {
         // One entry per (hash, role), in first-use order.
         let mut seen = std::collections::HashSet::new();
         assets.retain(|a| seen.insert((a.hash.clone(), a.role)));
+        let mut seen = std::collections::HashSet::new();
+        remote.retain(|r| seen.insert(r.clone()));
+
+        // Crops are fractions of the cover: check what they select of its real size.
+        let cover = match fm.article_type {
+            ArticleType::News => payload.thumb_media_id.as_ref().and_then(|t| {
+                assets
+                    .iter()
+                    .find(|a| a.role == Role::Cover && &a.hash.placeholder() == t)
+            }),
+            ArticleType::Newspic => assets.iter().find(|a| a.role == Role::Newspic),
+        };
+        if let Some(cover) = cover
+            && let Some((w, h)) = self.dimensions(cover)
+        {
+            let mut crops: Vec<(&str, String, f64)> = Vec::new();
+            for (key, value, ratio) in [
+                ("pic_crop_235_1", &payload.pic_crop_235_1, 2.35),
+                ("pic_crop_1_1", &payload.pic_crop_1_1, 1.0),
+            ] {
+                if let Some(v) = value {
+                    crops.push((key, v.clone(), ratio));
+                }
+            }
+            for c in payload
+                .cover_info
+                .iter()
+                .flat_map(|ci| &ci.crop_percent_list)
+            {
+                let ratio = match c.ratio.as_str() {
+                    "1_1" => 1.0,
+                    "16_9" => 16.0 / 9.0,
+                    "2.35_1" => 2.35,
+                    _ => continue,
+                };
+                crops.push((
+                    "cover_info",
+                    format!("{}_{}_{}_{}", c.x1, c.y1, c.x2, c.y2),
+                    ratio,
+                ));
+            }
+            for (key, value, ratio) in crops {
+                if let Some(d) = images::check_crop(file, key, &value, ratio, w, h) {
+                    diags.push(point(d, Some(key)));
+                }
+            }
+        }
 
         Rendered {
             path: article.path.clone(),
             payload,
             assets,
+            remote,
             diagnostics: diags,
             text_chars,
             sync: fm.sync.unwrap_or(true),
         }
     }
 
-    /// The `src` to emit for an image written in an article: remote and data: URLs as they
-    /// are, local files as their placeholder.
+    /// The `src` to emit for an image written in an article: a remote URL as it is (listed
+    /// in `remote` for the push to upload, per `images.remote`), a local file or a `data:`
+    /// URI as the placeholder of its bytes.
     fn image_src(
         &self,
         raw: &str,
         article: &Article,
         role: Role,
         assets: &mut Vec<Asset>,
+        remote: &mut Vec<RemoteImage>,
     ) -> Result<String, String> {
         let t = raw.trim();
         let lower = t.to_ascii_lowercase();
-        if lower.starts_with("http://") || lower.starts_with("https://") {
-            return Ok(t.to_string());
-        }
-        if lower.starts_with("//") {
+        let url = if lower.starts_with("http://") || lower.starts_with("https://") {
+            Some(t.to_string())
+        } else if lower.starts_with("//") {
             // Protocol-relative: WeChat pages are https.
-            return Ok(format!("https:{t}"));
+            Some(format!("https:{t}"))
+        } else {
+            None
+        };
+        if let Some(url) = url {
+            if role == Role::Body && images::is_wechat_hosted(&url) {
+                return Ok(url);
+            }
+            return match (self.remote, role) {
+                (RemoteImages::Upload, _) => {
+                    remote.push(RemoteImage {
+                        url: url.clone(),
+                        role,
+                    });
+                    Ok(url)
+                }
+                (RemoteImages::Error, _) => Err(
+                    "it is hosted outside WeChat, and `images.remote: error` in wxsync.yaml refuses such images".to_string(),
+                ),
+                (RemoteImages::Keep, Role::Body) => Ok(url),
+                (RemoteImages::Keep, _) => Err(
+                    "a cover or newspic image must be uploaded, but `images.remote: keep` leaves remote images alone; use a local file".to_string(),
+                ),
+            };
         }
         if lower.starts_with("data:") {
-            return if sanitize::is_data_image(t) {
-                Ok(t.to_string())
-            } else {
-                Err("only png, jpeg, gif, webp and bmp data: URLs are images".to_string())
-            };
+            if !sanitize::is_data_image(t) {
+                return Err("only png, jpeg, gif, webp and bmp data: URLs are images".to_string());
+            }
+            let asset = self
+                .assets
+                .data_uri(&article.path, t, role)
+                .map_err(|e| e.to_string())?;
+            let p = asset.hash.placeholder();
+            assets.push(asset);
+            return Ok(p);
         }
         if lower.contains(':')
             && !lower.starts_with(sanitize::ASSET_SCHEME)
@@ -449,6 +569,15 @@ impl Renderer {
         let p = asset.hash.placeholder();
         assets.push(asset);
         Ok(p)
+    }
+
+    /// Width and height of a local or inline image, from its header.
+    fn dimensions(&self, a: &Asset) -> Option<(u32, u32)> {
+        let info = match &a.inline {
+            Some(b) => images::probe(b).ok()?,
+            None => return images::file_dimensions(&self.root.join(a.path.as_str())),
+        };
+        Some((info.width, info.height))
     }
 
     /// An image named in `wxsync.yaml` (relative to the site root).

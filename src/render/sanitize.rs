@@ -204,13 +204,15 @@ fn filter_attribute<'u>(
     let v = value.trim();
     let scheme = url_scheme(v);
     match (element, attribute) {
+        // Every image the writer can use goes to the caller, which turns it into what the
+        // push needs (a placeholder for bytes, a remote URL to upload).
         ("img", "src") => match scheme.as_deref() {
-            Some("data") => is_data_image(v).then_some(Cow::Borrowed(value)),
-            Some("http" | "https") => Some(Cow::Borrowed(value)),
+            Some("data") => is_data_image(v).then(|| Cow::Owned(local_img(v))),
+            Some("http" | "https") => Some(Cow::Owned(local_img(v))),
             Some(s) if s == ASSET_SCHEME && !v.contains(":pending:") => Some(Cow::Borrowed(value)),
             Some(_) => None,
             None if v.is_empty() => None,
-            None if v.starts_with("//") => Some(Cow::Owned(format!("https:{v}"))),
+            None if v.starts_with("//") => Some(Cow::Owned(local_img(&format!("https:{v}")))),
             None => Some(Cow::Owned(local_img(v))),
         },
         // WeChat keeps only links to its own articles; others lose their target.

@@ -274,7 +274,10 @@ impl<'a> Writer<'a, '_> {
         // From the last marker down, so `…:pending:1` never matches inside `…:pending:10`.
         for (n, raw) in pending.iter().enumerate().rev() {
             let resolved = (self.resolve)(raw, range.clone());
-            cleaned = cleaned.replace(&sanitize::pending_marker(n), &resolved);
+            // The marker sits in a serialized attribute: the URL must be escaped for it.
+            let mut escaped = String::with_capacity(resolved.len());
+            escape_attr(&resolved, &mut escaped);
+            cleaned = cleaned.replace(&sanitize::pending_marker(n), &escaped);
         }
         sanitize::restyle(&sanitize::spell_out_pre(&cleaned), self.opt.theme)
     }

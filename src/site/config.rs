@@ -71,6 +71,37 @@ pub struct ApiConfig {
     pub proxy: Option<String>,
 }
 
+/// What a push does with an image hosted outside WeChat (`images.remote`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RemoteImages {
+    /// Fetch it, upload it, and use WeChat's URL (WeChat drops images from other hosts).
+    #[default]
+    Upload,
+    /// Leave the URL as it is, with a warning: WeChat will drop the image.
+    Keep,
+    /// Refuse it: an error names the article and the image.
+    Error,
+}
+
+/// The `images:` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ImagesConfig {
+    pub remote: RemoteImages,
+    /// Seconds one remote image may take to download.
+    pub timeout: u64,
+}
+
+impl Default for ImagesConfig {
+    fn default() -> Self {
+        ImagesConfig {
+            remote: RemoteImages::Upload,
+            timeout: 30,
+        }
+    }
+}
+
 /// `wxsync.yaml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -84,6 +115,7 @@ pub struct Config {
     /// Multi-article drafts: name → article paths (relative to the site root), in order.
     pub drafts: BTreeMap<String, Vec<String>>,
     pub api: ApiConfig,
+    pub images: ImagesConfig,
 }
 
 impl Default for Config {
@@ -97,6 +129,7 @@ impl Default for Config {
             defaults: Defaults::default(),
             drafts: BTreeMap::new(),
             api: ApiConfig::default(),
+            images: ImagesConfig::default(),
         }
     }
 }
@@ -110,6 +143,7 @@ const TOP_KEYS: &[&str] = &[
     "defaults",
     "drafts",
     "api",
+    "images",
 ];
 const DEFAULTS_KEYS: &[&str] = &[
     "author",
@@ -120,6 +154,7 @@ const DEFAULTS_KEYS: &[&str] = &[
     "content_source_url",
 ];
 const API_KEYS: &[&str] = &["base_url", "token", "proxy"];
+const IMAGES_KEYS: &[&str] = &["remote", "timeout"];
 
 /// Key names that would hold the AppSecret: refused wherever they appear.
 pub const SECRET_KEYS: &[&str] = &["secret", "appsecret", "app_secret"];
@@ -149,7 +184,11 @@ impl Config {
         let mut errors = Vec::new();
         find_secrets(&value, &mut Vec::new(), file, &src, &mut errors);
         check_keys(map, &[], TOP_KEYS, file, &src, &mut errors);
-        for (section, known) in [("defaults", DEFAULTS_KEYS), ("api", API_KEYS)] {
+        for (section, known) in [
+            ("defaults", DEFAULTS_KEYS),
+            ("api", API_KEYS),
+            ("images", IMAGES_KEYS),
+        ] {
             if let Some(Value::Mapping(m)) = map.get(section) {
                 check_keys(m, &[section], known, file, &src, &mut errors);
             }
@@ -186,6 +225,19 @@ impl Config {
                 Diagnostic::error(file, "`articles` is empty: no article would be found")
                     .at(src, o, o + "articles".len())
                     .with_help("list globs such as `articles/**/*.md`"),
+            );
+        }
+        if self.images.timeout == 0 || self.images.timeout > 600 {
+            let o = at(&["images", "timeout"]);
+            errors.push(
+                Diagnostic::error(
+                    file,
+                    format!(
+                        "`images.timeout` is {} s; it must be 1 to 600 seconds",
+                        self.images.timeout
+                    ),
+                )
+                .at(src, o, o + "timeout".len()),
             );
         }
         for (name, members) in &self.drafts {
@@ -389,5 +441,17 @@ mod tests {
         assert_eq!(c.defaults.need_open_comment, Some(Flag(true)));
         assert_eq!(c.api.token, TokenMode::Classic);
         assert_eq!(c.drafts["weekly-47"], vec!["a.md", "b.md"]);
+        assert_eq!(c.images.remote, RemoteImages::Upload);
+    }
+
+    #[test]
+    fn images_section() {
+        let c = Config::parse("images:\n  remote: keep\n  timeout: 5\n", "wxsync.yaml").unwrap();
+        assert_eq!(c.images.remote, RemoteImages::Keep);
+        assert_eq!(c.images.timeout, 5);
+        let e = Config::parse("images:\n  remot: keep\n", "wxsync.yaml").unwrap_err();
+        assert_eq!(e[0].help.as_deref(), Some("did you mean `remote`?"));
+        assert!(Config::parse("images:\n  remote: sometimes\n", "wxsync.yaml").is_err());
+        assert!(Config::parse("images:\n  timeout: 0\n", "wxsync.yaml").is_err());
     }
 }

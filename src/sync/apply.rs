@@ -11,22 +11,26 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::Result;
+use crate::render::images::{self as prep, Endpoint, Use};
 use crate::render::payload::Payload;
 use crate::render::sanitize::ASSET_SCHEME;
-use crate::render::{Asset, ContentHash, Rendered, Role};
+use crate::render::writer::escape_attr;
+use crate::render::{ContentHash, RemoteImage, Rendered, Role};
 use crate::site::ArticlePath;
 use crate::sync::lock::{AssetEntry, Entry, Lockfile, Orphan, State};
 use crate::sync::plan::{Action, Input, Plan, Row, Work, payload_hash};
+use crate::sync::remote::Fetcher;
 use crate::wechat::{self, Client, ErrCode, MediaId};
 
-/// `media/uploadimg` takes jpg/png under 1 MB only.
-const UPLOADIMG_MAX: u64 = 1024 * 1024;
 /// Uploads in flight at once.
 const UPLOAD_CONCURRENCY: usize = 4;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub prune: bool,
+    /// Downloads remote images (`images.remote: upload`); `None` builds one with the
+    /// default timeout when a remote image is needed.
+    pub fetcher: Option<Fetcher>,
     /// Show a progress bar on stderr (only drawn when stderr is a terminal).
     pub progress: bool,
 }
@@ -67,6 +71,7 @@ pub type RenderFn<'a> = dyn Fn(&ArticlePath) -> Option<Rendered> + 'a;
 
 struct Run<'a> {
     client: &'a Client,
+    fetcher: Option<Fetcher>,
     root: &'a Path,
     inputs: &'a BTreeMap<ArticlePath, Input>,
     render: &'a RenderFn<'a>,
@@ -90,6 +95,7 @@ pub async fn apply(
 ) -> Result<Outcome> {
     let mut run = Run {
         client,
+        fetcher: opts.fetcher.clone(),
         root,
         inputs,
         render,
@@ -196,28 +202,35 @@ fn work_members(w: &Work) -> Vec<ArticlePath> {
     }
 }
 
-/// How an image reaches WeChat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Endpoint {
-    UploadImg,
-    Material,
+/// Where the bytes of an image to upload come from.
+#[derive(Debug, Clone)]
+enum Source {
+    /// A file of the site (checked again against its hash when read).
+    File(ArticlePath),
+    /// A `data:` URI's bytes, or a remote image's download.
+    Bytes(Arc<[u8]>),
 }
 
-fn endpoint_for(a: &Asset) -> Endpoint {
-    match a.role {
-        Role::Cover | Role::Newspic => Endpoint::Material,
-        Role::Body if matches!(a.format, "png" | "jpeg") && a.bytes <= UPLOADIMG_MAX => {
-            Endpoint::UploadImg
+/// One image to prepare and upload: its source hash, how messages name it, and whether
+/// permanent material is needed (a cover or newspic image; else a body image).
+#[derive(Debug, Clone)]
+struct Job {
+    hash: ContentHash,
+    label: String,
+    source: Source,
+    material: bool,
+}
+
+/// Whether the lockfile already has what a use of an image needs: a URL for the body, a
+/// media id for a cover or newspic image.
+fn satisfied(have: Option<&AssetEntry>, material: bool) -> bool {
+    have.is_some_and(|h| {
+        if material {
+            h.media_id.is_some()
+        } else {
+            h.url.is_some()
         }
-        Role::Body => Endpoint::Material,
-    }
-}
-
-fn extension(format: &str) -> &str {
-    match format {
-        "jpeg" => "jpg",
-        other => other,
-    }
+    })
 }
 
 impl Run<'_> {
@@ -260,6 +273,15 @@ impl Run<'_> {
             .map(|r| &r.payload)
     }
 
+    /// The remote images an article's push uploads.
+    fn remote_of(&self, path: &ArticlePath) -> &[RemoteImage] {
+        self.inputs
+            .get(path)
+            .and_then(|i| i.rendered.as_ref())
+            .or_else(|| self.late.get(path))
+            .map_or(&[], |r| r.remote.as_slice())
+    }
+
     /// Renders the members that were planned from the cache; false if one cannot be.
     fn ensure_rendered(&mut self, members: &[ArticlePath]) -> bool {
         for m in members {
@@ -285,76 +307,152 @@ impl Run<'_> {
         true
     }
 
-    /// Uploads every image the work needs and the lockfile lacks, once per content hash.
+    /// Uploads every image the work needs and the lockfile lacks, once per content hash:
+    /// remote images are fetched first (unless the lockfile knows their URL), then every
+    /// image is prepared for its endpoint (`render::images`) and uploaded.
     async fn upload_assets(&mut self, work: &[Work]) -> Result<()> {
-        let mut needed: BTreeMap<ContentHash, (Asset, Endpoint)> = BTreeMap::new();
+        let mut needed: BTreeMap<ContentHash, Job> = BTreeMap::new();
         let mut users: BTreeMap<ContentHash, BTreeSet<ArticlePath>> = BTreeMap::new();
+        // Remote images to download: URL → (material needed, articles using it).
+        let mut to_fetch: BTreeMap<String, (bool, BTreeSet<ArticlePath>)> = BTreeMap::new();
         for w in work {
             for m in work_members(w) {
-                let Some(input) = self.inputs.get(&m) else {
+                let Some(r) = self.inputs.get(&m).and_then(|i| i.rendered.as_ref()) else {
                     continue;
                 };
-                for a in input.rendered.iter().flat_map(|r| &r.assets) {
-                    let ep = endpoint_for(a);
-                    let have = self.lock.assets.get(&a.hash);
-                    let satisfied = match ep {
-                        Endpoint::UploadImg => have.is_some_and(|h| h.url.is_some()),
-                        Endpoint::Material => have.is_some_and(|h| h.media_id.is_some()),
-                    };
-                    if a.format == "webp" {
-                        self.fail(
-                            &m,
-                            None,
-                            format!(
-                                "image {} is WebP, which WeChat refuses: convert it to PNG or JPEG",
-                                a.path
-                            ),
-                        );
-                        continue;
-                    }
+                for a in &r.assets {
+                    let material = a.role != Role::Body;
                     users.entry(a.hash.clone()).or_default().insert(m.clone());
-                    if satisfied {
+                    if satisfied(self.lock.assets.get(&a.hash), material) {
                         continue;
                     }
-                    let slot = needed.entry(a.hash.clone()).or_insert((a.clone(), ep));
-                    if ep == Endpoint::Material {
-                        slot.1 = Endpoint::Material;
+                    let job = needed.entry(a.hash.clone()).or_insert_with(|| Job {
+                        hash: a.hash.clone(),
+                        label: a.describe(),
+                        source: match &a.inline {
+                            Some(b) => Source::Bytes(b.clone()),
+                            None => Source::File(a.path.clone()),
+                        },
+                        material,
+                    });
+                    job.material |= material;
+                }
+                for RemoteImage { url, role } in &r.remote {
+                    let material = *role != Role::Body;
+                    if let Some(h) = self.lock.remote.get(url) {
+                        users.entry(h.clone()).or_default().insert(m.clone());
+                        if satisfied(self.lock.assets.get(h), material) {
+                            continue;
+                        }
                     }
+                    let slot = to_fetch.entry(url.clone()).or_default();
+                    slot.0 |= material;
+                    slot.1.insert(m.clone());
                 }
             }
         }
-        let mut queue: Vec<(ContentHash, Asset, Endpoint)> =
-            needed.into_iter().map(|(h, (a, ep))| (h, a, ep)).collect();
+        // URLs whose bytes are being uploaded under a hash: recorded once the upload is.
+        let mut urls_of: BTreeMap<ContentHash, Vec<String>> = BTreeMap::new();
+        if !to_fetch.is_empty() {
+            let fetcher = match self.fetcher.clone() {
+                Some(f) => f,
+                None => match Fetcher::new(crate::sync::remote::DEFAULT_TIMEOUT, None) {
+                    Ok(f) => f,
+                    Err(why) => {
+                        for (url, (_, ms)) in &to_fetch {
+                            for m in ms {
+                                self.fail(m, None, format!("image {url}: {why}"));
+                            }
+                        }
+                        return Ok(());
+                    }
+                },
+            };
+            let mut queue: Vec<String> = to_fetch.keys().rev().cloned().collect();
+            let mut tasks = tokio::task::JoinSet::new();
+            loop {
+                while tasks.len() < UPLOAD_CONCURRENCY {
+                    let Some(url) = queue.pop() else { break };
+                    let f = fetcher.clone();
+                    tasks.spawn(async move {
+                        let r = f.fetch(&url).await;
+                        (url, r)
+                    });
+                }
+                let Some(joined) = tasks.join_next().await else {
+                    break;
+                };
+                let Ok((url, result)) = joined else { continue };
+                let Some((material, ms)) = to_fetch.get(&url).cloned() else {
+                    continue;
+                };
+                let bytes = match result.and_then(|b| {
+                    prep::check_header(&b).map_err(|e| e.0)?;
+                    Ok(b)
+                }) {
+                    Ok(b) => b,
+                    Err(why) => {
+                        for m in &ms {
+                            self.fail(m, None, format!("image {url}: {why}"));
+                        }
+                        continue;
+                    }
+                };
+                let hash = ContentHash::of(&bytes);
+                users.entry(hash.clone()).or_default().extend(ms);
+                if satisfied(self.lock.assets.get(&hash), material)
+                    && !needed.get(&hash).is_some_and(|j| j.material && !material)
+                {
+                    // The same picture was uploaded before (from a file or another URL).
+                    self.lock.remote.insert(url, hash);
+                    self.lock.save(self.root)?;
+                    continue;
+                }
+                urls_of.entry(hash.clone()).or_default().push(url.clone());
+                let job = needed.entry(hash.clone()).or_insert_with(|| Job {
+                    hash: hash.clone(),
+                    label: url.clone(),
+                    source: Source::Bytes(Arc::from(bytes)),
+                    material,
+                });
+                job.material |= material;
+            }
+        }
+        let mut queue: Vec<Job> = needed.into_values().collect();
         queue.reverse();
         let mut tasks = tokio::task::JoinSet::new();
         let root = Arc::new(self.root.to_path_buf());
         loop {
             while tasks.len() < UPLOAD_CONCURRENCY && self.stopped.is_none() {
-                let Some((hash, asset, ep)) = queue.pop() else {
+                let Some(job) = queue.pop() else {
                     break;
                 };
                 let client = self.client.clone();
                 let root = root.clone();
                 tasks.spawn(async move {
-                    let result = upload(&client, &root, &asset, ep).await;
-                    (hash, asset, result)
+                    let result = upload(&client, &root, &job).await;
+                    (job, result)
                 });
             }
             let Some(joined) = tasks.join_next().await else {
                 break;
             };
-            let Ok((hash, asset, result)) = joined else {
+            let Ok((job, result)) = joined else {
                 continue;
             };
+            let hash = job.hash.clone();
             match result {
                 Ok(entry) => {
                     self.uploads += 1;
-                    let slot = self.lock.assets.entry(hash).or_default();
+                    let slot = self.lock.assets.entry(hash.clone()).or_default();
                     if entry.url.is_some() {
                         slot.url = entry.url;
                     }
                     if entry.media_id.is_some() {
                         slot.media_id = entry.media_id;
+                    }
+                    for url in urls_of.remove(&hash).unwrap_or_default() {
+                        self.lock.remote.insert(url, hash.clone());
                     }
                     self.lock.save(self.root)?;
                 }
@@ -364,24 +462,24 @@ impl Run<'_> {
                         if let Some(d) = self.rows.get_mut(&m)
                             && let Some(err) = &mut d.error
                         {
-                            err.message = format!("uploading {}: {}", asset.path, err.message);
+                            err.message = format!("uploading {}: {}", job.label, err.message);
                         }
                     }
                 }
                 Err(UploadError::Local(why)) => {
                     for m in users.get(&hash).cloned().unwrap_or_default() {
-                        self.fail(&m, None, format!("image {}: {why}", asset.path));
+                        self.fail(&m, None, format!("image {}: {why}", job.label));
                     }
                 }
             }
         }
         if let Some(why) = self.stopped.clone() {
-            for (hash, asset, _) in queue {
-                for m in users.get(&hash).cloned().unwrap_or_default() {
+            for job in queue {
+                for m in users.get(&job.hash).cloned().unwrap_or_default() {
                     self.fail(
                         &m,
                         Some(45009),
-                        format!("image {} not uploaded: {why}", asset.path),
+                        format!("image {} not uploaded: {why}", job.label),
                     );
                 }
             }
@@ -513,7 +611,7 @@ impl Run<'_> {
             let Some(p) = self.payload(m) else {
                 return Ok(());
             };
-            match resolve(p, &self.lock.assets) {
+            match resolve(p, self.lock, self.remote_of(m)) {
                 Ok(a) => articles.push(a),
                 Err(why) => {
                     for m2 in members {
@@ -612,7 +710,7 @@ impl Run<'_> {
             return Ok(None);
         };
         let hash = payload_hash(p);
-        let article = match resolve(p, &self.lock.assets) {
+        let article = match resolve(p, self.lock, self.remote_of(path)) {
             Ok(a) => a,
             Err(why) => {
                 self.fail(path, None, why);
@@ -739,27 +837,44 @@ enum UploadError {
     Local(String),
 }
 
+/// Prepares one image for its endpoint (once per machine: `.wxsync/images/`) and uploads it.
 async fn upload(
     client: &Client,
     root: &Path,
-    asset: &Asset,
-    ep: Endpoint,
+    job: &Job,
 ) -> std::result::Result<AssetEntry, UploadError> {
-    let path = root.join(asset.path.as_str());
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|e| UploadError::Local(crate::site::io_reason(&e)))?;
-    // The file may have changed since it was hashed: never upload other bytes under this hash.
-    if ContentHash::of(&bytes) != asset.hash {
-        return Err(UploadError::Local(
-            "the file changed during the run; run again".to_string(),
-        ));
-    }
-    let hex = asset.hash.as_str().trim_start_matches("sha256:");
-    let filename = format!("{}.{}", &hex[..hex.len().min(16)], extension(asset.format));
-    match ep {
+    let bytes: Vec<u8> = match &job.source {
+        Source::File(p) => {
+            let bytes = tokio::fs::read(root.join(p.as_str()))
+                .await
+                .map_err(|e| UploadError::Local(crate::site::io_reason(&e)))?;
+            // The file may have changed since it was hashed: never upload other bytes under
+            // this hash.
+            if ContentHash::of(&bytes) != job.hash {
+                return Err(UploadError::Local(
+                    "the file changed during the run; run again".to_string(),
+                ));
+            }
+            bytes
+        }
+        Source::Bytes(b) => b.to_vec(),
+    };
+    let use_ = if job.material {
+        Use::Material
+    } else {
+        Use::Body
+    };
+    let (root2, hash) = (root.to_path_buf(), job.hash.clone());
+    let prepared =
+        tokio::task::spawn_blocking(move || prep::prepare_cached(&root2, &hash, &bytes, use_))
+            .await
+            .map_err(|e| UploadError::Local(format!("preparing it failed: {e}")))?
+            .map_err(|e| UploadError::Local(e.0))?;
+    let hex = job.hash.as_str().trim_start_matches("sha256:");
+    let filename = format!("{}.{}", &hex[..hex.len().min(16)], prepared.extension());
+    match prepared.endpoint {
         Endpoint::UploadImg => client
-            .upload_image(bytes, &filename)
+            .upload_image(prepared.bytes, &filename)
             .await
             .map(|u| AssetEntry {
                 url: Some(u.url),
@@ -767,7 +882,7 @@ async fn upload(
             })
             .map_err(UploadError::Api),
         Endpoint::Material => client
-            .add_image_material(bytes, &filename)
+            .add_image_material(prepared.bytes, &filename)
             .await
             .map(|m| AssetEntry {
                 url: m.url,
@@ -777,16 +892,26 @@ async fn upload(
     }
 }
 
-/// The payload with its placeholders replaced by what WeChat returned.
+/// The payload with its placeholders replaced by what WeChat returned: a local or `data:`
+/// image's `wxsync-asset:` placeholder by its upload, and each remote image the article
+/// uploads (`remote`, keyed by URL in the lockfile) by the URL or media id of its upload.
 pub fn resolve(
     p: &Payload,
-    assets: &BTreeMap<ContentHash, AssetEntry>,
+    lock: &Lockfile,
+    remote: &[RemoteImage],
 ) -> std::result::Result<wechat::Article, String> {
+    let assets = &lock.assets;
     let prefix = format!("{ASSET_SCHEME}:");
     let lookup = |placeholder: &str| -> Option<ContentHash> {
         ContentHash::parse(placeholder.strip_prefix(&prefix)?)
     };
+    let uploaded = |url: &str| lock.remote.get(url).and_then(|h| assets.get(h));
     let media = |v: &str| -> std::result::Result<MediaId, String> {
+        if remote.iter().any(|r| r.url == v && r.role != Role::Body) {
+            return uploaded(v)
+                .and_then(|a| a.media_id.clone())
+                .ok_or_else(|| format!("image {v} has no permanent media id yet"));
+        }
         if !v.starts_with(&prefix) {
             return Ok(MediaId::new(v));
         }
@@ -808,6 +933,21 @@ pub fn resolve(
         rest = &tail[placeholder.len()..];
     }
     content.push_str(rest);
+    let mut done = BTreeSet::new();
+    for r in remote.iter().filter(|r| r.role == Role::Body) {
+        if !done.insert(r.url.as_str()) {
+            continue;
+        }
+        let url = uploaded(&r.url)
+            .and_then(|a| a.url.clone())
+            .ok_or_else(|| format!("image {} has not been uploaded", r.url))?;
+        let (mut from, mut to) = (String::from("src=\""), String::from("src=\""));
+        escape_attr(&r.url, &mut from);
+        escape_attr(&url, &mut to);
+        from.push('"');
+        to.push('"');
+        content = content.replace(&from, &to);
+    }
     Ok(wechat::Article {
         article_type: Some(if p.article_type == "newspic" {
             wechat::ArticleType::Newspic

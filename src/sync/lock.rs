@@ -95,6 +95,10 @@ pub struct Lockfile {
     pub articles: BTreeMap<ArticlePath, Entry>,
     #[serde(default)]
     pub assets: BTreeMap<ContentHash, AssetEntry>,
+    /// Remote images already uploaded: URL → hash of the bytes fetched from it (its upload is
+    /// under `assets`). An image is fetched again only when its URL changes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub remote: BTreeMap<String, ContentHash>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub orphans: BTreeMap<MediaId, Orphan>,
 }
@@ -106,6 +110,7 @@ impl Default for Lockfile {
             appid: None,
             articles: BTreeMap::new(),
             assets: BTreeMap::new(),
+            remote: BTreeMap::new(),
             orphans: BTreeMap::new(),
         }
     }

@@ -4,4 +4,5 @@
 pub mod apply;
 pub mod lock;
 pub mod plan;
+pub mod remote;
 pub mod report;
