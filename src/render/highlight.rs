@@ -5,11 +5,18 @@
 //! draft API, so the layout of code has to be spelled out in entities. The syntax and theme
 //! sets are loaded once per process; syntect compiles each language's regexes on first use.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use syntect::easy::HighlightLines;
-use syntect::highlighting::{Color, FontStyle, Style, Theme, ThemeSet};
-use syntect::parsing::{SyntaxReference, SyntaxSet};
+use syntect::highlighting::{
+    Color, FontStyle, HighlightIterator, HighlightState, Highlighter, Style, Theme, ThemeSet,
+};
+use syntect::parsing::{
+    BasicScopeStackOp, Scope, ScopeStack, ScopeStackOp, SyntaxReference, SyntaxSet,
+};
 use syntect::util::LinesWithEndings;
 
 pub const TAB_WIDTH: usize = 4;
@@ -64,50 +71,200 @@ fn find_syntax(lang: &str) -> Option<&'static SyntaxReference> {
     set.find_syntax_by_token(lang)
 }
 
+#[path = "highlight_parse.rs"]
+mod parse;
+#[path = "highlight_relax.rs"]
+mod relax;
+
 /// Appends `code` as highlighted HTML spans (colours inline) to `out`. `lang` is the first
 /// word of the fence's info string. The default text colour is the theme's; it is not
 /// repeated on every span.
+///
+/// The output is exactly what syntect's `HighlightLines` gives; the work is done by a faster
+/// port of its parser ([`parse`]) and a cache of theme styles by scope stack ([`Styles`]).
+/// Anything unusual (a grammar error, a scope stack that does not add up) falls back to
+/// syntect itself for the whole block.
 pub fn highlight(code: &str, lang: &str, theme: &Theme, out: &mut String) {
     let code = code.strip_suffix('\n').unwrap_or(code);
     let Some(syntax) = find_syntax(&lang.to_ascii_lowercase()) else {
         push_code_text(code, out);
         return;
     };
+    let mark = out.len();
+    if highlight_fast(code, syntax, theme, out).is_none() {
+        out.truncate(mark);
+        highlight_syntect(code, syntax, theme, out);
+    }
+}
+
+/// The highlighted HTML of `code` through syntect's own `HighlightLines`: the reference
+/// the fast path must equal, and its fallback.
+fn highlight_syntect(code: &str, syntax: &SyntaxReference, theme: &Theme, out: &mut String) {
     let default_fg = theme.settings.foreground.unwrap_or(Color::BLACK);
     let mut h = HighlightLines::new(syntax, theme);
+    let mut run = Run::default();
     for line in LinesWithEndings::from(code) {
-        let ranges = match h.highlight_line(line, syntaxes()) {
-            Ok(r) => r,
+        match h.highlight_line(line, syntaxes()) {
+            Ok(ranges) => {
+                for (style, text) in ranges {
+                    run.add(style, text, default_fg, out);
+                }
+            }
             // A grammar failure must not lose code: show the line as plain text.
-            Err(_) => vec![(
+            Err(_) => run.add(
                 Style {
                     foreground: default_fg,
                     ..Style::default()
                 },
                 line,
-            )],
-        };
-        let mut pending: Option<(Style, String)> = None;
-        for (style, text) in ranges {
-            let text = text.trim_end_matches(['\n', '\r']);
-            if text.is_empty() {
-                continue;
-            }
-            // Whitespace takes no colour: merge it into the current run.
-            let blank = text.chars().all(|c| c == ' ' || c == '\t');
-            match &mut pending {
-                Some((s, buf)) if blank || same_look(s, &style) => buf.push_str(text),
-                _ => {
-                    if let Some((s, buf)) = pending.take() {
-                        push_span(&s, &buf, default_fg, out);
+                default_fg,
+                out,
+            ),
+        }
+        run.end_line(line, default_fg, out);
+    }
+}
+
+fn highlight_fast(
+    code: &str,
+    syntax: &SyntaxReference,
+    theme: &Theme,
+    out: &mut String,
+) -> Option<()> {
+    let engine = parse::engine(syntaxes())?;
+    let mut parser = parse::Parser::new(engine, syntax).ok()?;
+    let default_fg = theme.settings.foreground.unwrap_or(Color::BLACK);
+    with_styles(theme, |styles| {
+        let mut path = ScopeStack::new();
+        // The style node of each level of `path`, root first (syntect's `HighlightState`).
+        let mut nodes: Vec<u32> = vec![0];
+        let mut ops = Vec::new();
+        let mut run = Run::default();
+        for line in LinesWithEndings::from(code) {
+            parser.parse_line(line, &mut ops).ok()?;
+            // syntect's `HighlightIterator`: each piece of text takes the style in force
+            // before the operation at its end.
+            let mut pos = 0;
+            let noop = (line.len(), ScopeStackOp::Noop);
+            for (end, op) in ops.iter().chain(std::iter::once(&noop)) {
+                let style = styles.style(*nodes.last()?);
+                let text = line.get(pos..*end)?;
+                let mut ok = true;
+                path.apply_with_hook(op, |op, stack| match op {
+                    BasicScopeStackOp::Push(scope) => match nodes.last() {
+                        Some(&parent) => nodes.push(styles.child(parent, scope, stack)),
+                        None => ok = false,
+                    },
+                    BasicScopeStackOp::Pop => {
+                        nodes.pop();
+                        // Popping the root desynchronises syntect's styles from the stack;
+                        // leave that to syntect.
+                        ok &= !nodes.is_empty();
                     }
-                    pending = Some((style, text.to_string()));
+                })
+                .ok()?;
+                if !ok {
+                    return None;
                 }
+                pos = *end;
+                run.add(style, text, default_fg, out);
+            }
+            run.end_line(line, default_fg, out);
+        }
+        Some(())
+    })
+}
+
+/// Theme styles by scope stack, as a trie: node 0 is the empty stack; a child is its
+/// parent's stack with one more scope pushed. A style is computed by syntect once per
+/// distinct stack, exactly as its `HighlightState` does for that stack.
+struct Styles<'t> {
+    highlighter: Highlighter<'t>,
+    styles: Vec<Style>,
+    children: HashMap<(u32, Scope), u32>,
+}
+
+impl<'t> Styles<'t> {
+    fn new(theme: &'t Theme) -> Styles<'t> {
+        let highlighter = Highlighter::new(theme);
+        Styles {
+            styles: vec![highlighter.get_default()],
+            highlighter,
+            children: HashMap::new(),
+        }
+    }
+
+    fn style(&self, node: u32) -> Style {
+        self.styles[node as usize]
+    }
+
+    fn child(&mut self, parent: u32, scope: Scope, stack: &[Scope]) -> u32 {
+        if let Some(&node) = self.children.get(&(parent, scope)) {
+            return node;
+        }
+        let highlighter = &self.highlighter;
+        let mut state = HighlightState::new(highlighter, ScopeStack::from_vec(stack.to_vec()));
+        let style = HighlightIterator::new(&mut state, &[], " ", highlighter)
+            .next()
+            .map_or_else(Style::default, |(style, _)| style);
+        let node = self.styles.len() as u32;
+        self.styles.push(style);
+        self.children.insert((parent, scope), node);
+        node
+    }
+}
+
+/// Runs `f` with the style cache of `theme`: kept per thread for the built-in themes (the
+/// only ones with a stable address), fresh for any other.
+fn with_styles<R>(theme: &Theme, f: impl FnOnce(&mut Styles<'_>) -> R) -> R {
+    thread_local! {
+        static CACHE: RefCell<HashMap<usize, Styles<'static>>> = RefCell::new(HashMap::new());
+    }
+    let Some(known) = themes().themes.values().find(|t| std::ptr::eq(*t, theme)) else {
+        return f(&mut Styles::new(theme));
+    };
+    let key = known as *const Theme as usize;
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let styles = cache.entry(key).or_insert_with(|| Styles::new(known));
+        f(styles)
+    })
+}
+
+/// The current run of same-looking text on a line, merged into one span.
+#[derive(Default)]
+struct Run {
+    style: Option<Style>,
+    text: String,
+}
+
+impl Run {
+    fn add(&mut self, style: Style, text: &str, default_fg: Color, out: &mut String) {
+        let text = text.trim_end_matches(['\n', '\r']);
+        if text.is_empty() {
+            return;
+        }
+        // Whitespace takes no colour: merge it into the current run.
+        let blank = text.chars().all(|c| c == ' ' || c == '\t');
+        match &self.style {
+            Some(s) if blank || same_look(s, &style) => self.text.push_str(text),
+            _ => {
+                self.flush(default_fg, out);
+                self.style = Some(style);
+                self.text.push_str(text);
             }
         }
-        if let Some((s, buf)) = pending {
-            push_span(&s, &buf, default_fg, out);
+    }
+
+    fn flush(&mut self, default_fg: Color, out: &mut String) {
+        if let Some(s) = self.style.take() {
+            push_span(&s, &self.text, default_fg, out);
         }
+        self.text.clear();
+    }
+
+    fn end_line(&mut self, line: &str, default_fg: Color, out: &mut String) {
+        self.flush(default_fg, out);
         // Every newline is a `<br>`, including one that ends a trailing empty line.
         if line.ends_with('\n') {
             out.push_str("<br>");
@@ -127,10 +284,11 @@ fn push_span(style: &Style, text: &str, default_fg: Color, out: &mut String) {
         return;
     }
     let c = style.foreground;
-    out.push_str(&format!(
+    let _ = write!(
+        out,
         "<span style=\"color:#{:02x}{:02x}{:02x}",
         c.r, c.g, c.b
-    ));
+    );
     if style.font_style.contains(FontStyle::BOLD) {
         out.push_str(";font-weight:bold");
     }
@@ -198,6 +356,42 @@ mod tests {
         assert!(out.contains("<br>&nbsp;&nbsp;&nbsp;&nbsp;"), "{out}");
         assert!(!out.contains('\n'));
         assert!(!out.ends_with("<br>"));
+    }
+
+    #[test]
+    fn fast_path_equals_syntect() {
+        let samples = [
+            (
+                "rust",
+                "fn main() {\n    let s = r#\"a \"q\" b\"#; // c\n}\n",
+            ),
+            (
+                "bash",
+                "cat <<EOF\nhello $x\nEOF\nif [ -n \"$1\" ]; then echo ok; fi",
+            ),
+            (
+                "java",
+                "@Override\npublic static <T> List<T> f(int[] a) {\n  return a.length > 0 ? null : List.of();\n}",
+            ),
+            (
+                "cpp",
+                "#include <vector>\nauto x = R\"d(raw \" text)d\";\nstd::vector<int> v{1, 2};",
+            ),
+            (
+                "python",
+                "def f(x):\n    \"\"\"doc\"\"\"\n    return f'{x!r}'  # 注释",
+            ),
+        ];
+        for name in code_theme_names() {
+            let theme = code_theme(name).unwrap();
+            for (lang, code) in samples {
+                let syntax = find_syntax(lang).unwrap();
+                let (mut fast, mut reference) = (String::new(), String::new());
+                assert!(highlight_fast(code, syntax, theme, &mut fast).is_some());
+                highlight_syntect(code, syntax, theme, &mut reference);
+                assert_eq!(fast, reference, "{name} {lang}");
+            }
+        }
     }
 
     #[test]
