@@ -29,7 +29,7 @@ pub const UPLOADIMG_MAX: u64 = 1_000_000;
 /// `material/add_material?type=image`: "10M" (again the smaller reading).
 pub const MATERIAL_MAX: u64 = 10_000_000;
 /// The largest source file wxsync reads (local, `data:` or remote).
-pub const SOURCE_MAX: u64 = 32 * 1024 * 1024;
+pub const SOURCE_MAX: u64 = 32_000_000;
 /// The largest side, in pixels, of an image wxsync decodes.
 pub const MAX_SIDE: u32 = 20_000;
 /// The most pixels an image wxsync decodes may have (a 1080 × 46,000 long screenshot fits).
@@ -402,7 +402,8 @@ pub fn is_remote(url: &str) -> bool {
     l.starts_with("http://") || l.starts_with("https://")
 }
 
-/// Whether an image URL is on WeChat's own image servers (`mmbiz.qpic.cn`), which WeChat
+/// Whether an image URL is on WeChat's own image servers (`mmbiz.qpic.cn`, `mmbiz.qlogo.cn`),
+/// which WeChat
 /// keeps in an article: such a body image is used as it is.
 pub fn is_wechat_hosted(url: &str) -> bool {
     if !is_remote(url) {
@@ -412,7 +413,7 @@ pub fn is_wechat_hosted(url: &str) -> bool {
     let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or("");
     let host = authority.rsplit('@').next().unwrap_or("");
     let host = host.split(':').next().unwrap_or("").to_ascii_lowercase();
-    host == "mmbiz.qpic.cn" || host.ends_with(".mmbiz.qpic.cn")
+    matches!(host.as_str(), "mmbiz.qpic.cn" | "mmbiz.qlogo.cn") || host.ends_with(".mmbiz.qpic.cn")
 }
 
 /// Width and height of an image file, from its header only.
