@@ -13,7 +13,7 @@ use crate::site::{ArticlePath, CACHE_DIR, Site};
 use crate::sync::apply::{self, Outcome};
 use crate::sync::lock::{Lockfile, RunLock};
 use crate::sync::plan::{self, Input, Plan, Work};
-use crate::sync::report;
+use crate::sync::{github, report};
 use crate::wechat::{Client, ClientOptions, ConfigDefaults};
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -239,7 +239,11 @@ pub fn execute(
                 .map_err(|e| Error::Usage(format!("cannot encode the payload of {path}: {e}")))?;
             write_atomic(&base.with_extension("json"), json.as_bytes())?;
         }
-        emit(&plan, &report::planned(&plan), true, out);
+        let planned = report::planned(&plan);
+        if github::active() {
+            github::report(&plan, &planned, true);
+        }
+        emit(&plan, &planned, true, out);
         return Ok((0, None));
     }
     let prune_work = flags.prune
@@ -254,6 +258,7 @@ pub fn execute(
             prune: flags.prune,
             progress: !out.json
                 && !out.quiet
+                && !github::active()
                 && std::io::IsTerminal::is_terminal(&std::io::stderr()),
             fetcher: crate::sync::remote::Fetcher::new(
                 std::time::Duration::from_secs(site.config.images.timeout),
@@ -275,6 +280,11 @@ pub fn execute(
         lock.save(&site.root)?;
         report::planned(&plan)
     };
+    // In Actions: annotations, step summary and outputs, before the report so that with
+    // `--json` the JSON document is the last thing on stdout.
+    if github::active() {
+        github::report(&plan, &outcome, false);
+    }
     emit(&plan, &outcome, false, out);
     let code = if outcome.failed() > 0 || outcome.stopped.is_some() {
         1
@@ -303,6 +313,8 @@ pub fn client(site: &Site) -> Result<Client> {
         proxy: api.proxy.clone(),
         cache_dir: Some(site.root.join(CACHE_DIR)),
     };
-    let opts = ClientOptions::from_env(defaults).map_err(|e| Error::Usage(e.to_string()))?;
+    let mut opts = ClientOptions::from_env(defaults).map_err(|e| Error::Usage(e.to_string()))?;
+    // In Actions every token is masked in the log before its first use.
+    opts.on_token = opts.on_token.or_else(github::token_hook);
     Client::new(opts).map_err(|e| Error::Usage(e.to_string()))
 }

@@ -2,6 +2,7 @@
 //! way: rendered articles → [`plan`] → [`apply`] → [`report`].
 
 pub mod apply;
+pub mod github;
 pub mod lock;
 pub mod plan;
 pub mod remote;
