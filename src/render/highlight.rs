@@ -15,7 +15,7 @@ use syntect::highlighting::{
     Color, FontStyle, HighlightIterator, HighlightState, Highlighter, Style, Theme, ThemeSet,
 };
 use syntect::parsing::{
-    BasicScopeStackOp, Scope, ScopeStack, ScopeStackOp, SyntaxReference, SyntaxSet,
+    BasicScopeStackOp, ParseState, Scope, ScopeStack, ScopeStackOp, SyntaxReference, SyntaxSet,
 };
 use syntect::util::LinesWithEndings;
 
@@ -71,19 +71,14 @@ fn find_syntax(lang: &str) -> Option<&'static SyntaxReference> {
     set.find_syntax_by_token(lang)
 }
 
-#[path = "highlight_parse.rs"]
-mod parse;
-#[path = "highlight_relax.rs"]
-mod relax;
-
 /// Appends `code` as highlighted HTML spans (colours inline) to `out`. `lang` is the first
 /// word of the fence's info string. The default text colour is the theme's; it is not
 /// repeated on every span.
 ///
-/// The output is exactly what syntect's `HighlightLines` gives; the work is done by a faster
-/// port of its parser ([`parse`]) and a cache of theme styles by scope stack ([`Styles`]).
-/// Anything unusual (a grammar error, a scope stack that does not add up) falls back to
-/// syntect itself for the whole block.
+/// The output is exactly what syntect's `HighlightLines` gives; the work is syntect's parser
+/// with a cache of theme styles by scope stack ([`Styles`]) instead of matching the theme's
+/// selectors again on every scope change. Anything unusual (a grammar error, a scope stack
+/// that does not add up) falls back to `HighlightLines` for the whole block.
 pub fn highlight(code: &str, lang: &str, theme: &Theme, out: &mut String) {
     let code = code.strip_suffix('\n').unwrap_or(code);
     let Some(syntax) = find_syntax(&lang.to_ascii_lowercase()) else {
@@ -131,17 +126,15 @@ fn highlight_fast(
     theme: &Theme,
     out: &mut String,
 ) -> Option<()> {
-    let engine = parse::engine(syntaxes())?;
-    let mut parser = parse::Parser::new(engine, syntax).ok()?;
+    let mut parser = ParseState::new(syntax);
     let default_fg = theme.settings.foreground.unwrap_or(Color::BLACK);
     with_styles(theme, |styles| {
         let mut path = ScopeStack::new();
         // The style node of each level of `path`, root first (syntect's `HighlightState`).
         let mut nodes: Vec<u32> = vec![0];
-        let mut ops = Vec::new();
         let mut run = Run::default();
         for line in LinesWithEndings::from(code) {
-            parser.parse_line(line, &mut ops).ok()?;
+            let ops = parser.parse_line(line, syntaxes()).ok()?;
             // syntect's `HighlightIterator`: each piece of text takes the style in force
             // before the operation at its end.
             let mut pos = 0;
