@@ -88,7 +88,13 @@ pub fn run(cli: Cli) -> Result<i32> {
             },
             out,
         ),
-        Command::Watch { port, open, push, poll, debounce } => watch::run(
+        Command::Watch {
+            port,
+            open,
+            push,
+            poll,
+            debounce,
+        } => watch::run(
             cli.site.as_deref(),
             watch::WatchFlags {
                 port: *port,

@@ -4,8 +4,8 @@
 //! `media/uploadimg` (body images) takes jpg/png under 1 MB; `material/add_material` (covers,
 //! `newspic` images, animated GIFs) takes png/jpeg/gif/bmp up to 10 MB. An image that already
 //! fits is sent byte for byte. Any other one is decoded (with limits against decompression
-//! bombs) and re-encoded: PNG when it has transparency and fits, else JPEG at decreasing
-//! quality, then downscaled to at most 1080 px wide (and further) until it fits. CMYK JPEGs
+//! bombs) and re-encoded: PNG when it has transparency and fits, else JPEG at quality 85,
+//! then 70, then downscaled to at most 1080 px wide (and further) until it fits. CMYK JPEGs
 //! and 16-bit PNGs are always converted to 8-bit RGB, which every reader shows alike.
 //! Animated GIFs are never flattened: they go to `add_material` as they are.
 //!
@@ -41,9 +41,10 @@ const MAX_ALLOC: u64 = 512 * 1024 * 1024;
 pub const BODY_WIDTH: u32 = 1080;
 /// Below this width, downscaling further would destroy the picture: give up instead.
 const MIN_WIDTH: u32 = 240;
-/// JPEG qualities tried in turn at full size, then after each downscale.
-const QUALITIES: [u8; 4] = [90, 82, 74, 66];
-const QUALITIES_SCALED: [u8; 3] = [85, 75, 65];
+/// The JPEG quality tried first, at full size and after each downscale.
+const QUALITY: u8 = 85;
+/// The quality tried next, before giving up on a size.
+const QUALITY_LOW: u8 = 70;
 
 /// What an image is for, which decides the endpoint and its limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -366,17 +367,28 @@ fn encode_to_fit(img: DynamicImage, max: u64) -> Result<Encoded, ImageError> {
     let rgb = flatten(&img, transparent);
     drop(img);
     let (w0, h0) = rgb.dimensions();
-    for q in QUALITIES {
-        let jpg = encode_jpeg(&rgb, q)?;
-        if jpg.len() as u64 <= max {
-            return Ok((jpg, "jpeg", w0, h0));
+    // JPEG encoding dominates the time: one try at full size, a second at a lower quality
+    // only when it is likely to fit, else straight to a smaller size estimated from the
+    // first try (JPEG size is about proportional to the pixel count).
+    let first = encode_jpeg(&rgb, QUALITY)?;
+    if first.len() as u64 <= max {
+        return Ok((first, "jpeg", w0, h0));
+    }
+    let over = first.len() as f64 / max as f64;
+    if over <= 1.4 {
+        let second = encode_jpeg(&rgb, QUALITY_LOW)?;
+        if second.len() as u64 <= max {
+            return Ok((second, "jpeg", w0, h0));
         }
     }
-    let mut width = if w0 > BODY_WIDTH {
-        BODY_WIDTH
-    } else {
-        w0 * 3 / 4
-    };
+    let mut width = w0.min(BODY_WIDTH);
+    let estimate = over * f64::from(width) / f64::from(w0) * f64::from(width) / f64::from(w0);
+    if estimate > 0.9 {
+        width = (f64::from(width) * (0.8 / estimate).sqrt()) as u32;
+    }
+    if width == w0 {
+        width = w0 * 3 / 4;
+    }
     loop {
         if width < MIN_WIDTH.min(w0) || width == 0 {
             return Err(err(format!(
@@ -386,7 +398,7 @@ fn encode_to_fit(img: DynamicImage, max: u64) -> Result<Encoded, ImageError> {
         }
         let height = ((u64::from(h0) * u64::from(width)) / u64::from(w0)).max(1) as u32;
         let small = image::imageops::thumbnail(&rgb, width, height);
-        for q in QUALITIES_SCALED {
+        for q in [QUALITY, QUALITY_LOW] {
             let jpg = encode_jpeg(&small, q)?;
             if jpg.len() as u64 <= max {
                 return Ok((jpg, "jpeg", width, height));

@@ -34,46 +34,70 @@ pub fn encode(img: &DynamicImage, format: ImageFormat) -> Vec<u8> {
     out
 }
 
-/// A 2560×1600 opaque RGBA "screenshot": a title bar, a sidebar, lines of glyph-like marks,
-/// a gradient and a photo-like noisy panel; about 3 MB as PNG.
+/// A 2560×1600 opaque RGBA "screenshot": a title bar, a sidebar and an editor full of text
+/// (glyphs from a fixed random font, in words and lines), a gradient and a photo with sensor
+/// noise; about 3 MB as PNG, as a Retina screenshot of a desktop is.
 pub fn screenshot() -> Vec<u8> {
     let (w, h) = (2560u32, 1600u32);
     let mut rng = Rng::new(7);
+    // 64 glyphs of 7×12 pixels.
+    let font: Vec<[u16; 12]> = (0..64)
+        .map(|_| {
+            let mut g = [0u16; 12];
+            for row in g.iter_mut().skip(2) {
+                *row = (rng.next() as u16) & 0x7F & (rng.next() as u16 | 0x55);
+            }
+            g
+        })
+        .collect();
     let mut img: RgbaImage = ImageBuffer::from_pixel(w, h, Rgba([250, 250, 250, 255]));
+    // Text: 9×18 cells; words of 2–9 glyphs; lines of varying length.
+    let mut text = |x0: u32, y0: u32, x1: u32, y1: u32, ink: [u8; 3], rng: &mut Rng| {
+        let mut y = y0;
+        while y + 18 <= y1 {
+            let line_end = x0 + (rng.next() % u64::from(x1 - x0)) as u32;
+            let mut x = x0;
+            while x + 9 <= line_end {
+                let word = 2 + rng.next() % 8;
+                for _ in 0..word {
+                    if x + 9 > line_end {
+                        break;
+                    }
+                    let g = &font[(rng.next() % 64) as usize];
+                    for (r, bits) in g.iter().enumerate() {
+                        for c in 0..7 {
+                            if bits >> c & 1 == 1 {
+                                img.put_pixel(
+                                    x + c,
+                                    y + r as u32 + 3,
+                                    Rgba([ink[0], ink[1], ink[2], 255]),
+                                );
+                            }
+                        }
+                    }
+                    x += 9;
+                }
+                x += 9;
+            }
+            y += 18;
+        }
+    };
+    text(340, 80, 1880, 1280, [36, 41, 47], &mut rng);
+    text(20, 80, 300, 1580, [90, 96, 110], &mut rng);
     for y in 0..h {
         for x in 0..w {
-            let p = img.get_pixel_mut(x, y);
             if y < 60 {
-                *p = Rgba([40, 44, 52, 255]);
-            } else if x < 320 {
-                *p = Rgba([236, 238, 242, 255]);
-                if (y / 28) % 2 == 0
-                    && (x / 6) % 3 != 0
-                    && x > 24
-                    && x < 260
-                    && y % 28 > 8
-                    && y % 28 < 20
-                {
-                    *p = Rgba([90, 96, 110, 255]);
-                }
-            } else if x > 1900 && y > 900 {
+                img.put_pixel(x, y, Rgba([40, 44, 52, 255]));
+            } else if x >= 320 && x < 324 {
+                img.put_pixel(x, y, Rgba([220, 222, 226, 255]));
+            } else if x > 1900 && y > 70 {
                 // A photo: smooth colour with sensor noise.
-                let n = rng.byte() / 6;
-                *p = Rgba([
-                    (x / 3) as u8 ^ n,
-                    (y / 4) as u8 ^ n,
-                    ((x + y) / 7) as u8 ^ n,
-                    255,
-                ]);
-            } else if y > 1300 {
-                let t = ((x - 320) * 255 / (w - 320)) as u8;
-                *p = Rgba([t, 120, 255 - t, 255]);
-            } else {
-                // Text: short runs of dark pixels on a 24 px line grid.
-                let line = y % 24;
-                if (4..18).contains(&line) && rng.next() % 5 < 2 {
-                    *p = Rgba([30, 30, 30, 255]);
-                }
+                let n = (rng.next() % 40) as i32 - 20;
+                let c = |v: u32| (v as i32 + n).clamp(0, 255) as u8;
+                img.put_pixel(x, y, Rgba([c(x / 4 - 300), c(y / 5), c((x + y) / 12), 255]));
+            } else if y > 1300 && x > 340 && x < 1880 {
+                let t = ((x - 340) * 255 / 1540) as u8;
+                img.put_pixel(x, y, Rgba([t, 120, 255 - t, 255]));
             }
         }
     }
