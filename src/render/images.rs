@@ -687,6 +687,28 @@ mod tests {
     }
 
     #[test]
+    fn noise_too_big_for_any_quality_is_downscaled() {
+        let mut seed = 1u32;
+        let img = image::RgbImage::from_fn(2000, 1500, |_, _| {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let b = seed.to_be_bytes();
+            image::Rgb([b[0], b[1], b[2]])
+        });
+        let bytes = png(&DynamicImage::ImageRgb8(img).to_rgba8());
+        let p = prepare(&bytes, Use::Body).unwrap();
+        assert_eq!(p.format, "jpeg");
+        assert!(p.bytes.len() as u64 <= UPLOADIMG_MAX, "{}", p.bytes.len());
+        assert!(p.width <= BODY_WIDTH && p.width >= MIN_WIDTH, "{}", p.width);
+        assert_eq!(probe(&p.bytes).unwrap().width, p.width);
+        // Permanent material has room for it at full size.
+        let m = prepare(&bytes, Use::Material).unwrap();
+        assert_eq!(
+            (m.width, m.format, m.endpoint),
+            (2000, "jpeg", Endpoint::Material)
+        );
+    }
+
+    #[test]
     fn gif_frames_are_counted() {
         // Header, logical screen (no table), two 1×1 images.
         let mut g = b"GIF89a\x01\x00\x01\x00\x00\x00\x00".to_vec();
