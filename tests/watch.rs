@@ -233,3 +233,15 @@ fn push_syncs_changed_articles_at_most_every_five_seconds() {
     );
     assert_eq!(w.interrupt(), Some(0));
 }
+
+#[test]
+fn poll_mode_sees_saves_too() {
+    let site = example_site_copy();
+    let w = WatchProcess::start(site.path(), &["--poll"], &[]);
+    append(site.path(), HELLO, "polled-edit");
+    w.wait_status(Duration::from_secs(5), "a rebuild by polling", |s| {
+        s["generation"].as_u64() >= Some(2)
+    });
+    let (_, page) = w.get(&format!("/a/{HELLO}"));
+    assert!(page.contains("polled-edit"));
+}

@@ -50,6 +50,9 @@ pub fn is_relevant(root: &Path, path: &Path) -> bool {
     )
 }
 
+/// How often `--poll` scans the site.
+const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
 /// A running watcher; dropping it stops watching.
 pub struct Watcher {
     _inner: Box<dyn std::any::Any + Send>,
@@ -80,7 +83,7 @@ pub fn watch(
         }
     };
     if poll {
-        let config = notify::Config::default().with_poll_interval(Duration::from_millis(250));
+        let config = notify::Config::default().with_poll_interval(POLL_INTERVAL);
         let mut d = new_debouncer_opt::<_, notify::PollWatcher, _>(
             debounce,
             None,
@@ -89,6 +92,9 @@ pub fn watch(
             config,
         )?;
         d.watch(root, RecursiveMode::Recursive)?;
+        // The poller takes its first snapshot on its own thread; a save before that snapshot
+        // would be part of it and never seen as a change. Let it take it before going on.
+        std::thread::sleep(POLL_INTERVAL * 2);
         Ok(Watcher {
             _inner: Box::new(d),
         })
