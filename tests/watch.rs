@@ -238,6 +238,9 @@ fn push_syncs_changed_articles_at_most_every_five_seconds() {
 fn poll_mode_sees_saves_too() {
     let site = example_site_copy();
     let w = WatchProcess::start(site.path(), &["--poll"], &[]);
+    // The poller compares each scan with its first snapshot, taken on its own thread at
+    // start; on a loaded machine that can come late, so give it time before saving.
+    std::thread::sleep(Duration::from_secs(1));
     append(site.path(), HELLO, "polled-edit");
     w.wait_status(Duration::from_secs(5), "a rebuild by polling", |s| {
         s["generation"].as_u64() >= Some(2)
