@@ -335,6 +335,31 @@ fn every_kind_of_image_arrives_once_across_articles_and_runs() {
         !render.stdout.contains("data:image"),
         "a data: URI becomes a placeholder"
     );
+    // The preview shows what WeChat gets: each image prepared, next to the HTML; the JSON
+    // stays the exact payload.
+    let html = site.read(".wxsync/out/articles/a.preview.html");
+    assert!(!html.contains("wxsync-asset:"), "{html}");
+    let json = site.read(".wxsync/out/articles/a.json");
+    assert!(json.contains("wxsync-asset:sha256:"), "{json}");
+    let shot = file_hash(&site.file("images/screenshot.png"));
+    let shot = shot.trim_start_matches("sha256:");
+    let shown: Vec<&str> = html
+        .split("src=\"../_images/")
+        .skip(1)
+        .map(|r| r.split('"').next().unwrap())
+        .collect();
+    assert_eq!(shown.len(), 7, "{html}");
+    for name in &shown {
+        let bytes = std::fs::read(site.file(&format!(".wxsync/out/_images/{name}"))).unwrap();
+        if name.starts_with(shot) {
+            assert!(name.ends_with(".jpg"), "{name}");
+            assert!(bytes.len() <= 1_000_000);
+        }
+        assert!(
+            !name.ends_with(".webp"),
+            "WebP is converted in the preview too: {name}"
+        );
+    }
 
     // Prepared images are cached by source hash.
     let cached = std::fs::read_dir(site.file(".wxsync/images"))

@@ -1,5 +1,7 @@
 //! `wxsync render [PATH…]`: write what would be sent, `.wxsync/out/<path>.html` (the exact
-//! `content`) and `.json` (the whole payload), so a writer can look before pushing.
+//! `content`) and `.json` (the whole payload), so a writer can look before pushing; and
+//! `<path>.preview.html`, the content with its images as WeChat will get them (prepared,
+//! in `.wxsync/out/_images/`), for a browser.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,6 +30,8 @@ pub fn run(site: Option<&Path>, paths: &[PathBuf], out: Output) -> Result<i32> {
             &base.with_extension("html"),
             rendered.payload.content.as_bytes(),
         )?;
+        let preview = with_prepared_images(&site.root, &out_dir, &r.path, rendered, out);
+        write_atomic(&base.with_extension("preview.html"), preview.as_bytes())?;
         let json = serde_json::to_string_pretty(&rendered.payload)
             .map_err(|e| Error::Usage(format!("cannot encode the payload of {}: {e}", r.path)))?;
         write_atomic(&base.with_extension("json"), json.as_bytes())?;
@@ -47,6 +51,57 @@ pub fn run(site: Option<&Path>, paths: &[PathBuf], out: Output) -> Result<i32> {
         ));
     }
     Ok(if errors > 0 { 2 } else { 0 })
+}
+
+/// The content with each image placeholder pointing at the prepared image (what WeChat will
+/// get: converted, re-encoded or downscaled as the push will), copied to
+/// `.wxsync/out/_images/`. An image that cannot be prepared keeps its placeholder, with a
+/// warning (the push reports it as an error).
+pub fn with_prepared_images(
+    root: &Path,
+    out_dir: &Path,
+    path: &ArticlePath,
+    rendered: &crate::render::Rendered,
+    out: Output,
+) -> String {
+    let mut html = rendered.payload.content.clone();
+    let depth = path.as_str().matches('/').count();
+    let up = "../".repeat(depth);
+    let images = out_dir.join("_images");
+    let mut done = std::collections::HashSet::new();
+    // Body uses first: the preview shows the body's form of an image also used as cover.
+    let mut assets: Vec<&crate::render::Asset> = rendered.assets.iter().collect();
+    assets.sort_by_key(|a| a.role != crate::render::Role::Body);
+    for a in assets {
+        if !done.insert(a.hash.clone()) {
+            continue;
+        }
+        let placeholder = a.hash.placeholder();
+        if !html.contains(&placeholder) {
+            continue;
+        }
+        let copied = crate::render::images::preview_file(root, a)
+            .map_err(|e| e.to_string())
+            .and_then(|file| {
+                let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("img");
+                let hex = a.hash.as_str().trim_start_matches("sha256:");
+                let name = format!("{hex}.{ext}");
+                let dest = images.join(&name);
+                if !dest.is_file() {
+                    let bytes = std::fs::read(&file).map_err(|e| e.to_string())?;
+                    write_atomic(&dest, &bytes).map_err(|e| e.to_string())?;
+                }
+                Ok(format!("{up}_images/{name}"))
+            });
+        match copied {
+            Ok(rel) => html = html.replace(&placeholder, &rel),
+            Err(why) => out.diag(&crate::diag::Diagnostic::warning(
+                path.as_str(),
+                format!("image {}: {why}", a.describe()),
+            )),
+        }
+    }
+    html
 }
 
 /// `.wxsync/out/articles/hello` for `articles/hello.md`.

@@ -148,9 +148,19 @@ pub fn build(
     }
     snap.site_errors.extend(site.check_drafts(&paths));
     for page in snap.pages.values() {
-        for a in page.rendered.iter().flat_map(|r| &r.assets) {
-            snap.assets
-                .insert(a.hash.as_str().to_string(), site.abs(&a.path));
+        // The preview shows what WeChat will get: prepared images (render::images), the
+        // body's form of an image first.
+        let mut assets: Vec<&crate::render::Asset> =
+            page.rendered.iter().flat_map(|r| &r.assets).collect();
+        assets.sort_by_key(|a| a.role != crate::render::Role::Body);
+        for a in assets {
+            let key = a.hash.as_str().to_string();
+            if snap.assets.contains_key(&key) {
+                continue;
+            }
+            let file = crate::render::images::preview_file(&site.root, a)
+                .unwrap_or_else(|_| site.abs(&a.path));
+            snap.assets.insert(key, file);
         }
     }
     snap.build_time = started.elapsed();

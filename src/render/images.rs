@@ -560,6 +560,71 @@ pub fn prepare_cached(
     Ok(p)
 }
 
+/// The image a preview shows for an asset, as a file: what WeChat will get (the prepared
+/// form from `.wxsync/images/`, made now if needed), or the source file itself when it is
+/// sent as it is. A `data:` image is written to `.wxsync/images/` too.
+pub fn preview_file(root: &Path, asset: &crate::render::Asset) -> Result<PathBuf, ImageError> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    // Rebuilds of a live preview ask again and again: remember the answer while the source
+    // file's size and modification time stay the same.
+    type Key = (PathBuf, String, bool, Option<(u64, std::time::SystemTime)>);
+    static SEEN: OnceLock<Mutex<HashMap<Key, PathBuf>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(Default::default);
+    let stamp = match asset.inline {
+        Some(_) => None,
+        None => std::fs::metadata(root.join(asset.path.as_str()))
+            .ok()
+            .and_then(|m| Some((m.len(), m.modified().ok()?))),
+    };
+    let key: Key = (
+        root.join(asset.path.as_str()),
+        asset.hash.as_str().to_string(),
+        asset.role == crate::render::Role::Body,
+        stamp,
+    );
+    if let Some(p) = seen.lock().unwrap_or_else(|e| e.into_inner()).get(&key)
+        && p.is_file()
+    {
+        return Ok(p.clone());
+    }
+    let path = preview_file_uncached(root, asset)?;
+    seen.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, path.clone());
+    Ok(path)
+}
+
+fn preview_file_uncached(root: &Path, asset: &crate::render::Asset) -> Result<PathBuf, ImageError> {
+    let src = match &asset.inline {
+        Some(b) => b.to_vec(),
+        None => std::fs::read(root.join(asset.path.as_str()))
+            .map_err(|e| err(crate::site::io_reason(&e)))?,
+    };
+    // The file may have changed since it was rendered: key the cache by what is read.
+    let hash = ContentHash::of(&src);
+    let use_ = match asset.role {
+        crate::render::Role::Body => Use::Body,
+        _ => Use::Material,
+    };
+    let p = prepare_cached(root, &hash, &src, use_)?;
+    if !p.converted && asset.inline.is_none() {
+        return Ok(root.join(asset.path.as_str()));
+    }
+    let path = cache_path(root, &hash, p.endpoint, p.format);
+    if !path.is_file() {
+        let dir = path.parent().unwrap_or(root);
+        std::fs::create_dir_all(dir).map_err(|e| err(crate::site::io_reason(&e)))?;
+        let mut tmp =
+            tempfile::NamedTempFile::new_in(dir).map_err(|e| err(crate::site::io_reason(&e)))?;
+        std::io::Write::write_all(&mut tmp, &p.bytes)
+            .map_err(|e| err(crate::site::io_reason(&e)))?;
+        tmp.persist(&path)
+            .map_err(|e| err(crate::site::io_reason(&e.error)))?;
+    }
+    Ok(path)
+}
+
 /// The number of images in a GIF, by walking its blocks (no decompression). Stops at 2.
 fn gif_frames(b: &[u8]) -> usize {
     if b.len() < 13 {

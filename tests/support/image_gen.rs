@@ -88,7 +88,7 @@ pub fn screenshot() -> Vec<u8> {
         for x in 0..w {
             if y < 60 {
                 img.put_pixel(x, y, Rgba([40, 44, 52, 255]));
-            } else if x >= 320 && x < 324 {
+            } else if (320..324).contains(&x) {
                 img.put_pixel(x, y, Rgba([220, 222, 226, 255]));
             } else if x > 1900 && y > 70 {
                 // A photo: smooth colour with sensor noise.
