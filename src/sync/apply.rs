@@ -400,9 +400,7 @@ impl Run<'_> {
                 };
                 let hash = ContentHash::of(&bytes);
                 users.entry(hash.clone()).or_default().extend(ms);
-                if satisfied(self.lock.assets.get(&hash), material)
-                    && !needed.get(&hash).is_some_and(|j| j.material && !material)
-                {
+                if satisfied(self.lock.assets.get(&hash), material) {
                     // The same picture was uploaded before (from a file or another URL).
                     self.lock.remote.insert(url, hash);
                     self.lock.save(self.root)?;
