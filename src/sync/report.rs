@@ -173,25 +173,31 @@ pub fn table(plan: &Plan, outcome: &Outcome, dry_run: bool) -> String {
     if let Some(why) = &outcome.stopped {
         out.push_str(&format!("stopped: {why}\n"));
     }
-    let s = summary(outcome);
-    let plural = |n: usize| if n == 1 { "" } else { "s" };
-    if dry_run {
-        out.push_str(&format!(
-            "{} to create, {} to update, {} unchanged or skipped, {} with errors\n",
-            s.created, s.updated, s.skipped, s.failed
-        ));
-    } else {
-        out.push_str(&format!(
-            "{} created, {} updated, {} skipped, {} failed, {} image upload{}\n",
-            s.created,
-            s.updated,
-            s.skipped,
-            s.failed,
-            s.uploads,
-            plural(s.uploads)
-        ));
-    }
+    out.push_str(&summary(outcome).line(dry_run));
+    out.push('\n');
     out
+}
+
+impl Summary {
+    /// The counts in one sentence (the last line of the table, the step summary's total).
+    pub fn line(&self, dry_run: bool) -> String {
+        if dry_run {
+            format!(
+                "{} to create, {} to update, {} unchanged or skipped, {} with errors",
+                self.created, self.updated, self.skipped, self.failed
+            )
+        } else {
+            format!(
+                "{} created, {} updated, {} skipped, {} failed, {} image upload{}",
+                self.created,
+                self.updated,
+                self.skipped,
+                self.failed,
+                self.uploads,
+                if self.uploads == 1 { "" } else { "s" }
+            )
+        }
+    }
 }
 
 fn short(id: &str) -> String {
