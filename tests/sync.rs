@@ -1357,8 +1357,15 @@ fn a_run_killed_mid_add_leaves_no_duplicate() {
     assert!(reached && !site.emu.calls("draft/add").is_empty());
     run.kill().expect("kill the run"); // SIGKILL: no chance to write anything
     run.wait().expect("reap");
-    // Let the emulator finish the call if it goes on without the client.
-    std::thread::sleep(Duration::from_millis(2300));
+    // Let the emulator finish the call if it goes on without the client: it answers (and
+    // records its errcode) after the 2 s delay. A fixed sleep was too short on a loaded
+    // machine; when the server drops the call with the connection, this gives up after 5 s.
+    wait_for(Duration::from_secs(5), || {
+        site.emu
+            .calls("draft/add")
+            .iter()
+            .all(|c| c.errcode.is_some())
+    });
 
     let next = site.sync(&[]);
     next.assert_code(0);
