@@ -697,7 +697,9 @@ fn a_lost_add_answer_is_reconciled_without_a_duplicate() {
 #[test]
 fn two_concurrent_runs_cannot_both_push() {
     let site = SyncSite::new();
-    site.emu.inject(Fault::delay("draft/add", 6000));
+    // Long enough that the second run starts while the first holds the lock, even on a
+    // machine busy compiling (6 s was not always enough).
+    site.emu.inject(Fault::delay("draft/add", 15000));
     let mut first = site
         .command()
         .arg("-C")
