@@ -1,10 +1,15 @@
 //! The `wxsync` binary as a user runs it: `check` and `render` on the example site and on
 //! broken sites, with the exit codes and messages of DESIGN §5.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
+
+#[path = "support/site_copy.rs"]
+mod site_copy;
+
+use site_copy::{example_site, example_site_copy};
 
 fn wxsync() -> Command {
     let mut c = Command::cargo_bin("wxsync").expect("binary");
@@ -12,31 +17,9 @@ fn wxsync() -> Command {
     c
 }
 
-fn example_site() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("example-site")
-}
-
 /// A copy of the example site in a temporary directory, so tests can break it.
 fn site_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    copy_dir(&example_site(), dir.path());
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.expect("walk");
-        let rel = entry.path().strip_prefix(from).expect("prefix");
-        if rel.starts_with(".wxsync") {
-            continue;
-        }
-        let dest = to.join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).expect("mkdir");
-        } else {
-            std::fs::copy(entry.path(), &dest).expect("copy");
-        }
-    }
+    example_site_copy()
 }
 
 fn no_panic() -> impl Predicate<str> {

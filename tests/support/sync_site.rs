@@ -6,6 +6,9 @@
 //! emulator has seen so far appears in the run's stdout, stderr or the lockfile (DESIGN §1.2).
 #![allow(dead_code)] // Not every test uses every helper.
 
+#[path = "site_copy.rs"]
+mod site_copy;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -243,7 +246,7 @@ impl SyncSite {
     pub fn new() -> SyncSite {
         let emu = Emulator::start().expect("start the emulator");
         let dir = tempfile::tempdir().expect("tempdir");
-        copy_dir(&example_site(), dir.path());
+        site_copy::copy_site(&example_site(), dir.path());
         let site = SyncSite { emu, dir };
         let appid = site.emu.appid();
         site.edit("wxsync.yaml", |text| {
@@ -536,25 +539,7 @@ pub fn wait_for(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     cond()
 }
 
-pub fn example_site() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("example-site")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.expect("walk");
-        let rel = entry.path().strip_prefix(from).expect("prefix");
-        if rel.starts_with(".wxsync") || rel.starts_with("wxsync.lock") {
-            continue;
-        }
-        let dest = to.join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).expect("mkdir");
-        } else {
-            std::fs::copy(entry.path(), &dest).expect("copy");
-        }
-    }
-}
+pub use site_copy::example_site;
 
 /// sha256 of a file's bytes, as `sha256:<hex>`.
 pub fn file_hash(path: &Path) -> String {

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+#[path = "site_copy.rs"]
+mod site_copy;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -183,22 +186,4 @@ pub fn http_get(port: u16, path: &str) -> (u16, String) {
     (code, String::from_utf8_lossy(&body).to_string())
 }
 
-/// A copy of the example site in a temporary directory.
-pub fn example_site_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("example-site");
-    for entry in walkdir::WalkDir::new(&from) {
-        let entry = entry.expect("walk");
-        let rel = entry.path().strip_prefix(&from).expect("prefix");
-        if rel.starts_with(".wxsync") {
-            continue;
-        }
-        let dest = dir.path().join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).expect("mkdir");
-        } else {
-            std::fs::copy(entry.path(), &dest).expect("copy");
-        }
-    }
-    dir
-}
+pub use site_copy::example_site_copy;
