@@ -6,7 +6,8 @@
 mod image_gen;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use wxsync::render::images::{UPLOADIMG_MAX, Use, prepare};
+use wxsync::media::prepare::UPLOADIMG_MAX;
+use wxsync::media::{Use, prepare};
 
 fn bench(c: &mut Criterion) {
     let png = image_gen::screenshot();

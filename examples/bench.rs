@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use wxsync::render::images::{Use, prepare};
+use wxsync::media::{Use, prepare};
 use wxsync::render::{Renderer, Theme, render_text, theme::BUILTIN};
 use wxsync::site::LinkMode;
 

@@ -435,7 +435,13 @@ fn images_become_content_placeholders() {
     let r = render("images.md", &renderer("default", LinkMode::Footnotes));
     let diagram = std::fs::read(fixtures().join("img/diagram.png")).unwrap();
     let hash = wxsync::render::ContentHash::of(&diagram);
-    assert_eq!(r.payload.content.matches(&hash.placeholder()).count(), 2);
+    assert_eq!(
+        r.payload
+            .content
+            .matches(&wxsync::render::placeholder::of(&hash))
+            .count(),
+        2
+    );
     assert!(
         r.payload
             .content

@@ -2,36 +2,32 @@
 
 use std::path::Path;
 
-use crate::cmd::{Output, json_report, open, print_diagnostics, render_all};
 use crate::error::Result;
+use crate::output::{Output, json_report, plural};
+use crate::project::Project;
 
 pub fn run(site: Option<&Path>, out: Output) -> Result<i32> {
-    let (site, renderer) = open(site)?;
-    let paths = site.discover()?;
-    let results = render_all(&site, &renderer, &paths);
-    let draft_errors = site.check_drafts(&paths);
-    let (errors, warnings) = print_diagnostics(&results, &draft_errors, out);
+    let project = Project::open(site)?;
+    let checked = project.check()?;
+    let (results, site_errors) = (&checked.results, &checked.site_errors);
+    let (errors, warnings) = out.diagnostics(results, site_errors);
     if out.json {
-        println!("{}", json_report(&results, &draft_errors));
+        out.document(&json_report(results, site_errors));
     } else {
         let failed = results.iter().filter(|r| r.has_errors()).count();
         out.info(&format!(
-            "checked {} article{}: {} with errors, {} error{}, {} warning{}",
+            "checked {} article{}: {failed} with errors, {errors} error{}, {warnings} warning{}",
             results.len(),
             plural(results.len()),
-            failed,
-            errors,
             plural(errors),
-            warnings,
             plural(warnings)
         ));
-        if paths.is_empty() {
-            out.info(&format!("no article matched {:?}", site.config.articles));
+        if results.is_empty() {
+            out.info(&format!(
+                "no article matched {:?}",
+                project.site.config.articles
+            ));
         }
     }
     Ok(if errors > 0 { 2 } else { 0 })
-}
-
-pub fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::cmd::render_all;
 use crate::diag::Diagnostic;
-use crate::render::{Rendered, Renderer};
-use crate::site::{ArticlePath, Site};
+use crate::preview::images::PreparedImages;
+use crate::project::Project;
+use crate::render::{Asset, Rendered, Role};
+use crate::site::ArticlePath;
 
 /// What the last push of an article did (`watch --push`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +76,7 @@ pub fn build(
     generation: u64,
     prev: Option<&Snapshot>,
     changed: &[PathBuf],
+    images: &PreparedImages,
 ) -> Snapshot {
     let started = Instant::now();
     let mut snap = Snapshot {
@@ -82,22 +84,15 @@ pub fn build(
         root: root.to_path_buf(),
         ..Default::default()
     };
-    let site = match Site::open(Some(root)) {
-        Ok(s) => s,
+    let project = match Project::open(Some(root)) {
+        Ok(p) => p,
         Err(e) => {
             snap.site_errors = error_diagnostics(e);
             snap.build_time = started.elapsed();
             return snap;
         }
     };
-    let renderer = match Renderer::new(&site) {
-        Ok(r) => r,
-        Err(diags) => {
-            snap.site_errors = diags;
-            snap.build_time = started.elapsed();
-            return snap;
-        }
-    };
+    let site = &project.site;
     let paths = match site.discover() {
         Ok(p) => p,
         Err(e) => {
@@ -115,7 +110,8 @@ pub fn build(
             .collect(),
         None => paths.clone(),
     };
-    let mut fresh: BTreeMap<ArticlePath, Page> = render_all(&site, &renderer, &to_render)
+    let mut fresh: BTreeMap<ArticlePath, Page> = project
+        .render(&to_render)
         .into_iter()
         .map(|r| {
             (
@@ -148,18 +144,18 @@ pub fn build(
     }
     snap.site_errors.extend(site.check_drafts(&paths));
     for page in snap.pages.values() {
-        // The preview shows what WeChat will get: prepared images (render::images), the
-        // body's form of an image first.
-        let mut assets: Vec<&crate::render::Asset> =
-            page.rendered.iter().flat_map(|r| &r.assets).collect();
-        assets.sort_by_key(|a| a.role != crate::render::Role::Body);
+        // The preview shows what WeChat will get: prepared images, the body's form of an
+        // image first.
+        let mut assets: Vec<&Asset> = page.rendered.iter().flat_map(|r| &r.assets).collect();
+        assets.sort_by_key(|a| a.role != Role::Body);
         for a in assets {
             let key = a.hash.as_str().to_string();
             if snap.assets.contains_key(&key) {
                 continue;
             }
-            let file = crate::render::images::preview_file(&site.root, a)
-                .unwrap_or_else(|_| site.abs(&a.path));
+            let file = images
+                .file(&site.root, a)
+                .unwrap_or_else(|| site.abs(&a.path));
             snap.assets.insert(key, file);
         }
     }

@@ -1,7 +1,10 @@
-//! Watch mode: builds of the site kept in memory ([`build`]), their pages ([`page`]), the
-//! preview server with live reload ([`server`]), and the file watcher ([`watch`]).
+//! Watch mode: a session ([`session`]) keeps builds of the site in memory ([`build`]), serves
+//! their pages ([`page`]) with live reload ([`server`]), rebuilds when the file watcher
+//! ([`watch`]) sees a save, and shows images as WeChat will get them ([`images`]).
 
 pub mod build;
+pub mod images;
 pub mod page;
 pub mod server;
+pub mod session;
 pub mod watch;

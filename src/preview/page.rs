@@ -4,8 +4,10 @@
 
 use crate::diag::Diagnostic;
 use crate::preview::build::{Page, PushStatus, Snapshot};
-use crate::render::sanitize::ASSET_SCHEME;
+use crate::render::payload::is_newspic;
+use crate::render::placeholder::SCHEME as ASSET_SCHEME;
 use crate::render::validate::{HTML_MAX, TEXT_MAX};
+use crate::render::{MediaRef, placeholder};
 use crate::site::ArticlePath;
 
 const PAGE: &str = include_str!("../../templates/preview/page.html");
@@ -119,15 +121,18 @@ pub fn article(snap: &Snapshot, path: &ArticlePath) -> Option<String> {
             let pl = &r.payload;
             let cover = pl
                 .thumb_media_id
-                .as_deref()
+                .as_ref()
                 .or_else(|| {
                     pl.image_info
                         .as_ref()
                         .and_then(|i| i.image_list.first())
-                        .map(|i| i.image_media_id.as_str())
+                        .map(|i| &i.image_media_id)
                 })
-                .filter(|c| c.starts_with(ASSET_SCHEME))
-                .map(|c| format!("<img src=\"{}\" alt=\"cover\">", esc(&preview_content(c))))
+                .and_then(|c| match c {
+                    MediaRef::Asset(h) => Some(placeholder::of(h)),
+                    _ => None,
+                })
+                .map(|c| format!("<img src=\"{}\" alt=\"cover\">", esc(&preview_content(&c))))
                 .unwrap_or_default();
             body.push_str("<div>");
             body.push_str(&format!(
@@ -141,11 +146,11 @@ pub fn article(snap: &Snapshot, path: &ArticlePath) -> Option<String> {
                 "<div class=\"meta\"><span class=\"author\">{}</span><span class=\"account\">公众号</span></div>",
                 esc(pl.author.as_deref().unwrap_or(""))
             ));
-            if pl.article_type == "newspic" {
+            if is_newspic(pl) {
                 for i in pl.image_info.iter().flat_map(|i| &i.image_list) {
                     body.push_str(&format!(
                         "<img src=\"{}\" style=\"width:100%;display:block;margin-bottom:8px\">",
-                        esc(&preview_content(&i.image_media_id))
+                        esc(&preview_content(&i.image_media_id.to_string()))
                     ));
                 }
                 body.push_str(&format!(

@@ -93,14 +93,8 @@ async fn asset(State(st): State<AppState>, UrlPath(hash): UrlPath<String>) -> Re
     };
     match tokio::fs::read(&file).await {
         Ok(bytes) => {
-            let mime = match crate::render::assets::sniff(&bytes) {
-                Some("png") => "image/png",
-                Some("jpeg") => "image/jpeg",
-                Some("gif") => "image/gif",
-                Some("webp") => "image/webp",
-                Some("bmp") => "image/bmp",
-                _ => "application/octet-stream",
-            };
+            let mime = crate::media::Format::sniff(&bytes)
+                .map_or("application/octet-stream", |f| f.mime());
             (
                 [
                     (header::CONTENT_TYPE, mime),

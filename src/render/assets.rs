@@ -1,9 +1,6 @@
-//! Local images: resolving a path written in an article to a file inside the site, hashing
-//! its bytes, and the `wxsync-asset:sha256:<hex>` placeholder that stands for it until a push
-//! replaces it with the URL WeChat returns.
-//!
-//! The placeholder is keyed by content, not path, so the payload hash of an article does not
-//! change when an image is re-uploaded, and the same picture used by two articles is one asset.
+//! Local images: resolving a path written in an article (or a `data:` URI) to bytes inside
+//! the site, checked to be an image wxsync can take and hashed, once per process. The hash is
+//! what the payload's placeholder ([`crate::render::placeholder`]) names.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -11,43 +8,11 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
-use crate::render::sanitize::ASSET_SCHEME;
+use crate::fs::io_reason;
+use crate::hash::ContentHash;
+use crate::media::{Format, probe};
 use crate::site::ArticlePath;
-
-/// `sha256:<hex>` of a file's bytes.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
-#[serde(transparent)]
-pub struct ContentHash(String);
-
-impl ContentHash {
-    pub fn of(bytes: &[u8]) -> ContentHash {
-        ContentHash(format!("sha256:{}", hex::encode(Sha256::digest(bytes))))
-    }
-
-    /// Reads `sha256:<64 hex digits>`.
-    pub fn parse(s: &str) -> Option<ContentHash> {
-        let hex = s.strip_prefix("sha256:")?;
-        (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-            .then(|| ContentHash(s.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The placeholder written in `src` (and `thumb_media_id`) until the push.
-    pub fn placeholder(&self) -> String {
-        format!("{ASSET_SCHEME}:{}", self.0)
-    }
-}
-
-impl fmt::Display for ContentHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// What an image is used for: decides the upload endpoint later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -68,7 +33,7 @@ pub struct Asset {
     /// Relative to the site root, forward slashes.
     pub path: ArticlePath,
     pub role: Role,
-    pub format: &'static str,
+    pub format: Format,
     pub bytes: u64,
     /// The decoded bytes of a `data:` URI (then `path` is the article that holds it).
     #[serde(skip)]
@@ -103,9 +68,7 @@ impl fmt::Display for AssetError {
             AssetError::OutsideRoot => f.write_str("it resolves outside the site root"),
             AssetError::Missing => f.write_str("no such file"),
             AssetError::Unreadable(e) => write!(f, "cannot read it: {e}"),
-            AssetError::NotAnImage => {
-                f.write_str("it is not an image (png, jpeg, gif, webp or bmp)")
-            }
+            AssetError::NotAnImage => f.write_str(crate::media::NOT_AN_IMAGE),
             AssetError::Empty => f.write_str("the file is empty"),
             AssetError::Refused(why) => f.write_str(why),
         }
@@ -113,7 +76,7 @@ impl fmt::Display for AssetError {
 }
 
 /// What hashing a file found: its hash, format and size.
-type Hashed = Result<(ContentHash, &'static str, u64), AssetError>;
+type Hashed = Result<(ContentHash, Format, u64), AssetError>;
 
 /// Hashes image files once per process, whichever article uses them.
 #[derive(Debug, Default)]
@@ -144,7 +107,7 @@ impl AssetCache {
         let real = match lexical.canonicalize() {
             Ok(p) => p,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(AssetError::Missing),
-            Err(e) => return Err(AssetError::Unreadable(crate::site::io_reason(&e))),
+            Err(e) => return Err(AssetError::Unreadable(io_reason(&e))),
         };
         if !real.starts_with(root) {
             return Err(AssetError::OutsideRoot);
@@ -206,12 +169,12 @@ impl AssetCache {
 }
 
 fn hash_file(path: &Path) -> Hashed {
-    let unreadable = |e: std::io::Error| AssetError::Unreadable(crate::site::io_reason(&e));
+    let unreadable = |e: std::io::Error| AssetError::Unreadable(io_reason(&e));
     let meta = std::fs::metadata(path).map_err(unreadable)?;
     if !meta.is_file() {
         return Err(AssetError::Unreadable("it is not a file".to_string()));
     }
-    crate::render::images::check_size(meta.len()).map_err(|e| AssetError::Refused(e.0))?;
+    probe::check_size(meta.len()).map_err(|e| AssetError::Refused(e.0))?;
     let bytes = std::fs::read(path).map_err(unreadable)?;
     check_bytes(&bytes)
 }
@@ -222,8 +185,10 @@ fn check_bytes(bytes: &[u8]) -> Hashed {
     if bytes.is_empty() {
         return Err(AssetError::Empty);
     }
-    let format = sniff(bytes).ok_or(AssetError::NotAnImage)?;
-    crate::render::images::check_header(bytes).map_err(|e| AssetError::Refused(e.0))?;
+    if Format::sniff(bytes).is_none() {
+        return Err(AssetError::NotAnImage);
+    }
+    let format = probe::check_header(bytes).map_err(|e| AssetError::Refused(e.0))?;
     Ok((ContentHash::of(bytes), format, bytes.len() as u64))
 }
 
@@ -290,23 +255,6 @@ fn percent_decode_bytes(s: &str) -> Vec<u8> {
         i += 1;
     }
     out
-}
-
-/// The image format from the first bytes of a file.
-pub fn sniff(b: &[u8]) -> Option<&'static str> {
-    if b.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("png")
-    } else if b.starts_with(&[0xff, 0xd8, 0xff]) {
-        Some("jpeg")
-    } else if b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a") {
-        Some("gif")
-    } else if b.len() >= 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WEBP" {
-        Some("webp")
-    } else if b.starts_with(b"BM") && b.len() > 26 {
-        Some("bmp")
-    } else {
-        None
-    }
 }
 
 /// Removes `.` and `..` without touching the disk; `None` if `..` climbs above the root of
@@ -379,7 +327,7 @@ mod tests {
 
     #[test]
     fn sniffs() {
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some("png"));
-        assert_eq!(sniff(b"hello"), None);
+        assert_eq!(Format::sniff(b"\x89PNG\r\n\x1a\n...."), Some(Format::Png));
+        assert_eq!(Format::sniff(b"hello"), None);
     }
 }

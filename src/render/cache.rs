@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::diag::Diagnostic;
+use crate::fs::{Durability, write_atomic};
 use crate::render::{ContentHash, Rendered};
 use crate::site::{ArticlePath, CACHE_DIR};
 
@@ -114,7 +115,7 @@ impl RenderCache {
             return;
         }
         if let Ok(bytes) = serde_json::to_vec(self) {
-            let _ = crate::cmd::render::write_atomic(&RenderCache::path(root), &bytes);
+            let _ = write_atomic(&RenderCache::path(root), &bytes, Durability::Atomic);
         }
     }
 

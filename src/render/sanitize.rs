@@ -10,78 +10,9 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+use crate::render::css::ALLOWED_CSS_PROPERTIES;
+use crate::render::placeholder::SCHEME as ASSET_SCHEME;
 use crate::render::theme::{El, Theme};
-
-/// CSS properties kept in `style` attributes. No `position`/`top`/`z-index` (overlays), no
-/// `content`/`behavior`, no `background-image` (and url() is refused everywhere).
-pub const ALLOWED_CSS_PROPERTIES: &[&str] = &[
-    "-webkit-overflow-scrolling",
-    "align-items",
-    "background",
-    "background-color",
-    "border",
-    "border-bottom",
-    "border-collapse",
-    "border-color",
-    "border-left",
-    "border-radius",
-    "border-right",
-    "border-spacing",
-    "border-style",
-    "border-top",
-    "border-width",
-    "box-shadow",
-    "box-sizing",
-    "caret-color",
-    "clear",
-    "color",
-    "display",
-    "float",
-    "font",
-    "font-family",
-    "font-size",
-    "font-style",
-    "font-variant",
-    "font-weight",
-    "height",
-    "justify-content",
-    "letter-spacing",
-    "line-height",
-    "list-style",
-    "list-style-position",
-    "list-style-type",
-    "margin",
-    "margin-bottom",
-    "margin-left",
-    "margin-right",
-    "margin-top",
-    "max-height",
-    "max-width",
-    "min-height",
-    "min-width",
-    "opacity",
-    "overflow",
-    "overflow-wrap",
-    "overflow-x",
-    "overflow-y",
-    "padding",
-    "padding-bottom",
-    "padding-left",
-    "padding-right",
-    "padding-top",
-    "table-layout",
-    "text-align",
-    "text-decoration",
-    "text-indent",
-    "text-shadow",
-    "text-transform",
-    "vertical-align",
-    "white-space",
-    "width",
-    "word-break",
-    "word-spacing",
-    "word-wrap",
-];
 
 /// Tags kept from user HTML (and every tag wxsync writes).
 const TAGS: &[&str] = &[
@@ -150,9 +81,6 @@ const DROP_WITH_CONTENT: &[&str] = &[
     "script", "style", "svg", "math", "template", "noscript", "object", "iframe", "textarea",
     "select", "option", "button", "title", "head",
 ];
-
-/// The scheme wxsync uses for image placeholders (resolved at push time).
-pub const ASSET_SCHEME: &str = "wxsync-asset";
 
 /// Cleans an article's HTML. Returns the HTML and the local image paths found in user
 /// `<img src>`: each such `src` is replaced by `wxsync-asset:pending:<n>` (n indexing the

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::diag::{Diagnostic, closest};
-use crate::render::sanitize::ALLOWED_CSS_PROPERTIES;
+use crate::render::css::ALLOWED_CSS_PROPERTIES;
 
 macro_rules! elements {
     ($($variant:ident => $selector:literal, $doc:literal;)*) => {

@@ -10,17 +10,7 @@ use serde_yaml::Value;
 use crate::diag::{Diagnostic, closest};
 use crate::site::config::{Flag, SECRET_KEYS, find_secrets, typed_error, yaml_error};
 use crate::site::yamlpos::key_offset;
-
-/// `article_type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ArticleType {
-    /// 图文消息: HTML content with a cover.
-    #[default]
-    News,
-    /// 图片消息: 1–20 images and plain-text content.
-    Newspic,
-}
+pub use crate::wechat::ArticleType;
 
 /// A number written as a YAML number or a string (the API sends crops as strings).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
+use crate::fs;
 pub use config::{Config, LinkMode};
 pub use frontmatter::{ArticleType, FrontMatter};
 
@@ -74,10 +75,7 @@ impl Site {
                 d.to_path_buf()
             }
             None => {
-                let cwd = std::env::current_dir().map_err(|source| Error::Read {
-                    path: PathBuf::from("."),
-                    source,
-                })?;
+                let cwd = fs::current_dir()?;
                 cwd.ancestors()
                     .find(|a| a.join(CONFIG_FILE).is_file())
                     .map(Path::to_path_buf)
@@ -124,14 +122,7 @@ impl Site {
                     }) && e.file_type().is_dir())
             })
         {
-            let entry = entry.map_err(|e| Error::Read {
-                path: e
-                    .path()
-                    .map_or_else(|| self.root.clone(), Path::to_path_buf),
-                source: e
-                    .into_io_error()
-                    .unwrap_or_else(|| std::io::Error::other("walk failed")),
-            })?;
+            let entry = entry.map_err(|e| walk_error(e, &self.root))?;
             if !entry.file_type().is_file() {
                 continue;
             }
@@ -155,12 +146,7 @@ impl Site {
         let abs = if arg.is_absolute() {
             arg.to_path_buf()
         } else {
-            std::env::current_dir()
-                .map_err(|source| Error::Read {
-                    path: PathBuf::from("."),
-                    source,
-                })?
-                .join(arg)
+            fs::current_dir()?.join(arg)
         };
         let abs = abs.canonicalize().map_err(|source| Error::Read {
             path: arg.to_path_buf(),
@@ -216,8 +202,6 @@ impl Site {
     pub fn load(&self, path: &ArticlePath) -> Result<Article, Vec<Diagnostic>> {
         let abs = self.abs(path);
         let text = read_text(&abs, path.as_str()).map_err(|d| vec![d])?;
-        // A byte-order mark would otherwise hide the front matter fence.
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let source: Arc<str> = Arc::from(text);
         let split = frontmatter::split(&source, path.as_str(), &source).map_err(|d| vec![d])?;
         let parsed = match split.yaml {
@@ -257,12 +241,32 @@ impl Article {
     }
 }
 
-/// Reads a UTF-8 text file; a missing file, an unreadable one or invalid UTF-8 is a
-/// diagnostic naming the file (and the line of the bad bytes).
+/// A failure to walk the site, naming the path and keeping its cause (an I/O error, or a
+/// symlink that loops back to a directory above it).
+fn walk_error(e: walkdir::Error, root: &Path) -> Error {
+    let path = e
+        .path()
+        .map_or_else(|| root.to_path_buf(), Path::to_path_buf);
+    let source = match e.loop_ancestor() {
+        Some(ancestor) => std::io::Error::other(format!(
+            "it is a symbolic link to {}, a directory that contains it",
+            ancestor.display()
+        )),
+        None => e
+            .into_io_error()
+            .unwrap_or_else(|| std::io::Error::other("the directory walk failed")),
+    };
+    Error::Read { path, source }
+}
+
+/// Reads a UTF-8 text file of at most [`fs::TEXT_MAX`] bytes; a missing file, an unreadable
+/// one, one that is not a regular file or invalid UTF-8 is a diagnostic naming the file (and
+/// the line of the bad bytes). A byte-order mark is dropped.
 pub fn read_text(path: &Path, shown: &str) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Diagnostic::error(shown, format!("cannot read the file: {}", io_reason(&e)))
-    })?;
+    let mut bytes = fs::read_capped(path, fs::TEXT_MAX)
+        .map_err(|e| Diagnostic::error(shown, format!("cannot read the file: {e}")))?;
+    let bom = bytes.len() - fs::strip_bom(&bytes).len();
+    bytes.drain(..bom);
     String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
@@ -280,16 +284,6 @@ pub fn read_text(path: &Path, shown: &str) -> Result<String, Diagnostic> {
         .at_line(line, column)
         .with_help("save the file as UTF-8; binary files cannot be articles")
     })
-}
-
-/// A short, human reason for an I/O error.
-pub fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        std::io::ErrorKind::IsADirectory => "it is a directory".to_string(),
-        _ => e.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
+use crate::fs::{Durability, write_atomic};
 use crate::render::ContentHash;
 use crate::site::ArticlePath;
 use crate::wechat::MediaId;
@@ -252,7 +253,7 @@ impl Lockfile {
         if std::fs::read(&path).is_ok_and(|old| old == bytes) {
             return Ok(());
         }
-        write_atomic_synced(&path, &bytes)
+        write_atomic(&path, &bytes, Durability::Synced)
     }
 
     /// The articles whose draft is `media_id`.
@@ -312,23 +313,6 @@ fn key(o: &mut String, depth: usize, name: &str) {
 fn map_header(o: &mut String, name: &str, empty: bool) {
     o.push_str(name);
     o.push_str(if empty { ": {}\n" } else { ":\n" });
-}
-
-/// Temporary file in the same directory, fsync, rename, fsync the directory.
-pub fn write_atomic_synced(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let err = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 /// The exclusive lock a pushing run holds on `.wxsync/run.lock`. Released when dropped (or

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use super::client::Endpoint;
+use super::endpoint::Endpoint;
 use super::redact::scrub;
 
 /// The error codes wxsync acts on or explains. Anything else is [`ErrCode::Other`].

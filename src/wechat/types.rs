@@ -91,9 +91,15 @@ pub enum ArticleType {
     Newspic,
 }
 
-/// One article as sent to `draft/add` (in `articles[]`) and `draft/update` (as `articles`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Article {
+/// One article as sent to `draft/add` (in `articles[]`) and `draft/update` (as `articles`):
+/// the one payload type of wxsync.
+///
+/// `M` is how an image is referred to. On the wire it is a [`MediaId`]; before a push, the
+/// renderer's payload uses its own reference type (a placeholder for an image not uploaded
+/// yet), so a payload can be hashed and shown before anything is sent, and
+/// [`Article::try_map_media`] turns it into what is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Article<M = MediaId> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub article_type: Option<ArticleType>,
     #[serde(default)]
@@ -109,8 +115,8 @@ pub struct Article {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_source_url: Option<String>,
     /// Permanent material id of the cover; required for `news`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumb_media_id: Option<MediaId>,
+    #[serde(default = "none", skip_serializing_if = "Option::is_none")]
+    pub thumb_media_id: Option<M>,
     /// 0 or 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub need_open_comment: Option<u8>,
@@ -122,24 +128,87 @@ pub struct Article {
     pub pic_crop_235_1: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pic_crop_1_1: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_info: Option<ImageInfo>,
+    #[serde(default = "none", skip_serializing_if = "Option::is_none")]
+    pub image_info: Option<ImageInfo<M>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover_info: Option<CoverInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_info: Option<ProductInfo>,
 }
 
+fn none<T>() -> Option<T> {
+    None
+}
+
+impl<M> Default for Article<M> {
+    fn default() -> Self {
+        Article {
+            article_type: None,
+            title: String::new(),
+            author: None,
+            digest: None,
+            content: String::new(),
+            content_source_url: None,
+            thumb_media_id: None,
+            need_open_comment: None,
+            only_fans_can_comment: None,
+            pic_crop_235_1: None,
+            pic_crop_1_1: None,
+            image_info: None,
+            cover_info: None,
+            product_info: None,
+        }
+    }
+}
+
+impl<M> Article<M> {
+    /// The same article with every image reference mapped (`thumb_media_id` and `image_info`),
+    /// and `content` replaced; the first error ends it.
+    pub fn try_map_media<N, E>(
+        &self,
+        content: String,
+        mut f: impl FnMut(&M) -> Result<N, E>,
+    ) -> Result<Article<N>, E> {
+        Ok(Article {
+            article_type: self.article_type,
+            title: self.title.clone(),
+            author: self.author.clone(),
+            digest: self.digest.clone(),
+            content,
+            content_source_url: self.content_source_url.clone(),
+            thumb_media_id: self.thumb_media_id.as_ref().map(&mut f).transpose()?,
+            need_open_comment: self.need_open_comment,
+            only_fans_can_comment: self.only_fans_can_comment,
+            pic_crop_235_1: self.pic_crop_235_1.clone(),
+            pic_crop_1_1: self.pic_crop_1_1.clone(),
+            image_info: match &self.image_info {
+                Some(info) => Some(ImageInfo {
+                    image_list: info
+                        .image_list
+                        .iter()
+                        .map(|i| {
+                            f(&i.image_media_id).map(|image_media_id| ImageItem { image_media_id })
+                        })
+                        .collect::<Result<_, _>>()?,
+                }),
+                None => None,
+            },
+            cover_info: self.cover_info.clone(),
+            product_info: self.product_info.clone(),
+        })
+    }
+}
+
 /// `image_info` of a `newspic`: the first image is the cover.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ImageInfo {
-    #[serde(default)]
-    pub image_list: Vec<ImageItem>,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageInfo<M = MediaId> {
+    #[serde(default = "Vec::new")]
+    pub image_list: Vec<ImageItem<M>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ImageItem {
-    pub image_media_id: MediaId,
+pub struct ImageItem<M = MediaId> {
+    pub image_media_id: M,
 }
 
 /// `cover_info` of a `newspic`.
@@ -244,7 +313,7 @@ mod tests {
 
     #[test]
     fn empty_optionals_are_omitted_and_text_stays_raw() {
-        let a = Article {
+        let a: Article = Article {
             title: "标题".into(),
             content: "<p>正文</p>".into(),
             thumb_media_id: Some("m1".into()),

@@ -4,9 +4,8 @@
 
 use std::time::Duration;
 
-use crate::render::assets::sniff;
-use crate::render::images::{SOURCE_MAX, megabytes};
-pub use crate::render::images::{is_remote, is_wechat_hosted};
+use super::probe::{SOURCE_MAX, megabytes};
+use crate::wechat::ImageFormat as Format;
 
 /// The default total time one image may take (`images.timeout` in `wxsync.yaml`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -92,7 +91,7 @@ impl Fetcher {
         if bytes.is_empty() {
             return Err("the server sent an empty body".to_string());
         }
-        if sniff(&bytes).is_none() {
+        if Format::sniff(&bytes).is_none() {
             return Err(match declared {
                 Some(t) if !t.is_empty() => {
                     format!("the server sent {t}, not an image (png, jpeg, gif, webp or bmp)")
@@ -133,6 +132,25 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
         cur = next;
     }
     cur.to_string()
+}
+
+/// Whether `url` is an `http(s)` URL.
+pub fn is_remote(url: &str) -> bool {
+    let l = url.trim_start().get(..8).unwrap_or("").to_ascii_lowercase();
+    l.starts_with("http://") || l.starts_with("https://")
+}
+
+/// Whether an image URL is on WeChat's own image servers (`mmbiz.qpic.cn`, `mmbiz.qlogo.cn`),
+/// which WeChat keeps in an article: such a body image is used as it is.
+pub fn is_wechat_hosted(url: &str) -> bool {
+    if !is_remote(url) {
+        return false;
+    }
+    let rest = url.trim_start().split_once("//").map_or("", |(_, r)| r);
+    let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    let host = host.split(':').next().unwrap_or("").to_ascii_lowercase();
+    matches!(host.as_str(), "mmbiz.qpic.cn" | "mmbiz.qlogo.cn") || host.ends_with(".mmbiz.qpic.cn")
 }
 
 #[cfg(test)]

@@ -1,0 +1,260 @@
+//! Reading what an image is from its header, without decoding its pixels: format, size, and
+//! the traits that force a conversion; and refusing what is too large to decode safely (a
+//! decompression bomb).
+
+use std::io::Cursor;
+use std::path::Path;
+
+use std::fmt;
+
+use image::{ImageReader, Limits};
+
+use crate::wechat::ImageFormat as Format;
+
+/// The `image` crate's codec for a format.
+pub(super) fn codec(f: Format) -> image::ImageFormat {
+    match f {
+        Format::Png => image::ImageFormat::Png,
+        Format::Jpeg => image::ImageFormat::Jpeg,
+        Format::Gif => image::ImageFormat::Gif,
+        Format::Webp => image::ImageFormat::WebP,
+        Format::Bmp => image::ImageFormat::Bmp,
+    }
+}
+
+/// Why an image cannot be used; the message completes "image X: …".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageError(pub String);
+
+impl fmt::Display for ImageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ImageError {}
+
+pub(super) fn err(s: impl Into<String>) -> ImageError {
+    ImageError(s.into())
+}
+
+/// What messages say of bytes that are no image wxsync reads.
+pub const NOT_AN_IMAGE: &str = "it is not an image (png, jpeg, gif, webp or bmp)";
+
+/// Megabytes with one decimal, for messages.
+pub fn megabytes(n: u64) -> String {
+    format!("{:.1} MB", n as f64 / 1_000_000.0)
+}
+
+/// The largest source file wxsync reads (local, `data:` or remote).
+pub const SOURCE_MAX: u64 = 32_000_000;
+/// The largest side, in pixels, of an image wxsync decodes.
+pub const MAX_SIDE: u32 = 20_000;
+/// The most pixels an image wxsync decodes may have (a 1080 × 46,000 long screenshot fits).
+pub const MAX_PIXELS: u64 = 50_000_000;
+/// Memory a decoder may allocate.
+pub(super) const MAX_ALLOC: u64 = 512 * 1024 * 1024;
+
+/// What the header of an image says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Info {
+    pub format: Format,
+    pub width: u32,
+    pub height: u32,
+    /// A GIF with more than one frame.
+    pub animated: bool,
+    /// A JPEG in CMYK (or YCCK): shown wrongly by some readers, always converted.
+    pub cmyk: bool,
+    /// A PNG with 16-bit samples: always converted to 8 bits.
+    pub deep: bool,
+}
+
+/// Refuses a source larger than [`SOURCE_MAX`].
+pub fn check_size(len: u64) -> Result<(), ImageError> {
+    if len > SOURCE_MAX {
+        return Err(err(format!(
+            "it is {}; wxsync takes images up to {} (WeChat's own limit is 10 MB)",
+            megabytes(len),
+            megabytes(SOURCE_MAX)
+        )));
+    }
+    Ok(())
+}
+
+/// A reader for the header only: dimensions are checked by [`check_dimensions`], with a
+/// clearer message than the decoder's.
+fn header_reader(bytes: &[u8], format: Format) -> ImageReader<Cursor<&[u8]>> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), codec(format));
+    let mut l = Limits::no_limits();
+    l.max_alloc = Some(MAX_ALLOC);
+    reader.limits(l);
+    reader
+}
+
+/// Reads an image's header (no pixel data): its format, size and the traits that force a
+/// conversion. Refuses what is not an image, is too large, or claims too many pixels.
+pub fn probe(bytes: &[u8]) -> Result<Info, ImageError> {
+    check_size(bytes.len() as u64)?;
+    if bytes.is_empty() {
+        return Err(err("the file is empty"));
+    }
+    let format = Format::sniff(bytes).ok_or_else(|| err(NOT_AN_IMAGE))?;
+    let (width, height) = header_reader(bytes, format)
+        .into_dimensions()
+        .map_err(|e| err(format!("it cannot be read as {format}: {e}")))?;
+    check_dimensions(width, height)?;
+    Ok(Info {
+        format,
+        width,
+        height,
+        animated: format == Format::Gif && gif_frames(bytes) > 1,
+        cmyk: format == Format::Jpeg && jpeg_components(bytes) == Some(4),
+        deep: format == Format::Png && bytes.get(24) == Some(&16),
+    })
+}
+
+/// The checks rendering makes on an image's bytes: its size and, when its header can be read,
+/// its pixel count. A header that cannot be read is reported by the push, which decodes.
+pub fn check_header(bytes: &[u8]) -> Result<Format, ImageError> {
+    check_size(bytes.len() as u64)?;
+    let format = Format::sniff(bytes).ok_or_else(|| err(NOT_AN_IMAGE))?;
+    match header_reader(bytes, format).into_dimensions() {
+        Ok((w, h)) => check_dimensions(w, h).map(|()| format),
+        Err(_) => Ok(format),
+    }
+}
+
+fn check_dimensions(width: u32, height: u32) -> Result<(), ImageError> {
+    let pixels = u64::from(width) * u64::from(height);
+    if width == 0 || height == 0 {
+        return Err(err(format!("it claims to be {width}×{height} pixels")));
+    }
+    if width > MAX_SIDE || height > MAX_SIDE || pixels > MAX_PIXELS {
+        return Err(err(format!(
+            "it is {width}×{height} pixels ({} megapixels); wxsync decodes images up to {MAX_SIDE} px a side and {} megapixels (a decompression bomb?)",
+            pixels / 1_000_000,
+            MAX_PIXELS / 1_000_000
+        )));
+    }
+    Ok(())
+}
+
+/// Width and height of an image file, from its header only.
+pub fn file_dimensions(path: &Path) -> Option<(u32, u32)> {
+    let mut r = ImageReader::open(path).ok()?.with_guessed_format().ok()?;
+    let mut l = Limits::no_limits();
+    l.max_alloc = Some(MAX_ALLOC);
+    r.limits(l);
+    r.into_dimensions().ok()
+}
+
+/// The number of images in a GIF, by walking its blocks (no decompression). Stops at 2.
+fn gif_frames(b: &[u8]) -> usize {
+    if b.len() < 13 {
+        return 0;
+    }
+    let mut i = 13;
+    if b[10] & 0x80 != 0 {
+        i += 3 * (1usize << ((b[10] & 0x07) + 1));
+    }
+    let mut frames = 0;
+    // Skips data sub-blocks from `i`; returns the index after the terminator.
+    let skip_blocks = |mut i: usize| -> Option<usize> {
+        loop {
+            let n = *b.get(i)? as usize;
+            i += 1;
+            if n == 0 {
+                return Some(i);
+            }
+            i += n;
+        }
+    };
+    while let Some(&tag) = b.get(i) {
+        match tag {
+            0x2C => {
+                frames += 1;
+                if frames > 1 {
+                    break;
+                }
+                let Some(&flags) = b.get(i + 9) else { break };
+                i += 10;
+                if flags & 0x80 != 0 {
+                    i += 3 * (1usize << ((flags & 0x07) + 1));
+                }
+                i += 1; // LZW minimum code size
+                match skip_blocks(i) {
+                    Some(n) => i = n,
+                    None => break,
+                }
+            }
+            0x21 => match skip_blocks(i + 2) {
+                Some(n) => i = n,
+                None => break,
+            },
+            _ => break,
+        }
+    }
+    frames
+}
+
+/// The number of colour components in a JPEG's frame header.
+fn jpeg_components(b: &[u8]) -> Option<u8> {
+    let mut i = 2;
+    while i + 4 <= b.len() {
+        if b[i] != 0xFF {
+            return None;
+        }
+        let marker = b[i + 1];
+        if marker == 0xFF {
+            i += 1;
+            continue;
+        }
+        if matches!(marker, 0xD8 | 0x01 | 0xD0..=0xD7) {
+            i += 2;
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
+        if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            return b.get(i + 9).copied();
+        }
+        if marker == 0xDA || marker == 0xD9 {
+            return None;
+        }
+        i += 2 + len;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{DynamicImage, ImageBuffer, ImageFormat, Rgba};
+
+    #[test]
+    fn headers_are_read_without_decoding() {
+        assert!(probe(b"not an image").is_err());
+        let mut bomb = Vec::new();
+        DynamicImage::ImageRgba8(ImageBuffer::from_pixel(1, 1, Rgba([0, 0, 0, 255])))
+            .write_to(&mut Cursor::new(&mut bomb), ImageFormat::Png)
+            .unwrap();
+        // Rewrite the IHDR size to 60000 × 60000 (the CRC is not checked for the header).
+        bomb[16..20].copy_from_slice(&60000u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&60000u32.to_be_bytes());
+        let e = probe(&bomb).unwrap_err();
+        assert!(
+            e.0.contains("decompression bomb") || e.0.contains("cannot be read"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn gif_frames_are_counted() {
+        // Header, logical screen (no table), two 1×1 images.
+        let mut g = b"GIF89a\x01\x00\x01\x00\x00\x00\x00".to_vec();
+        for _ in 0..2 {
+            g.extend_from_slice(b"\x2C\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00");
+        }
+        g.push(0x3B);
+        assert_eq!(gif_frames(&g), 2);
+    }
+}

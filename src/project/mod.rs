@@ -1,0 +1,196 @@
+//! The driver, as mdBook's `MDBook` is: a site opened with its renderer, and the pipeline
+//! every command runs a part of. Select articles ([`Project::select`]), render them on every
+//! core ([`Project::render`]), or from the render cache and plan them against the lockfile
+//! ([`prepare`]), push the plan ([`sync`]), write what would be sent ([`outputs`]), bind an
+//! existing draft ([`adopt`]).
+
+pub mod adopt;
+pub mod outputs;
+pub mod prepare;
+pub mod sync;
+
+use std::path::{Path, PathBuf};
+
+use crate::diag::Diagnostic;
+use crate::error::{Error, Result};
+use crate::hash::ContentHash;
+use crate::render::{Rendered, Renderer};
+use crate::site::{ArticlePath, CACHE_DIR, Site};
+use crate::sync::github;
+use crate::wechat::{Client, ClientOptions, ConfigDefaults};
+
+/// A site and its renderer.
+pub struct Project {
+    pub site: Site,
+    pub renderer: Renderer,
+}
+
+/// The result of loading and rendering one article.
+#[derive(Debug)]
+pub struct ArticleResult {
+    pub path: ArticlePath,
+    pub rendered: Option<Rendered>,
+    /// Hash of the article file (for rename detection).
+    pub source_hash: Option<ContentHash>,
+    /// Load errors (unreadable, bad front matter) and the render's diagnostics.
+    pub diagnostics: Vec<Diagnostic>,
+    pub ignored_keys: Vec<String>,
+}
+
+impl ArticleResult {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Every article of a site checked: the results, and the site-wide errors of `drafts:`.
+pub struct Checked {
+    pub results: Vec<ArticleResult>,
+    pub site_errors: Vec<Diagnostic>,
+}
+
+impl Project {
+    /// Opens the site at `dir` (else the nearest one up from here) and builds its renderer.
+    pub fn open(dir: Option<&Path>) -> Result<Project> {
+        let site = Site::open(dir)?;
+        let renderer = Renderer::new(&site).map_err(Error::Invalid)?;
+        Ok(Project { site, renderer })
+    }
+
+    /// The articles a command works on: those named on the command line, else all.
+    pub fn select(&self, paths: &[PathBuf]) -> Result<Vec<ArticlePath>> {
+        if paths.is_empty() {
+            return self.site.discover();
+        }
+        let mut out = Vec::new();
+        for p in paths {
+            let a = self.site.article_arg(p)?;
+            if !self.site.abs(&a).is_file() {
+                return Err(Error::Usage(format!("{} is not a file", p.display())));
+            }
+            out.push(a);
+        }
+        Ok(out)
+    }
+
+    /// Loads and renders one article.
+    pub fn render_one(&self, path: &ArticlePath) -> ArticleResult {
+        match self.site.load(path) {
+            Ok(article) => {
+                let rendered = self.renderer.render(&article);
+                ArticleResult {
+                    path: path.clone(),
+                    source_hash: Some(ContentHash::of(article.source.as_bytes())),
+                    diagnostics: rendered.diagnostics.clone(),
+                    rendered: Some(rendered),
+                    ignored_keys: article.ignored_keys,
+                }
+            }
+            Err(diagnostics) => ArticleResult {
+                path: path.clone(),
+                rendered: None,
+                source_hash: None,
+                diagnostics,
+                ignored_keys: Vec::new(),
+            },
+        }
+    }
+
+    /// Loads and renders articles, on every core, in the order given.
+    pub fn render(&self, paths: &[ArticlePath]) -> Vec<ArticleResult> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(paths.len().max(1));
+        if threads <= 1 {
+            return paths.iter().map(|p| self.render_one(p)).collect();
+        }
+        let chunk = paths.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = paths
+                .chunks(chunk)
+                .map(|c| s.spawn(move || c.iter().map(|p| self.render_one(p)).collect::<Vec<_>>()))
+                .collect();
+            // A render that panicked is a bug; its articles are reported, not dropped.
+            handles
+                .into_iter()
+                .zip(paths.chunks(chunk))
+                .flat_map(|(h, c)| {
+                    h.join()
+                        .unwrap_or_else(|_| c.iter().map(panicked).collect())
+                })
+                .collect()
+        })
+    }
+
+    /// Every article rendered and checked, with no network.
+    pub fn check(&self) -> Result<Checked> {
+        let paths = self.site.discover()?;
+        let results = self.render(&paths);
+        let site_errors = self.site.check_drafts(&paths);
+        Ok(Checked {
+            results,
+            site_errors,
+        })
+    }
+}
+
+/// The result of an article whose render panicked.
+fn panicked(path: &ArticlePath) -> ArticleResult {
+    ArticleResult {
+        path: path.clone(),
+        rendered: None,
+        source_hash: None,
+        diagnostics: vec![
+            Diagnostic::error(
+                path.as_str(),
+                "wxsync failed unexpectedly while rendering it",
+            )
+            .with_help("this is a bug in wxsync; please report it with the article"),
+        ],
+        ignored_keys: Vec::new(),
+    }
+}
+
+/// The AppID a site works for: `WECHAT_APPID` wins over `wxsync.yaml`.
+pub fn appid(site: &Site) -> Option<String> {
+    ["WECHAT_APPID", "WECHAT_APP_ID"]
+        .iter()
+        .find_map(|k| {
+            std::env::var(k)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        })
+        .or_else(|| site.config.appid.clone())
+}
+
+/// The WeChat client for a site.
+pub fn client(site: &Site) -> Result<Client> {
+    let api = &site.config.api;
+    let defaults = ConfigDefaults {
+        appid: site.config.appid.clone(),
+        base_url: api.base_url.clone(),
+        token_mode: api.token,
+        proxy: api.proxy.clone(),
+        cache_dir: Some(site.root.join(CACHE_DIR)),
+    };
+    let mut opts = ClientOptions::from_env(defaults).map_err(|e| Error::Usage(e.to_string()))?;
+    // In Actions every token is masked in the log before its first use.
+    opts.on_token = opts.on_token.or_else(github::token_hook);
+    Client::new(opts).map_err(|e| Error::Usage(e.to_string()))
+}
+
+/// The async runtime for network work: one thread (a sync is sequential but for uploads,
+/// which wait on the network), or `workers` threads (the preview server).
+pub fn runtime(workers: usize) -> Result<tokio::runtime::Runtime> {
+    let mut b = if workers <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(workers);
+        b
+    };
+    b.enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))
+}

@@ -1,0 +1,183 @@
+//! Preparing a push: the lockfile loaded, the articles in play rendered (or taken from the
+//! render cache when nothing they read has changed) and checked, and the plan made. What the
+//! plan will push is then rendered in full. Validation errors end here, before anything
+//! could be sent.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use super::{ArticleResult, Project, appid};
+use crate::error::Result;
+use crate::fs::strip_bom;
+use crate::hash::ContentHash;
+use crate::output::{Output, json_report};
+use crate::render::cache::{self, RenderCache};
+use crate::site::ArticlePath;
+use crate::sync::lock::Lockfile;
+use crate::sync::plan::{self, Input, Plan, Work};
+
+/// A site loaded, rendered and planned.
+pub struct Prepared {
+    pub project: Project,
+    pub lock: Lockfile,
+    pub inputs: BTreeMap<ArticlePath, Input>,
+    pub plan: Plan,
+}
+
+/// The articles to plan: those named (with every other member of their multi-article
+/// drafts, which are pushed whole), else all.
+fn selection(
+    project: &Project,
+    paths: &[PathBuf],
+    groups: &BTreeMap<String, Vec<ArticlePath>>,
+) -> Result<Vec<ArticlePath>> {
+    let mut selected = project.select(paths)?;
+    if !paths.is_empty() {
+        for members in groups.values() {
+            if members.iter().any(|m| selected.contains(m)) {
+                selected.extend(members.iter().cloned());
+            }
+        }
+        selected.sort();
+        selected.dedup();
+    }
+    Ok(selected)
+}
+
+/// Loads the lockfile, renders the articles in play and plans. `Err(2)` inside means the
+/// articles had errors, which have been printed: nothing may be sent.
+pub fn prepare(
+    project: Project,
+    paths: &[PathBuf],
+    out: Output,
+) -> Result<std::result::Result<Prepared, i32>> {
+    let site = &project.site;
+    let mut lock = Lockfile::load(&site.root)?;
+    if let Some(id) = appid(site) {
+        lock.check_appid(&id)?;
+    }
+    let all = site.discover()?;
+    let present: BTreeSet<ArticlePath> = all.iter().cloned().collect();
+    let groups: BTreeMap<String, Vec<ArticlePath>> = site
+        .config
+        .drafts
+        .iter()
+        .map(|(name, members)| {
+            let paths = members
+                .iter()
+                .filter_map(|m| ArticlePath::from_relative(Path::new(m)))
+                .collect();
+            (name.clone(), paths)
+        })
+        .collect();
+    let selected = selection(&project, paths, &groups)?;
+    let (mut inputs, results) = render_cached(&project, &selected);
+    let draft_errors = site.check_drafts(&all);
+    let (errors, _) = out.diagnostics(&results, &draft_errors);
+    if out.json && errors > 0 {
+        out.document(&json_report(&results, &draft_errors));
+    }
+    if errors > 0 {
+        if !out.json {
+            eprintln!(
+                "error: {errors} problem(s) must be fixed before anything is sent; nothing was sent"
+            );
+        }
+        return Ok(Err(2));
+    }
+    for r in results {
+        if let (Some(rendered), Some(source)) = (r.rendered, r.source_hash) {
+            inputs.insert(r.path, Input::new(rendered, source));
+        }
+    }
+    let plan = plan::plan(&inputs, &present, &groups, &mut lock);
+    // What is to be pushed must be rendered in full.
+    let missing: Vec<ArticlePath> = plan
+        .work
+        .iter()
+        .flat_map(|w| match w {
+            Work::Create { members, .. } => members.clone(),
+            Work::Update { path, .. } => vec![path.clone()],
+        })
+        .filter(|p| inputs.get(p).is_some_and(|i| i.rendered.is_none()))
+        .collect();
+    for r in project.render(&missing) {
+        if r.has_errors() {
+            out.diagnostics(std::slice::from_ref(&r), &[]);
+            return Ok(Err(2));
+        }
+        if let (Some(rendered), Some(input)) = (r.rendered, inputs.get_mut(&r.path)) {
+            input.rendered = Some(rendered);
+        }
+    }
+    Ok(Ok(Prepared {
+        project,
+        lock,
+        inputs,
+        plan,
+    }))
+}
+
+/// Renders the selected articles, except those whose inputs are unchanged since a clean
+/// render: those are planned from the render cache (`inputs`, without a rendered payload),
+/// with their warnings shown again. Returns the cached inputs and every article's result.
+fn render_cached(
+    project: &Project,
+    selected: &[ArticlePath],
+) -> (BTreeMap<ArticlePath, Input>, Vec<ArticleResult>) {
+    let site = &project.site;
+    let site_key = cache::site_key(&site.config_source, &project.renderer.theme().fingerprint());
+    let mut rcache = RenderCache::load(&site.root);
+    let mut inputs = BTreeMap::new();
+    let mut keys = BTreeMap::new();
+    let mut to_render = Vec::new();
+    let mut cached = Vec::new();
+    for p in selected {
+        let Ok(bytes) = crate::fs::read_capped(&site.abs(p), crate::fs::TEXT_MAX) else {
+            to_render.push(p.clone());
+            continue;
+        };
+        let text = strip_bom(&bytes);
+        let key = cache::article_key(&site_key, text);
+        match rcache.get(&site.root, p, &key) {
+            Some(e) => {
+                inputs.insert(
+                    p.clone(),
+                    Input {
+                        hash: e.hash.clone(),
+                        source: ContentHash::of(text),
+                        sync: e.sync,
+                        rendered: None,
+                    },
+                );
+                cached.push(ArticleResult {
+                    path: p.clone(),
+                    rendered: None,
+                    source_hash: None,
+                    diagnostics: e.warnings.iter().map(|w| w.to_diagnostic()).collect(),
+                    ignored_keys: e.ignored_keys.clone(),
+                });
+            }
+            None => {
+                keys.insert(p.clone(), key);
+                to_render.push(p.clone());
+            }
+        }
+    }
+    let mut results = project.render(&to_render);
+    for r in &results {
+        if let (Some(rendered), Some(key)) = (&r.rendered, keys.get(&r.path)) {
+            let hash = plan::payload_hash(&rendered.payload);
+            rcache.put(
+                &site.root,
+                key.clone(),
+                rendered,
+                hash,
+                r.ignored_keys.clone(),
+            );
+        }
+    }
+    rcache.save(&site.root);
+    results.extend(cached);
+    (inputs, results)
+}

@@ -1,0 +1,149 @@
+//! A push: the run lock taken, the site prepared, the plan applied against WeChat (or, for a
+//! dry run, the payloads written), and the run reported. `wxsync sync`, `wxsync status` and
+//! `watch --push` are this.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::outputs::{out_dir, write_payload};
+use super::prepare::{Prepared, prepare};
+use super::{Project, client, runtime};
+use crate::error::Result;
+use crate::output::Output;
+use crate::render::Rendered;
+use crate::site::{ArticlePath, Site};
+use crate::sync::apply::{self, Outcome};
+use crate::sync::lock::RunLock;
+use crate::sync::plan::Plan;
+use crate::sync::{github, report};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flags {
+    pub dry_run: bool,
+    pub prune: bool,
+}
+
+/// `wxsync status`: the plan, printed; nothing sent, nothing locked.
+pub fn status(site: Option<&Path>, paths: &[PathBuf], out: Output) -> Result<i32> {
+    let prepared = match prepare(Project::open(site)?, paths, out)? {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    let outcome = report::planned(&prepared.plan);
+    if out.json {
+        out.document(&report::json(&prepared.plan, &outcome));
+    } else {
+        eprint!("{}", report::table(&prepared.plan, &outcome, true));
+    }
+    Ok(0)
+}
+
+/// Runs a sync and returns its exit code and, when it got as far as pushing, its outcome
+/// (`watch --push` shows it in the page).
+pub fn sync(
+    site: Option<&Path>,
+    paths: &[PathBuf],
+    flags: Flags,
+    out: Output,
+) -> Result<(i32, Option<Outcome>)> {
+    // Take the run lock before reading the lockfile: two runs must not plan from one state.
+    let root = Site::open(site)?.root;
+    let _guard = if flags.dry_run {
+        None
+    } else {
+        Some(RunLock::acquire(&root)?)
+    };
+    let prepared = match prepare(Project::open(Some(&root))?, paths, out)? {
+        Ok(p) => p,
+        Err(code) => return Ok((code, None)),
+    };
+    if flags.dry_run {
+        dry_run(&prepared)?;
+        let planned = report::planned(&prepared.plan);
+        if github::active() {
+            github::report(&prepared.plan, &planned, true);
+        }
+        emit(&prepared.plan, &planned, true, out);
+        return Ok((0, None));
+    }
+    let Prepared {
+        project,
+        mut lock,
+        inputs,
+        plan,
+    } = prepared;
+    let site = &project.site;
+    let prune_work = flags.prune
+        && (plan.orphans.iter().any(|o| o.media_id.is_some()) || !lock.orphans.is_empty());
+    let outcome = if plan.needs_network() || prune_work {
+        let client = client(site)?;
+        let opts = apply::Options {
+            prune: flags.prune,
+            progress: !out.json
+                && !out.quiet
+                && !github::active()
+                && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            image_timeout: Duration::from_secs(site.config.images.timeout),
+            proxy: site.config.api.proxy.clone(),
+        };
+        let render = |p: &ArticlePath| project.render_one(p).rendered;
+        runtime(1)?.block_on(apply::apply(
+            &plan, &inputs, &mut lock, &site.root, &client, &render, &opts,
+        ))?
+    } else {
+        // Nothing to push: no token, no call. Renames and orphans still reach the lockfile.
+        if flags.prune {
+            lock.articles.retain(|p, e| {
+                !(plan.orphans.iter().any(|o| &o.path == p) && e.media_id.is_none())
+            });
+        }
+        lock.save(&site.root)?;
+        report::planned(&plan)
+    };
+    // In Actions: annotations, step summary and outputs, before the report so that with
+    // `--json` the JSON document is the last thing on stdout.
+    if github::active() {
+        github::report(&plan, &outcome, false);
+    }
+    emit(&plan, &outcome, false, out);
+    let code = if outcome.failed() > 0 || outcome.stopped.is_some() {
+        1
+    } else {
+        0
+    };
+    Ok((code, Some(outcome)))
+}
+
+/// Writes the payload of every article in play, rendering those planned from the cache.
+fn dry_run(p: &Prepared) -> Result<()> {
+    let dir = out_dir(&p.project.site.root);
+    let unrendered: Vec<ArticlePath> = p
+        .inputs
+        .iter()
+        .filter(|(_, i)| i.rendered.is_none())
+        .map(|(path, _)| path.clone())
+        .collect();
+    let fresh = p.project.render(&unrendered);
+    let all: Vec<(&ArticlePath, &Rendered)> = p
+        .inputs
+        .iter()
+        .filter_map(|(path, i)| i.rendered.as_ref().map(|r| (path, r)))
+        .chain(
+            fresh
+                .iter()
+                .filter_map(|r| r.rendered.as_ref().map(|x| (&r.path, x))),
+        )
+        .collect();
+    for (path, rendered) in all {
+        write_payload(&dir, path, rendered)?;
+    }
+    Ok(())
+}
+
+fn emit(plan: &Plan, outcome: &Outcome, dry_run: bool, out: Output) {
+    if out.json {
+        out.document(&report::json(plan, outcome));
+    } else if !out.quiet || outcome.failed() > 0 {
+        eprint!("{}", report::table(plan, outcome, dry_run));
+    }
+}

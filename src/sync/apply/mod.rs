@@ -1,0 +1,266 @@
+//! Applying a plan: upload the images the lockfile lacks, then `draft/add` and
+//! `draft/update`, recording each success in the lockfile at once.
+//!
+//! Nothing is lost on any failure: an article fails alone and the rest go on; a `draft/add`
+//! whose outcome is unknown is recorded as `unknown` before the call, so a crash or a dropped
+//! connection makes the next run look for that draft (`draft/batchget`) instead of creating a
+//! duplicate; a daily quota error stops the run with everything so far recorded.
+//!
+//! This module is the run loop; each job has its own: [`upload`] (images), [`reconcile`]
+//! (finding drafts whose add was lost), [`push`] (`draft/add`, `draft/update`) and [`prune`].
+//! What is sent is the payload with its placeholders resolved ([`crate::sync::resolve`]).
+
+mod prune;
+mod push;
+mod reconcile;
+mod upload;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::error::Result;
+use crate::render::{Payload, RemoteImage, Rendered};
+use crate::site::ArticlePath;
+use crate::sync::lock::Lockfile;
+use crate::sync::plan::{Action, Input, Plan, Row, Work};
+use crate::wechat::{self, Client, ErrCode, MediaId};
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub prune: bool,
+    /// Show a progress bar on stderr (only drawn when stderr is a terminal).
+    pub progress: bool,
+    /// The time one remote image may take to download (`images.timeout`).
+    pub image_timeout: Duration,
+    /// The proxy remote images are fetched through (`api.proxy`; else the usual proxy
+    /// variables apply).
+    pub proxy: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            prune: false,
+            progress: false,
+            image_timeout: crate::media::fetch::DEFAULT_TIMEOUT,
+            proxy: None,
+        }
+    }
+}
+
+/// Why an article failed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RowError {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<i64>,
+    pub message: String,
+}
+
+/// A row of the result: the plan's row, updated with what happened.
+#[derive(Debug, Clone)]
+pub struct Done {
+    pub row: Row,
+    pub error: Option<RowError>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub rows: Vec<Done>,
+    pub uploads: usize,
+    pub pruned: Vec<MediaId>,
+    /// The run stopped early (daily quota).
+    pub stopped: Option<String>,
+}
+
+impl Outcome {
+    pub fn failed(&self) -> usize {
+        self.rows.iter().filter(|d| d.error.is_some()).count()
+    }
+}
+
+/// Renders an article that was planned from the render cache, when a push turns out to need
+/// it after all (a multi-article draft re-created because WeChat lost it).
+pub type RenderFn<'a> = dyn Fn(&ArticlePath) -> Option<Rendered> + 'a;
+
+/// The state of one run of [`apply`], shared by its jobs.
+struct Run<'a> {
+    client: &'a Client,
+    opts: &'a Options,
+    root: &'a Path,
+    inputs: &'a BTreeMap<ArticlePath, Input>,
+    render: &'a RenderFn<'a>,
+    late: BTreeMap<ArticlePath, Rendered>,
+    bar: indicatif::ProgressBar,
+    lock: &'a mut Lockfile,
+    rows: BTreeMap<ArticlePath, Done>,
+    uploads: usize,
+    stopped: Option<String>,
+}
+
+/// Runs the plan's work against WeChat. The lockfile is saved after every remote change.
+pub async fn apply(
+    plan: &Plan,
+    inputs: &BTreeMap<ArticlePath, Input>,
+    lock: &mut Lockfile,
+    root: &Path,
+    client: &Client,
+    render: &RenderFn<'_>,
+    opts: &Options,
+) -> Result<Outcome> {
+    let mut run = Run {
+        client,
+        opts,
+        root,
+        inputs,
+        render,
+        late: BTreeMap::new(),
+        bar: progress_bar(plan.work.len(), opts.progress),
+        lock,
+        rows: plan
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.path.clone(),
+                    Done {
+                        row: r.clone(),
+                        error: None,
+                    },
+                )
+            })
+            .collect(),
+        uploads: 0,
+        stopped: None,
+    };
+    run.lock.save(root)?; // renames, and the appid of a first run
+    run.upload_assets(&plan.work).await?;
+    run.reconcile(&plan.work).await?;
+    for w in &plan.work {
+        run.bar.inc(1);
+        if let Some(first) = work_members(w).first() {
+            run.bar.set_message(first.to_string());
+        }
+        if run.stopped.is_some() {
+            run.not_attempted(w);
+            continue;
+        }
+        if work_members(w).iter().any(|m| run.failed(m)) {
+            continue;
+        }
+        run.work(w).await?;
+    }
+    run.bar.finish_and_clear();
+    let mut pruned = Vec::new();
+    if opts.prune && run.stopped.is_none() && !run.rows.values().any(|d| d.error.is_some()) {
+        pruned = run.prune(plan).await?;
+    }
+    run.lock.save(root)?;
+    Ok(Outcome {
+        rows: run.rows.into_values().collect(),
+        uploads: run.uploads,
+        pruned,
+        stopped: run.stopped,
+    })
+}
+
+/// A progress bar on stderr, or a hidden one.
+fn progress_bar(len: usize, show: bool) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} {wide_msg}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn work_members(w: &Work) -> Vec<ArticlePath> {
+    match w {
+        Work::Create { members, .. } => members.clone(),
+        Work::Update { path, .. } => vec![path.clone()],
+    }
+}
+
+impl Run<'_> {
+    fn fail(&mut self, path: &ArticlePath, code: Option<i64>, message: String) {
+        if let Some(d) = self.rows.get_mut(path) {
+            d.row.action = Action::Error;
+            if d.error.is_none() {
+                d.error = Some(RowError { code, message });
+            }
+        }
+    }
+
+    fn fail_api(&mut self, path: &ArticlePath, e: &wechat::Error) {
+        self.fail(path, e.code(), e.to_string());
+        if e.errcode() == Some(ErrCode::DailyQuota) && self.stopped.is_none() {
+            self.stopped = Some(format!(
+                "WeChat's daily quota is used up ({e}); the rest is pushed on the next run"
+            ));
+        }
+    }
+
+    fn failed(&self, path: &ArticlePath) -> bool {
+        self.rows.get(path).is_some_and(|d| d.error.is_some())
+    }
+
+    fn not_attempted(&mut self, w: &Work) {
+        let why = self.stopped.clone().unwrap_or_default();
+        for m in work_members(w) {
+            if !self.failed(&m) {
+                self.fail(
+                    &m,
+                    Some(ErrCode::DailyQuota.code()),
+                    format!("not pushed: {why}"),
+                );
+            }
+        }
+    }
+
+    fn payload(&self, path: &ArticlePath) -> Option<&Payload> {
+        self.inputs
+            .get(path)
+            .and_then(|i| i.rendered.as_ref())
+            .or_else(|| self.late.get(path))
+            .map(|r| &r.payload)
+    }
+
+    /// The remote images an article's push uploads.
+    fn remote_of(&self, path: &ArticlePath) -> &[RemoteImage] {
+        self.inputs
+            .get(path)
+            .and_then(|i| i.rendered.as_ref())
+            .or_else(|| self.late.get(path))
+            .map_or(&[], |r| r.remote.as_slice())
+    }
+
+    /// Renders the members that were planned from the cache; false if one cannot be.
+    fn ensure_rendered(&mut self, members: &[ArticlePath]) -> bool {
+        for m in members {
+            if self.payload(m).is_some() {
+                continue;
+            }
+            match (self.render)(m) {
+                Some(r) if !r.has_errors() => {
+                    self.late.insert(m.clone(), r);
+                }
+                _ => {
+                    for m2 in members {
+                        self.fail(
+                            m2,
+                            None,
+                            format!("{m} could not be rendered again; run `wxsync check`"),
+                        );
+                    }
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}

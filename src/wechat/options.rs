@@ -1,0 +1,236 @@
+//! How a client is configured: credentials from the environment only (never a file), the
+//! rest from `wxsync.yaml`, and the retry policy.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::error::Error;
+use super::redact::Secret;
+use super::token::TokenSource;
+
+/// WeChat's API host.
+pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
+
+/// How transient failures are retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// First backoff delay; doubled on each retry, with jitter.
+    pub base_delay: Duration,
+    /// Cap on any one delay, including the wait for the next minute after `45011`.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> RetryPolicy {
+        RetryPolicy {
+            max_retries: 4,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(61),
+        }
+    }
+}
+
+/// Called with every token as it is minted or read, e.g. to print `::add-mask::` in GitHub
+/// Actions.
+pub type TokenHook = Arc<dyn Fn(&Secret) + Send + Sync>;
+
+/// Everything the client needs. Build it with [`ClientOptions::from_env`], or by hand in tests.
+#[derive(Clone)]
+pub struct ClientOptions {
+    /// e.g. `https://api.weixin.qq.com` or the emulator's `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    pub token_mode: TokenMode,
+    /// Proxy for every call (`api.proxy`); else `HTTPS_PROXY`/`ALL_PROXY` apply.
+    pub proxy: Option<String>,
+    pub appid: String,
+    pub secret: Option<Secret>,
+    /// Used as is when `token_mode` is [`TokenMode::Env`].
+    pub access_token: Option<Secret>,
+    /// Where `token.json` lives (the site's `.wxsync/`); `None` keeps tokens in memory only.
+    pub cache_dir: Option<PathBuf>,
+    pub connect_timeout: Duration,
+    /// Longest wait for the next bytes of an answer.
+    pub read_timeout: Duration,
+    pub retry: RetryPolicy,
+    pub on_token: Option<TokenHook>,
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("base_url", &self.base_url)
+            .field("token_mode", &self.token_mode)
+            .field(
+                "proxy",
+                &self.proxy.as_deref().map(super::redact::redact_url),
+            )
+            .field("appid", &self.appid)
+            .field("secret", &self.secret)
+            .field("access_token", &self.access_token)
+            .field("cache_dir", &self.cache_dir)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the site config says about the API; the environment overrides it.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigDefaults {
+    /// `appid` in `wxsync.yaml`.
+    pub appid: Option<String>,
+    /// `api.base_url`.
+    pub base_url: Option<String>,
+    /// `api.token`.
+    pub token_mode: TokenMode,
+    /// `api.proxy`.
+    pub proxy: Option<String>,
+    /// The site's `.wxsync/` directory.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl ClientOptions {
+    /// Options with defaults for everything but the base URL and AppID.
+    pub fn new(base_url: impl Into<String>, appid: impl Into<String>) -> ClientOptions {
+        ClientOptions {
+            base_url: base_url.into(),
+            token_mode: TokenMode::Stable,
+            proxy: None,
+            appid: appid.into(),
+            secret: None,
+            access_token: None,
+            cache_dir: None,
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+            on_token: None,
+        }
+    }
+
+    /// Reads `WECHAT_APPID`/`WECHAT_APP_ID`, `WECHAT_APPSECRET`/`WECHAT_APP_SECRET`,
+    /// `WECHAT_ACCESS_TOKEN` and `WXSYNC_API_BASE`, each winning over the config. A set
+    /// `WECHAT_ACCESS_TOKEN` means that token is used as is (as `api.token: env` does).
+    pub fn from_env(config: ConfigDefaults) -> Result<ClientOptions, Error> {
+        ClientOptions::from_vars(config, |k| std::env::var(k).ok())
+    }
+
+    /// [`ClientOptions::from_env`] with the variables taken from `var` (for tests).
+    pub fn from_vars(
+        config: ConfigDefaults,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<ClientOptions, Error> {
+        let get = |names: &[&str]| {
+            names.iter().find_map(|n| {
+                var(n)
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+            })
+        };
+        let base_url = get(&["WXSYNC_API_BASE"])
+            .or(config.base_url)
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let appid = get(&["WECHAT_APPID", "WECHAT_APP_ID"]).or(config.appid);
+        let secret = get(&["WECHAT_APPSECRET", "WECHAT_APP_SECRET"]).map(Secret::new);
+        let access_token = get(&["WECHAT_ACCESS_TOKEN"]).map(Secret::new);
+        let token_mode = if access_token.is_some() {
+            TokenMode::Env
+        } else {
+            config.token_mode
+        };
+        let mut opts = ClientOptions::new(base_url, appid.unwrap_or_default());
+        opts.token_mode = token_mode;
+        opts.proxy = config.proxy;
+        opts.secret = secret;
+        opts.access_token = access_token;
+        opts.cache_dir = config.cache_dir;
+        opts.token_source()?;
+        Ok(opts)
+    }
+
+    pub(super) fn token_source(&self) -> Result<TokenSource, Error> {
+        if self.token_mode == TokenMode::Env {
+            return self
+                .access_token
+                .clone()
+                .map(TokenSource::Fixed)
+                .ok_or_else(|| {
+                    Error::config("api.token is `env` but WECHAT_ACCESS_TOKEN is not set")
+                });
+        }
+        if self.appid.is_empty() {
+            return Err(Error::config(
+                "no AppID: set WECHAT_APPID (or `appid` in wxsync.yaml)",
+            ));
+        }
+        let Some(secret) = self.secret.clone() else {
+            return Err(Error::config(
+                "no AppSecret: set WECHAT_APPSECRET (or WECHAT_ACCESS_TOKEN to use a token as is)",
+            ));
+        };
+        let appid = self.appid.clone();
+        Ok(match self.token_mode {
+            TokenMode::Classic => TokenSource::Classic { appid, secret },
+            _ => TokenSource::Stable { appid, secret },
+        })
+    }
+}
+
+/// How wxsync obtains an access token (`api.token` in `wxsync.yaml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenMode {
+    /// `POST /cgi-bin/stable_token`: does not invalidate tokens held by other users of the AppID.
+    #[default]
+    Stable,
+    /// `GET /cgi-bin/token`: each fetch invalidates the token other users of the AppID hold.
+    Classic,
+    /// `WECHAT_ACCESS_TOKEN` used as is, never refreshed.
+    Env,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_wins_over_config() {
+        let vars = |k: &str| match k {
+            "WECHAT_APP_ID" => Some("wxenv".to_string()),
+            "WECHAT_APPSECRET" => Some("s3cr3t-value".to_string()),
+            "WXSYNC_API_BASE" => Some("http://127.0.0.1:9".to_string()),
+            _ => None,
+        };
+        let config = ConfigDefaults {
+            appid: Some("wxconfig".into()),
+            base_url: Some("https://proxy.example".into()),
+            token_mode: TokenMode::Classic,
+            ..ConfigDefaults::default()
+        };
+        let o = ClientOptions::from_vars(config, vars).unwrap();
+        assert_eq!(o.appid, "wxenv");
+        assert_eq!(o.base_url, "http://127.0.0.1:9");
+        assert_eq!(o.token_mode, TokenMode::Classic);
+        assert!(!format!("{o:?}").contains("s3cr3t-value"));
+    }
+
+    #[test]
+    fn access_token_var_means_env_mode_and_missing_secret_is_an_error() {
+        let o = ClientOptions::from_vars(ConfigDefaults::default(), |k| {
+            (k == "WECHAT_ACCESS_TOKEN").then(|| "given-token".to_string())
+        })
+        .unwrap();
+        assert_eq!(o.token_mode, TokenMode::Env);
+        let e = ClientOptions::from_vars(ConfigDefaults::default(), |k| {
+            (k == "WECHAT_APPID").then(|| "wx1".to_string())
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("WECHAT_APPSECRET"));
+    }
+}
