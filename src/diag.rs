@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::wechat::redact;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -53,7 +55,7 @@ impl Diagnostic {
             file: file.into(),
             line: None,
             column: None,
-            message: message.into(),
+            message: redact::scrub(&message.into()),
             help: None,
             source: None,
             span: None,
@@ -61,7 +63,7 @@ impl Diagnostic {
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(redact::scrub(&help.into()));
         self
     }
 
@@ -117,8 +119,11 @@ impl Diagnostic {
             if let Some(help) = &self.help {
                 d = d.with_help(help.clone());
             }
-            let report = miette::Report::new(d)
-                .with_source_code(miette::NamedSource::new(self.file.clone(), src.to_string()));
+            // The frame quotes the file: whatever it holds, no credential is shown.
+            let report = miette::Report::new(d).with_source_code(miette::NamedSource::new(
+                self.file.clone(),
+                redact::mask_source(src),
+            ));
             let theme = if color {
                 miette::GraphicalTheme::unicode()
             } else {
@@ -127,7 +132,7 @@ impl Diagnostic {
             let mut out = String::new();
             let handler = miette::GraphicalReportHandler::new_themed(theme).with_context_lines(1);
             if handler.render_report(&mut out, report.as_ref()).is_ok() {
-                return out;
+                return redact::scrub(&out);
             }
         }
         let mut out = if color {

@@ -132,7 +132,7 @@ impl Theme {
             return Err(vec![d]);
         }
         let path = root.join(theme);
-        let css = crate::site::read_text(&path, theme).map_err(|d| {
+        let css = crate::site::read_inside(root, &path, theme).map_err(|d| {
             vec![d.with_help("`theme` in wxsync.yaml names this file, relative to the site root")]
         })?;
         Theme::parse(theme, &css, theme)

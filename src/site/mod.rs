@@ -123,9 +123,9 @@ impl Site {
             })
         {
             let entry = entry.map_err(|e| walk_error(e, &self.root))?;
-            if !entry.file_type().is_file() {
-                continue;
-            }
+            // Whatever matches a glob is an article, so that one which is not a regular file
+            // inside the site (a FIFO, a directory named `x.md`, a link out) is reported when
+            // it is read, never skipped in silence.
             let Ok(rel) = entry.path().strip_prefix(&self.root) else {
                 continue;
             };
@@ -201,7 +201,7 @@ impl Site {
     /// Reads and parses one article's front matter.
     pub fn load(&self, path: &ArticlePath) -> Result<Article, Vec<Diagnostic>> {
         let abs = self.abs(path);
-        let text = read_text(&abs, path.as_str()).map_err(|d| vec![d])?;
+        let text = read_inside(&self.root, &abs, path.as_str()).map_err(|d| vec![d])?;
         let source: Arc<str> = Arc::from(text);
         let split = frontmatter::split(&source, path.as_str(), &source).map_err(|d| vec![d])?;
         let parsed = match split.yaml {
@@ -257,6 +257,30 @@ fn walk_error(e: walkdir::Error, root: &Path) -> Error {
             .unwrap_or_else(|| std::io::Error::other("the directory walk failed")),
     };
     Error::Read { path, source }
+}
+
+/// [`read_text`] of a file that must be inside the site: `path`, after following every link,
+/// is a regular file under `root` (already canonical). A link that leads out of the site is
+/// refused before anything is read.
+pub fn read_inside(root: &Path, path: &Path, shown: &str) -> Result<String, Diagnostic> {
+    let real = path.canonicalize().map_err(|e| {
+        Diagnostic::error(
+            shown,
+            format!("cannot read the file: {}", fs::io_reason(&e)),
+        )
+    })?;
+    if !real.starts_with(root) {
+        return Err(Diagnostic::error(
+            shown,
+            format!(
+                "the file leads outside the site (to {}); wxsync reads only files inside {}",
+                real.display(),
+                root.display()
+            ),
+        )
+        .with_help("replace the symbolic link with the file itself, or move the site root up"));
+    }
+    read_text(&real, shown)
 }
 
 /// Reads a UTF-8 text file of at most [`fs::TEXT_MAX`] bytes; a missing file, an unreadable

@@ -19,6 +19,29 @@ const MIN_KNOWN_LEN: usize = 6;
 /// from reqwest, a body snippet) can be scrubbed without threading the values through.
 static KNOWN: Mutex<Vec<Arc<str>>> = Mutex::new(Vec::new());
 
+/// The environment variables that hold credentials. Their values are known secrets from the
+/// first scrub on, whether or not a client was ever built (a `check` prints diagnostics of
+/// files that may hold them: an article linked to `/proc/self/environ`).
+pub const SECRET_VARS: &[&str] = &[
+    "WECHAT_APPSECRET",
+    "WECHAT_APP_SECRET",
+    "WECHAT_ACCESS_TOKEN",
+];
+
+fn learn_environment() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for var in SECRET_VARS {
+            if let Ok(v) = std::env::var(var) {
+                let v = v.trim();
+                if !v.is_empty() {
+                    Secret::new(v);
+                }
+            }
+        }
+    });
+}
+
 /// A credential: the AppSecret or an access token. `Debug` prints `***`; there is no `Display`,
 /// so the value reaches text only through [`Secret::expose`].
 #[derive(Clone, PartialEq, Eq)]
@@ -65,12 +88,67 @@ pub fn redact_url(url: &str) -> String {
 /// Makes any text safe to show: known secret values, credential query parameters, JSON
 /// credential fields and proxy passwords are replaced with `***`.
 pub fn scrub(text: &str) -> String {
+    learn_environment();
     let mut out = mask_json_fields(&redact_url(text));
     let known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
     for k in known.iter() {
         if out.contains(&**k) {
             out = out.replace(&**k, MASK);
         }
+    }
+    out
+}
+
+/// Names of keys whose values are credentials wherever they appear in a file (a config or
+/// front matter line `secret: …`).
+const SECRET_FILE_KEYS: &[&str] = &["secret", "appsecret", "app_secret", "access_token"];
+
+/// A file's text made safe to quote in a code frame, with every byte offset unchanged (so a
+/// diagnostic's span still points at the same place): known secret values, and the values of
+/// credential-named keys (`secret: …`, `access_token=…`), become runs of `*`.
+pub fn mask_source(text: &str) -> String {
+    learn_environment();
+    let mut out = text.to_string();
+    let star = |out: &mut String, range: std::ops::Range<usize>| {
+        let stars = "*".repeat(range.len());
+        out.replace_range(range, &stars);
+    };
+    {
+        let known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+        for k in known.iter() {
+            let mut from = 0;
+            while let Some(pos) = out[from..].find(&**k) {
+                let start = from + pos;
+                star(&mut out, start..start + k.len());
+                from = start + k.len();
+            }
+        }
+    }
+    let lower = out.to_ascii_lowercase();
+    let mut line_start = 0;
+    for line in lower.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let trimmed = body.trim_start().trim_start_matches(['-', '"', '\'', ' ']);
+        let indent = body.len() - trimmed.len();
+        for key in SECRET_FILE_KEYS {
+            let Some(rest) = trimmed.strip_prefix(key) else {
+                continue;
+            };
+            let rest = rest.trim_start_matches(['"', '\'']);
+            let sep = rest.trim_start();
+            if !(sep.starts_with(':') || sep.starts_with('=')) {
+                continue;
+            }
+            let value_at = indent + (trimmed.len() - sep.len()) + 1;
+            let value = &body[value_at..];
+            let lead = value.len() - value.trim_start().len();
+            let (start, end) = (line_start + value_at + lead, line_start + body.len());
+            if start < end && out.is_char_boundary(start) && out.is_char_boundary(end) {
+                star(&mut out, start..end);
+            }
+            break;
+        }
+        line_start += line.len();
     }
     out
 }
@@ -189,6 +267,22 @@ fn mask_userinfo(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sources_are_masked_in_place() {
+        Secret::new("tok-0123456789-known");
+        let src =
+            "title: x\nsecret: hunter2-plain\nbody tok-0123456789-known end\n  AppSecret : \"q\"\n";
+        let m = mask_source(src);
+        assert_eq!(m.len(), src.len());
+        assert!(!m.contains("hunter2"), "{m}");
+        assert!(!m.contains("tok-0123456789-known"), "{m}");
+        assert!(!m.contains("\"q\""), "{m}");
+        assert!(
+            m.contains("title: x") && m.contains("body ") && m.contains(" end"),
+            "{m}"
+        );
+    }
 
     #[test]
     fn debug_hides_the_value() {

@@ -1,0 +1,166 @@
+//! Hostile sites: files that lead outside the site, files that are not files, and secrets
+//! that must never reach the terminal or `--json`, whatever file they come from.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+#[path = "support/site_copy.rs"]
+mod site_copy;
+
+use site_copy::example_site_copy;
+
+const BIN: &str = env!("CARGO_BIN_EXE_wxsync");
+const SECRET: &str = "appsecret-9f1c2e7d4b-hardening";
+
+fn check(site: &Path, json: bool) -> Output {
+    let mut c = Command::new(BIN);
+    c.arg("check").arg("--site").arg(site);
+    if json {
+        c.arg("--json");
+    }
+    c.env("NO_COLOR", "1")
+        .env("WECHAT_APPSECRET", SECRET)
+        .env("WECHAT_ACCESS_TOKEN", "token-4e8a1b-hardening-value")
+        .output()
+        .expect("run wxsync")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn no_secret(o: &Output) {
+    let all = text(o);
+    assert!(!all.contains(SECRET), "the AppSecret was printed:\n{all}");
+    assert!(
+        !all.contains("token-4e8a1b-hardening-value"),
+        "the token was printed:\n{all}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_article_linked_outside_the_site_is_refused() {
+    let site = example_site_copy();
+    let outside = tempfile::tempdir().expect("tempdir");
+    let target = outside.path().join("private.md");
+    std::fs::write(
+        &target,
+        "---\ntitle: private\n---\nprivate words outside the site\n",
+    )
+    .expect("write");
+    std::os::unix::fs::symlink(&target, site.path().join("articles/linked.md")).expect("link");
+    for json in [false, true] {
+        let o = check(site.path(), json);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        let all = text(&o);
+        assert!(all.contains("articles/linked.md"), "{all}");
+        assert!(all.contains("leads outside the site"), "{all}");
+        assert!(!all.contains("private words"), "{all}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_article_linked_to_the_environment_prints_no_secret() {
+    let site = example_site_copy();
+    std::os::unix::fs::symlink("/proc/self/environ", site.path().join("articles/env.md"))
+        .expect("link");
+    for json in [false, true] {
+        let o = check(site.path(), json);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("articles/env.md"), "{}", text(&o));
+        no_secret(&o);
+    }
+}
+
+/// The second layer: a file inside the site that holds a secret, quoted in a code frame.
+#[test]
+fn code_frames_never_show_a_secret() {
+    let site = example_site_copy();
+    std::fs::write(
+        site.path().join("articles/leak.md"),
+        format!("---\ntitle: t\nautor: {SECRET}\n---\nbody with token-4e8a1b-hardening-value\n"),
+    )
+    .expect("write");
+    let cfg = site.path().join("wxsync.yaml");
+    let text_cfg = std::fs::read_to_string(&cfg).expect("config");
+    for json in [false, true] {
+        let o = check(site.path(), json);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("autor"), "{}", text(&o));
+        no_secret(&o);
+    }
+    // A config error whose frame includes a credential-named line.
+    std::fs::write(
+        &cfg,
+        format!("appsecret: plain-cfg-secret-value\nthemee: x\n{text_cfg}"),
+    )
+    .expect("write config");
+    let o = check(site.path(), false);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(!text(&o).contains("plain-cfg-secret-value"), "{}", text(&o));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_a_directory_named_like_an_article_is_an_error_not_a_hang() {
+    let site = example_site_copy();
+    let fifo = site.path().join("articles/pipe.md");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    std::fs::create_dir(site.path().join("articles/folder.md")).expect("dir");
+    let started = Instant::now();
+    let o = check(site.path(), false);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "check hung on a FIFO"
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let all = text(&o);
+    assert!(
+        all.contains("articles/pipe.md") && all.contains("not a regular file"),
+        "{all}"
+    );
+    assert!(
+        all.contains("articles/folder.md") && all.contains("is a directory"),
+        "{all}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_theme_linked_outside_the_site_is_refused() {
+    let site = example_site_copy();
+    let outside = tempfile::tempdir().expect("tempdir");
+    std::fs::write(outside.path().join("t.css"), "p { color: red; }\n").expect("write");
+    std::os::unix::fs::symlink(outside.path().join("t.css"), site.path().join("mine.css"))
+        .expect("link");
+    let cfg = site.path().join("wxsync.yaml");
+    let text_cfg = std::fs::read_to_string(&cfg).expect("config");
+    let edited: String = text_cfg
+        .lines()
+        .map(|l| {
+            if l.starts_with("theme:") {
+                "theme: mine.css".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let edited = if edited.contains("theme: mine.css") {
+        edited
+    } else {
+        format!("theme: mine.css\n{edited}")
+    };
+    std::fs::write(&cfg, edited).expect("config");
+    let o = check(site.path(), false);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("leads outside the site"), "{}", text(&o));
+}
