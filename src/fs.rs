@@ -26,7 +26,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], durability: Durability) -> Result
         source,
     };
     std::fs::create_dir_all(dir).map_err(err)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+    let mut tmp = temp_in(dir).map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
     if durability == Durability::Synced {
         tmp.as_file().sync_all().map_err(err)?;
@@ -38,6 +38,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8], durability: Durability) -> Result
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// A temporary file in `dir` that becomes a file like any other: its mode follows the umask
+/// (0644 typically), not tempfile's private 0600, so a committed lockfile or a prepared image
+/// reads as the user's other files do.
+fn temp_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut b = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    b.tempfile_in(dir)
 }
 
 /// Why a file could not be read, for messages that complete "cannot read …: ".
@@ -153,5 +166,14 @@ mod tests {
         write_atomic(&f, b"1", Durability::Synced).unwrap();
         write_atomic(&f, b"2", Durability::Atomic).unwrap();
         assert_eq!(std::fs::read(&f).unwrap(), b"2");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // The umask decides, as for any new file: never the 0600 of a private temp file.
+            let plain = dir.path().join("plain");
+            std::fs::write(&plain, b"").unwrap();
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&f), mode(&plain));
+        }
     }
 }

@@ -47,13 +47,13 @@ impl Output {
         if self.quiet && !d.is_error() {
             return;
         }
-        let _ = std::io::stderr().write_all(d.render(self.color).as_bytes());
+        human(&d.render(self.color));
     }
 
     /// A human message on stderr, unless `-q`.
     pub fn info(&self, msg: &str) {
         if !self.quiet {
-            eprintln!("{msg}");
+            human(&format!("{msg}\n"));
         }
     }
 
@@ -68,14 +68,15 @@ impl Output {
     pub fn error(&self, e: &Error) {
         if let Error::Invalid(diags) = e {
             for d in diags {
-                eprint!("{}", d.render(self.color));
+                human(&d.render(self.color));
             }
             return;
         }
-        eprintln!("error: {e}");
+        let mut text = format!("error: {e}\n");
         if let Some(help) = e.help() {
-            eprintln!("  help: {help}");
+            text.push_str(&format!("  help: {help}\n"));
         }
+        human(&text);
     }
 
     /// Prints every diagnostic and the one "ignored front matter keys" warning (and, in
@@ -111,6 +112,12 @@ impl Output {
         }
         (errors, warnings)
     }
+}
+
+/// Human text on stderr: never a workflow command in Actions ([`github::defuse`]), and a
+/// closed stderr is not an error.
+pub fn human(text: &str) {
+    let _ = std::io::stderr().write_all(github::defuse(text).as_bytes());
 }
 
 /// `--json` for `check` and `render` (DESIGN §5).

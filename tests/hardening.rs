@@ -164,3 +164,50 @@ fn a_theme_linked_outside_the_site_is_refused() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("leads outside the site"), "{}", text(&o));
 }
+
+/// A file name carrying a newline and `::stop-commands::` must not become a workflow command
+/// on either stream (it would turn masking off before `::add-mask::` is printed).
+#[cfg(target_os = "linux")]
+#[test]
+fn file_names_cannot_inject_workflow_commands() {
+    let site = example_site_copy();
+    let name = "articles/evil\n::stop-commands::pwned\n::warning::forged.md";
+    std::fs::write(
+        site.path().join(name),
+        "---\ntitle: t\nautor: x\n---\nbody\n",
+    )
+    .expect("write");
+    let o = Command::new(BIN)
+        .arg("check")
+        .arg("--site")
+        .arg(site.path())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_WORKSPACE", site.path())
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("GITHUB_OUTPUT")
+        .output()
+        .expect("run wxsync");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    for stream in [&o.stdout, &o.stderr] {
+        for line in String::from_utf8_lossy(stream).lines() {
+            let l = line.trim_start();
+            assert!(
+                !l.starts_with("::stop-commands") && !l.starts_with("::warning::forged"),
+                "a forged command: {line:?}"
+            );
+            if l.starts_with("::") {
+                assert!(
+                    l.starts_with("::error ")
+                        || l.starts_with("::warning ")
+                        || l.starts_with("::add-mask::"),
+                    "unexpected command {line:?}"
+                );
+            }
+        }
+    }
+    assert!(
+        text(&o).contains("stop-commands"),
+        "the name is still shown: {}",
+        text(&o)
+    );
+}

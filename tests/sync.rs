@@ -164,7 +164,7 @@ fn lockfile_is_sorted_stable_and_records_every_asset() {
     );
     assert!(text.ends_with('\n'));
     let lock = site.lock();
-    assert_eq!(lock.0.get("version").and_then(|v| v.as_u64()), Some(1));
+    assert_eq!(lock.0.get("version").and_then(|v| v.as_u64()), Some(2));
     assert_eq!(lock.appid(), Some(site.emu.appid().as_str()));
 
     // Forward-slash keys relative to the site root, in sorted order in the file.
@@ -1745,4 +1745,64 @@ fn a_lost_add_of_an_edited_article_is_reconciled_then_updated() {
     assert_eq!(lock.media_id(HELLO), id);
     assert_eq!(lock.state(HELLO), "synced");
     site.sync(&[HELLO]).assert_code(0).assert_no_calls();
+}
+
+/// Issue 12 item 2: two drafts that fit a lost add (same title, author and digest, made in
+/// the same minutes) — ours and a twin made by hand. Binding either could destroy someone's
+/// work, so nothing is created or updated, and the message lists both and says how to bind.
+#[test]
+fn reconcile_with_two_candidates_touches_neither() {
+    let site = SyncSite::new();
+    site.emu.inject(Fault::drop_after("draft/add"));
+    site.sync(&[HELLO]).assert_code(1);
+    let ours = site.drafts_titled(HELLO_TITLE);
+    assert_eq!(ours.len(), 1);
+    let stored = site.draft(&ours[0].0);
+    let a = &stored.articles[0];
+    let s = |k: &str| a[k].as_str().filter(|v| !v.is_empty()).map(str::to_string);
+    let twin = site.create_foreign_articles(&[(HELLO_TITLE.to_string(), s("author"), s("digest"))]);
+    let twin_before = site.draft(&twin);
+
+    let run = site.sync(&[HELLO]);
+    run.assert_code(1);
+    assert_eq!(run.count("draft/add"), 0, "{:?}", run.call_names());
+    assert_eq!(run.count("draft/update"), 0, "{:?}", run.call_names());
+    let out = run.output();
+    assert!(out.contains(&ours[0].0) && out.contains(&twin), "{out}");
+    assert!(out.contains("wxsync adopt"), "{out}");
+    assert_eq!(site.draft(&twin).articles, twin_before.articles);
+    assert_eq!(site.lock().state(HELLO), "unknown");
+
+    // The writer binds ours; the next sync updates it and leaves the twin alone.
+    site.run(&["adopt", HELLO, "--media-id", &ours[0].0])
+        .assert_code(0);
+    site.sync(&[HELLO]).assert_code(0);
+    assert_eq!(site.draft(&twin).articles, twin_before.articles);
+}
+
+/// A twin made hours after the lost add (same title, author and digest, and newer than ours,
+/// which is what used to decide) is not a candidate: it was not made by that call.
+#[test]
+fn reconcile_ignores_a_twin_made_hours_after_the_attempt() {
+    let site = SyncSite::new();
+    site.emu.inject(Fault::drop_after("draft/add"));
+    site.sync(&[HELLO]).assert_code(1);
+    site.emu.advance_clock(3 * 3600);
+    // What hello-wxsync sends: the site's default author and its own digest.
+    let digest = "把 Markdown 写进仓库，wxsync 负责渲染、上传图片，并让草稿箱与仓库保持一致。";
+    let twin = site.create_foreign_articles(&[(
+        HELLO_TITLE.to_string(),
+        Some("编辑部".to_string()),
+        Some(digest.to_string()),
+    )]);
+    let twin_before = site.draft(&twin);
+    let run = site.sync(&[HELLO]);
+    run.assert_code(0);
+    assert_eq!(run.count("draft/add"), 0, "{:?}", run.call_names());
+    assert_eq!(
+        site.draft(&twin).articles,
+        twin_before.articles,
+        "the twin is untouched"
+    );
+    assert_ne!(site.lock().media_id(HELLO), twin);
 }

@@ -27,7 +27,7 @@ pub fn run(dir: Option<&Path>, out: Output) -> Result<i32> {
                 text.push_str(&format!("     {l}\n"));
             }
         }
-        eprint!("{text}");
+        crate::output::human(&text);
     }
     Ok(0)
 }

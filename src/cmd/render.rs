@@ -23,7 +23,7 @@ pub fn run(site: Option<&Path>, paths: &[PathBuf], out: Output) -> Result<i32> {
         write_preview(root, &dir, &r.path, rendered, out)?;
         written += 1;
         if out.verbose > 0 && !out.json {
-            eprintln!("wrote {}", base.with_extension("html").display());
+            out.info(&format!("wrote {}", base.with_extension("html").display()));
         }
     }
     if out.json {

@@ -63,7 +63,7 @@ pub fn adopt(site: Option<&Path>, path: &Path, media_id: &str, index: u32) -> Re
             source: Some(ContentHash::of(strip_bom(&bytes))),
             draft: None,
             adopted: true,
-            title: None,
+            ..Entry::default()
         },
     );
     lock.save(&site.root)?;

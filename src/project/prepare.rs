@@ -79,9 +79,9 @@ pub fn prepare(
     }
     if errors > 0 {
         if !out.json {
-            eprintln!(
-                "error: {errors} problem(s) must be fixed before anything is sent; nothing was sent"
-            );
+            crate::output::human(&format!(
+                "error: {errors} problem(s) must be fixed before anything is sent; nothing was sent\n"
+            ));
         }
         return Ok(Err(2));
     }

@@ -33,7 +33,7 @@ pub fn status(site: Option<&Path>, paths: &[PathBuf], out: Output) -> Result<i32
     if out.json {
         out.document(&report::json(&prepared.plan, &outcome));
     } else {
-        eprint!("{}", report::table(&prepared.plan, &outcome, true));
+        crate::output::human(&report::table(&prepared.plan, &outcome, true));
     }
     Ok(0)
 }
@@ -144,6 +144,6 @@ fn emit(plan: &Plan, outcome: &Outcome, dry_run: bool, out: Output) {
     if out.json {
         out.document(&report::json(plan, outcome));
     } else if !out.quiet || outcome.failed() > 0 {
-        eprint!("{}", report::table(plan, outcome, dry_run));
+        crate::output::human(&report::table(plan, outcome, dry_run));
     }
 }

@@ -275,6 +275,25 @@ fn cell(text: &str) -> String {
         .replace(['\r', '\n'], " ")
 }
 
+/// Human text made inert for the runner, which reads a line that starts with `::` (or the
+/// old `##[`) on either stream as a workflow command: a file name or a title with a newline
+/// and `::stop-commands::` could otherwise turn masking off or forge an annotation. Outside
+/// Actions the text is unchanged.
+pub fn defuse(text: &str) -> std::borrow::Cow<'_, str> {
+    if !active() || !(text.contains("::") || text.contains("##[")) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with("::") || t.starts_with("##[") {
+            out.push('\\');
+        }
+        out.push_str(line);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The message of a workflow command (`::cmd::MESSAGE`).
 fn escape_data(text: &str) -> String {
     text.replace('%', "%25")
@@ -296,6 +315,21 @@ mod tests {
         assert_eq!(escape_data("50%\nnext"), "50%25%0Anext");
         assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
         assert_eq!(cell("a|b\nc"), "a\\|b c");
+    }
+
+    #[test]
+    fn human_text_cannot_carry_commands() {
+        // SAFETY-free: tests in this binary do not read GITHUB_ACTIONS concurrently.
+        unsafe { std::env::set_var("GITHUB_ACTIONS", "true") };
+        let t =
+            defuse("error: articles/x\n::stop-commands::abc.md: bad\n  ##[set-output name=a]b\n");
+        unsafe { std::env::remove_var("GITHUB_ACTIONS") };
+        assert!(
+            t.lines()
+                .all(|l| !l.trim_start().starts_with("::") && !l.trim_start().starts_with("##[")),
+            "{t}"
+        );
+        assert!(t.contains("stop-commands"), "{t}");
     }
 
     #[test]

@@ -33,6 +33,8 @@ struct Inner {
     on_token: Option<TokenHook>,
     /// The last token passed to `on_token`, so each is announced once however it was obtained.
     announced: std::sync::Mutex<Option<Secret>>,
+    /// Server clock minus ours, in seconds, from the `Date` of the last answer.
+    clock_offset: std::sync::Mutex<Option<i64>>,
 }
 
 impl fmt::Debug for Client {
@@ -107,8 +109,39 @@ impl Client {
                 tokens: Mutex::new(tokens),
                 on_token: opts.on_token,
                 announced: std::sync::Mutex::new(None),
+                clock_offset: std::sync::Mutex::new(None),
             }),
         })
+    }
+
+    /// How far WeChat's clock is ahead of this machine's (seconds; negative when behind), as
+    /// the `Date` of its last answer says; `None` before any answer. Times WeChat reports
+    /// (`create_time`) are on its clock.
+    pub fn server_clock_offset(&self) -> Option<i64> {
+        *self
+            .inner
+            .clock_offset
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn note_server_date(&self, headers: &reqwest::header::HeaderMap) {
+        let Some(date) = headers
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+        else {
+            return;
+        };
+        let Ok(server) = date.duration_since(std::time::UNIX_EPOCH) else {
+            return;
+        };
+        let offset = server.as_secs() as i64 - now_unix() as i64;
+        *self
+            .inner
+            .clock_offset
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(offset);
     }
 
     /// A valid access token: cached in memory or on disk, else fetched (once, even when many
@@ -378,6 +411,7 @@ impl Client {
             .await
             .map_err(|e| transport_error(endpoint, &e))?;
         let status = resp.status();
+        self.note_server_date(resp.headers());
         let body = resp
             .bytes()
             .await

@@ -210,7 +210,7 @@ impl Error {
             Some(endpoint),
             ErrorKind::Http {
                 status,
-                body: scrub(&snippet(body)),
+                body: snippet(&scrub(body)),
             },
         )
     }
@@ -219,7 +219,7 @@ impl Error {
         Error::new(
             Some(endpoint),
             ErrorKind::Decode {
-                detail: scrub(&snippet(detail)),
+                detail: snippet(&scrub(detail)),
             },
         )
     }
@@ -549,6 +549,21 @@ fn snippet(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A token that straddles the cut: redacted whole first, then cut.
+    #[test]
+    fn bodies_are_redacted_before_they_are_cut() {
+        let token = "TOKEN_straddles_the_cut_0123456789abcdefghijklmnopqrstuvwxyz";
+        super::super::redact::Secret::new(token);
+        let body = format!("{}{token} and more", "x".repeat(290));
+        for e in [
+            Error::http(Endpoint::DraftAdd, 502, &body),
+            Error::decode(Endpoint::DraftAdd, &body),
+        ] {
+            let shown = format!("{e} {e:?}");
+            assert!(!shown.contains(&token[..8]), "{shown}");
+        }
+    }
 
     #[test]
     fn codes_round_trip() {

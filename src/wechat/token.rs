@@ -61,7 +61,8 @@ impl CachedToken {
     }
 }
 
-pub(crate) fn now_unix() -> u64 {
+/// This machine's clock, in Unix seconds.
+pub fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

@@ -473,6 +473,19 @@ impl SyncSite {
     /// Creates a draft directly in the emulator (as if made before wxsync), with a cover
     /// uploaded as permanent material. Returns its media_id.
     pub fn create_foreign_draft(&self, titles: &[&str]) -> String {
+        let articles: Vec<(String, Option<String>, Option<String>)> = titles
+            .iter()
+            .map(|t| (t.to_string(), Some("旧作者".to_string()), None))
+            .collect();
+        self.create_foreign_articles(&articles)
+    }
+
+    /// A draft made outside wxsync (by hand, another tool) with these titles, authors and
+    /// digests.
+    pub fn create_foreign_articles(
+        &self,
+        articles: &[(String, Option<String>, Option<String>)],
+    ) -> String {
         use wxsync::wechat::{Article, Client, ClientOptions, Secret};
         let mut o = ClientOptions::new(self.emu.base_url(), self.emu.appid());
         o.secret = Some(Secret::new(self.emu.secret()));
@@ -488,11 +501,12 @@ impl SyncSite {
                 .await
                 .expect("cover")
                 .media_id;
-            let articles: Vec<Article> = titles
+            let articles: Vec<Article> = articles
                 .iter()
-                .map(|t| Article {
+                .map(|(t, author, digest)| Article {
                     title: t.to_string(),
-                    author: Some("旧作者".into()),
+                    author: author.clone(),
+                    digest: digest.clone(),
                     content: format!("<p>{t} 的旧正文</p>"),
                     thumb_media_id: Some(thumb.clone()),
                     ..Article::default()

@@ -45,7 +45,22 @@ pub fn router(shared: Shared) -> Router {
         .route("/__emu/config", get(get_config).post(set_config))
         .route("/__emu/reset", axum::routing::post(reset))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::map_response_with_state(
+            shared.clone(),
+            dated,
+        ))
         .with_state(shared)
+}
+
+/// Every answer carries the emulator's clock in `Date`, as the real server's carries its own:
+/// a test that moves the clock moves what a client reads of the server's time.
+async fn dated(AxState(shared): AxState<Shared>, mut resp: Response) -> Response {
+    let now = lock(&shared).now();
+    let at = std::time::UNIX_EPOCH + Duration::from_secs(now.max(0) as u64);
+    if let Ok(v) = header::HeaderValue::from_str(&httpdate::fmt_http_date(at)) {
+        resp.headers_mut().insert(header::DATE, v);
+    }
+    resp
 }
 
 fn json_response(status: StatusCode, v: &Value) -> Response {

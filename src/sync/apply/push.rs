@@ -80,19 +80,23 @@ impl Run<'_> {
             .iter()
             .map(|m| (m.clone(), self.lock.articles.get(m).cloned()))
             .collect();
+        // On WeChat's clock when an answer has told it (the drafts' times are on it).
+        let attempted = crate::wechat::token::now_unix() as i64
+            + self.client.server_clock_offset().unwrap_or(0);
         for (i, m) in members.iter().enumerate() {
             let source = self.inputs.get(m).map(|x| x.source.clone());
             self.lock.articles.insert(
                 m.clone(),
                 Entry {
-                    media_id: None,
                     index: i as u32,
-                    hash: None,
                     state: State::Unknown,
                     source,
                     draft: draft.map(str::to_string),
-                    adopted: false,
                     title: Some(articles[i].title.clone()),
+                    author: articles[i].author.clone(),
+                    digest: articles[i].digest.clone(),
+                    attempted: Some(attempted),
+                    ..Entry::default()
                 },
             );
         }
@@ -105,7 +109,7 @@ impl Run<'_> {
                         e.media_id = Some(media_id.clone());
                         e.hash = hash;
                         e.state = State::Synced;
-                        e.title = None;
+                        e.settle();
                     }
                     if let Some(d) = self.rows.get_mut(m) {
                         d.row.media_id = Some(media_id.clone());

@@ -9,7 +9,51 @@ use crate::error::Result;
 use crate::site::ArticlePath;
 use crate::sync::lock::{Entry, State};
 use crate::sync::plan::Work;
-use crate::wechat::MediaId;
+use crate::wechat::{DraftSummary, MediaId};
+
+/// How far from the recorded attempt a draft's creation may be and still be ours: the call
+/// itself, plus a margin for clocks (the attempt is on WeChat's clock when an earlier answer
+/// of that run told it, else on this machine's).
+const WINDOW_BEFORE: i64 = 120;
+const WINDOW_AFTER: i64 = 900;
+
+/// The evidence an add leaves in the lockfile.
+struct Sent {
+    title: String,
+    author: Option<String>,
+    digest: Option<String>,
+    /// Unix seconds; absent in lockfiles written before it was recorded.
+    attempted: Option<i64>,
+}
+
+fn created(d: &DraftSummary) -> Option<i64> {
+    d.content
+        .create_time
+        .or(d.content.update_time)
+        .or(d.update_time)
+}
+
+/// Whether a draft not in the lockfile could be the one a lost add made: as many articles,
+/// each with the title, author and digest sent, created around the attempt.
+fn could_be_ours(d: &DraftSummary, sent: &[Sent]) -> bool {
+    let items = &d.content.news_item;
+    if items.len() != sent.len() {
+        return false;
+    }
+    let same = items.iter().zip(sent).all(|(n, s)| {
+        let a = &n.article;
+        a.title == s.title
+            && a.author.as_deref().unwrap_or("") == s.author.as_deref().unwrap_or("")
+            // WeChat writes a digest of its own when none is sent.
+            && s.digest.as_ref().is_none_or(|dg| a.digest.as_deref() == Some(dg.as_str()))
+    });
+    let when = match (sent.first().and_then(|s| s.attempted), created(d)) {
+        (Some(t), Some(c)) => c >= t - WINDOW_BEFORE && c <= t + WINDOW_AFTER,
+        // No recorded attempt (an older lockfile) or no time from WeChat: content decides.
+        _ => true,
+    };
+    same && when
+}
 
 impl Run<'_> {
     /// Finds drafts whose `draft/add` outcome was lost, before anything is created.
@@ -60,58 +104,76 @@ impl Run<'_> {
             let Work::Create { draft, members, .. } = w else {
                 continue;
             };
-            let titles: Vec<String> = members
+            let sent: Vec<Sent> = members.iter().map(|m| self.sent(m)).collect();
+            let candidates: Vec<&DraftSummary> = drafts
                 .iter()
-                .map(|m| {
-                    self.lock
-                        .articles
-                        .get(m)
-                        .and_then(|e| e.title.clone())
-                        .or_else(|| self.payload(m).map(|p| p.title.clone()))
-                        .unwrap_or_default()
-                })
+                .filter(|d| !known.contains(&d.media_id) && could_be_ours(d, &sent))
                 .collect();
-            let found = drafts
-                .iter()
-                .filter(|d| !known.contains(&d.media_id))
-                .filter(|d| {
-                    d.content.news_item.len() == members.len()
-                        && d.content
-                            .news_item
-                            .iter()
-                            .zip(&titles)
-                            .all(|(n, t)| &n.article.title == t)
-                })
-                .max_by_key(|d| d.update_time.or(d.content.update_time).unwrap_or(0));
-            if let Some(d) = found {
-                // The lost add did happen: bind it, and push the current payload into it.
-                for (i, m) in members.iter().enumerate() {
-                    let prev = self.lock.articles.get(m).cloned();
-                    self.lock.articles.insert(
-                        m.clone(),
-                        Entry {
-                            media_id: Some(d.media_id.clone()),
-                            index: i as u32,
-                            hash: None,
-                            state: State::Pushing,
-                            source: prev.and_then(|p| p.source),
-                            draft: draft.clone(),
-                            adopted: false,
-                            title: None,
-                        },
-                    );
-                    if let Some(row) = self.rows.get_mut(m) {
-                        row.row.reason = "found the draft an earlier run created".to_string();
+            match candidates[..] {
+                [d] => {
+                    // The lost add did happen: bind it, and push the current payload into it.
+                    for (i, m) in members.iter().enumerate() {
+                        let prev = self.lock.articles.get(m).cloned();
+                        self.lock.articles.insert(
+                            m.clone(),
+                            Entry {
+                                media_id: Some(d.media_id.clone()),
+                                index: i as u32,
+                                state: State::Pushing,
+                                source: prev.and_then(|p| p.source),
+                                draft: draft.clone(),
+                                ..Entry::default()
+                            },
+                        );
+                        if let Some(row) = self.rows.get_mut(m) {
+                            row.row.reason = "found the draft an earlier run created".to_string();
+                        }
+                    }
+                    self.lock.save(self.root)?;
+                }
+                [] => {
+                    for m in members {
+                        self.lock.articles.remove(m);
                     }
                 }
-                self.lock.save(self.root)?;
-            } else {
-                for m in members {
-                    self.lock.articles.remove(m);
+                _ => {
+                    // Several drafts fit: binding one could overwrite someone else's. Create
+                    // nothing; the entries stay `unknown` until the writer chooses.
+                    let list: Vec<String> = candidates
+                        .iter()
+                        .map(|d| format!("{} (created {})", d.media_id, created(d).unwrap_or(0)))
+                        .collect();
+                    let first = members.first().map(|m| m.to_string()).unwrap_or_default();
+                    for m in members {
+                        self.fail(
+                            m,
+                            None,
+                            format!(
+                                "the answer to an earlier draft/add was lost, and {} drafts could be the one it made: {}; bind the right one with `wxsync adopt {first} --media-id ID` (and delete the others in WeChat), then run again",
+                                candidates.len(),
+                                list.join(", ")
+                            ),
+                        );
+                    }
                 }
             }
         }
         Ok(())
+    }
+
+    /// What was sent for an article in the add whose answer was lost.
+    fn sent(&self, m: &ArticlePath) -> Sent {
+        let e = self.lock.articles.get(m);
+        let payload = self.payload(m);
+        Sent {
+            title: e
+                .and_then(|e| e.title.clone())
+                .or_else(|| payload.map(|p| p.title.clone()))
+                .unwrap_or_default(),
+            author: e.and_then(|e| e.author.clone()),
+            digest: e.and_then(|e| e.digest.clone()),
+            attempted: e.and_then(|e| e.attempted),
+        }
     }
 
     /// The draft a reconciled create found, if any.
