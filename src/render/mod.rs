@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod cache;
 pub mod highlight;
+pub mod html;
 pub mod images;
 pub mod links;
 pub mod payload;

@@ -11,10 +11,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::Result;
+use crate::render::html::escape_attr;
 use crate::render::images::{self as prep, Endpoint, Use};
 use crate::render::payload::Payload;
 use crate::render::sanitize::ASSET_SCHEME;
-use crate::render::writer::escape_attr;
 use crate::render::{ContentHash, RemoteImage, Rendered, Role};
 use crate::site::ArticlePath;
 use crate::sync::lock::{AssetEntry, Entry, Lockfile, Orphan, State};
