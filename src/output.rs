@@ -10,8 +10,7 @@ use serde::Serialize;
 use crate::cli::ColorChoice;
 use crate::diag::Diagnostic;
 use crate::error::Error;
-use crate::project::ArticleResult;
-use crate::render::Payload;
+use crate::render::{ArticleResult, Payload};
 use crate::sync::github;
 
 /// How human output is written.

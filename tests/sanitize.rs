@@ -799,3 +799,28 @@ fn links_modes_never_emit_external_href() {
         assert_eq!(html.matches("href=").count(), 1, "{mode:?}: {html}");
     }
 }
+
+/// A footnote definition inside a block quote or a list item used to clear that block's
+/// raw-HTML mark, so HTML before it in the same block went out unsanitized.
+#[test]
+fn a_footnote_inside_a_block_does_not_unmark_its_raw_html() {
+    for body in [
+        "> <script>alert(1)</script>\n>\n> [^1]: note\n\nref[^1]\n",
+        "> before <img src=x onerror=alert(2)>\n>\n> [^n]: a note\n\nref[^n]\n",
+        "- item <b onclick=\"alert(3)\">bold</b>\n\n  [^f]: inside an item\n\nref[^f]\n",
+        "> <span style=\"position:fixed\">x</span>\n>\n> [^1]: <i onmouseover=alert(4)>note</i>\n\nref[^1]\n",
+    ] {
+        check(
+            body,
+            &[
+                "<script",
+                "alert(",
+                "onerror",
+                "onclick",
+                "onmouseover",
+                "position:fixed",
+            ],
+            &["ref", "[1]&nbsp;"],
+        );
+    }
+}

@@ -15,7 +15,7 @@ pub const CSS: &str = include_str!("../../templates/preview/preview.css");
 
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    crate::render::writer::escape_attr(s, &mut out);
+    crate::render::html::escape_attr(s, &mut out);
     out
 }
 

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
 use crate::hash::ContentHash;
-use crate::render::{Rendered, Renderer};
+pub use crate::render::ArticleResult;
+use crate::render::Renderer;
 use crate::site::{ArticlePath, CACHE_DIR, Site};
 use crate::sync::github;
 use crate::wechat::{Client, ClientOptions, ConfigDefaults};
@@ -23,24 +24,6 @@ use crate::wechat::{Client, ClientOptions, ConfigDefaults};
 pub struct Project {
     pub site: Site,
     pub renderer: Renderer,
-}
-
-/// The result of loading and rendering one article.
-#[derive(Debug)]
-pub struct ArticleResult {
-    pub path: ArticlePath,
-    pub rendered: Option<Rendered>,
-    /// Hash of the article file (for rename detection).
-    pub source_hash: Option<ContentHash>,
-    /// Load errors (unreadable, bad front matter) and the render's diagnostics.
-    pub diagnostics: Vec<Diagnostic>,
-    pub ignored_keys: Vec<String>,
-}
-
-impl ArticleResult {
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(Diagnostic::is_error)
-    }
 }
 
 /// Every article of a site checked: the results, and the site-wide errors of `drafts:`.

@@ -39,6 +39,24 @@ use located::Located;
 pub use payload::{MediaRef, Payload};
 pub use theme::Theme;
 
+/// The result of loading and rendering one article.
+#[derive(Debug)]
+pub struct ArticleResult {
+    pub path: ArticlePath,
+    pub rendered: Option<Rendered>,
+    /// Hash of the article file (for rename detection).
+    pub source_hash: Option<ContentHash>,
+    /// Load errors (unreadable, bad front matter) and the render's diagnostics.
+    pub diagnostics: Vec<Diagnostic>,
+    pub ignored_keys: Vec<String>,
+}
+
+impl ArticleResult {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
 /// Everything rendering needs that is the same for every article of a site.
 #[derive(Debug)]
 pub struct Renderer {

@@ -1,0 +1,185 @@
+//! Lists: a top-level list is a real `<ul>`/`<ol>` whose items wrap their content in a
+//! `<section>`; nested lists are indented sections whose items carry their own bullet or
+//! number (WeChat flattens nested `<ul>`); a task item shows its box as ✅/⬜ text.
+
+use std::collections::VecDeque;
+use std::ops::Range;
+
+use pulldown_cmark::{Event, Tag};
+
+use super::Writer;
+use crate::render::theme::El;
+
+#[derive(Default)]
+pub(super) struct Lists {
+    /// The open lists, outermost first; only the outermost is a real `<ul>`/`<ol>`.
+    open: Vec<List>,
+    /// The task box of the item about to open (see [`tasks_first`]).
+    pub(super) task: Option<bool>,
+}
+
+struct List {
+    ordered: bool,
+    /// The number of the next item, for a nested ordered list's markers.
+    next: u64,
+}
+
+/// Hides a top-level item's bullet when its task box stands in for it.
+const NO_BULLET: &str = "list-style-type:none";
+
+/// Moves each task marker ahead of the item it belongs to, so the item opens knowing whether
+/// it is a task: its bullet is then left out, not written and patched away afterwards.
+/// pulldown-cmark puts the marker first in the item, or first in the item's first paragraph.
+pub(super) fn tasks_first<'e>(
+    events: impl Iterator<Item = (Event<'e>, Range<usize>)>,
+) -> impl Iterator<Item = (Event<'e>, Range<usize>)> {
+    let mut events = events.fuse();
+    let mut ahead = VecDeque::new();
+    std::iter::from_fn(move || {
+        if let Some(e) = ahead.pop_front() {
+            return Some(e);
+        }
+        let item = events.next()?;
+        if !matches!(item.0, Event::Start(Tag::Item)) {
+            return Some(item);
+        }
+        ahead.push_back(item);
+        for e in events.by_ref() {
+            if matches!(e.0, Event::TaskListMarker(_)) {
+                return Some(e);
+            }
+            let paragraph = matches!(e.0, Event::Start(Tag::Paragraph));
+            ahead.push_back(e);
+            if !paragraph || ahead.len() > 2 {
+                break;
+            }
+        }
+        ahead.pop_front()
+    })
+}
+
+impl Writer<'_, '_> {
+    pub(super) fn list_start(&mut self, start: Option<u64>) {
+        self.paras.inline_next = false;
+        if !self.lists.open.is_empty() {
+            self.open(El::NestedList, "section");
+        } else if let Some(n) = start {
+            let attrs = if n == 1 {
+                String::new()
+            } else {
+                format!(" start=\"{n}\"")
+            };
+            self.open_tag("ol", &attrs, &[self.style(El::Ol)]);
+        } else {
+            self.open(El::Ul, "ul");
+        }
+        self.lists.open.push(List {
+            ordered: start.is_some(),
+            next: start.unwrap_or(1),
+        });
+    }
+
+    pub(super) fn list_end(&mut self, ordered: bool) {
+        let nested = self.lists.open.len() > 1;
+        self.lists.open.pop();
+        if nested {
+            self.close("section");
+        } else {
+            self.close(if ordered { "ol" } else { "ul" });
+        }
+    }
+
+    pub(super) fn item_start(&mut self) {
+        let task = self.lists.task.take();
+        match self.lists.open.len() {
+            0 => return,
+            1 => self.top_item_open(task.is_some()),
+            depth => self.nested_item_open(depth, task.is_some()),
+        }
+        if let Some(done) = task {
+            self.out
+                .push_str(if done { "✅&nbsp;" } else { "⬜&nbsp;" });
+        }
+        // The item's first paragraph continues the marker's line.
+        self.paras.inline_next = true;
+        self.flow.last_char = None;
+    }
+
+    /// `<li><section>`; a task's box stands in for the list's bullet.
+    fn top_item_open(&mut self, task: bool) {
+        let li = self.style(El::Li);
+        let section = self.style(El::ListItem);
+        // With no `li` style the rule goes on the item's section, where it hides nothing:
+        // what this writer has always produced, kept byte-identical.
+        let (li_extra, section_extra) = match task {
+            false => ("", ""),
+            true if li.is_empty() && !section.is_empty() => ("", NO_BULLET),
+            true => (NO_BULLET, ""),
+        };
+        self.open_tag("li", "", &[li_extra, li]);
+        self.open_tag("section", "", &[section_extra, section]);
+    }
+
+    /// A section with the item's number or bullet; a task's box replaces the bullet.
+    fn nested_item_open(&mut self, depth: usize, task: bool) {
+        let Some(list) = self.lists.open.last_mut() else {
+            return;
+        };
+        let marker = if list.ordered {
+            let n = list.next;
+            list.next += 1;
+            Some(format!("{n}.&nbsp;"))
+        } else if task {
+            None
+        } else {
+            Some((if depth == 2 { "◦&nbsp;" } else { "▪&nbsp;" }).to_string())
+        };
+        self.open(El::NestedItem, "section");
+        if let Some(marker) = marker {
+            self.open(El::Marker, "span");
+            self.out.push_str(&marker);
+            self.close("span");
+        }
+    }
+
+    pub(super) fn item_end(&mut self) {
+        self.paras.inline_next = false;
+        self.flow.pending_soft = false;
+        if self.lists.open.len() == 1 {
+            self.out.push_str("</section></li>");
+        } else {
+            self.close("section");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pulldown_cmark::{Event, Parser, Tag};
+
+    use super::tasks_first;
+    use crate::render::markdown_options;
+
+    fn events(md: &str) -> Vec<Event<'_>> {
+        let parser = Parser::new_ext(md, markdown_options()).into_offset_iter();
+        tasks_first(parser).map(|(e, _)| e).collect()
+    }
+
+    #[test]
+    fn task_markers_come_before_their_items() {
+        // Tight (marker first in the item) and loose (first in its paragraph).
+        for md in ["- [x] a\n- [ ] b\n", "- [x] a\n\n- [ ] b\n"] {
+            let all = events(md);
+            let markers: Vec<usize> = (0..all.len())
+                .filter(|&i| matches!(all[i], Event::TaskListMarker(_)))
+                .collect();
+            assert_eq!(markers.len(), 2, "{md:?}: {all:?}");
+            for i in markers {
+                assert_eq!(all[i + 1], Event::Start(Tag::Item), "{md:?}: {all:?}");
+            }
+        }
+        let plain = "- a\n\n  b\n";
+        let parser = Parser::new_ext(plain, markdown_options());
+        assert_eq!(events(plain), parser.collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,359 @@
+//! The HTML writer: pulldown-cmark events in, WeChat-safe HTML out, every element carrying
+//! its theme style inline.
+//!
+//! WeChat's editor rewrites what it does not understand, so the writer emits only structures
+//! known to survive: list item text wrapped in `<section>`, nested lists as indented sections
+//! with their own markers, task boxes as ✅/⬜ text, tables in a scrolling wrapper, code with
+//! its whitespace spelled out, links and footnotes as numbered notes at the end.
+//!
+//! This module is the driver: it routes each event to the capture in progress or to the
+//! module of its construct, and holds what they share (the output, tag writing, soft breaks).
+
+mod blocks;
+mod code;
+mod images;
+mod links;
+mod lists;
+mod notes;
+mod raw;
+mod tables;
+
+use std::ops::Range;
+
+use pulldown_cmark::{Event, HeadingLevel, Tag, TagEnd};
+
+use crate::render::html::{escape_attr, escape_text, is_cjk};
+use crate::render::theme::{El, Theme};
+use crate::site::LinkMode;
+
+/// What the writer needs from outside.
+pub struct WriterOptions<'a> {
+    pub theme: &'a Theme,
+    pub code_theme: &'a syntect::highlighting::Theme,
+    pub links: LinkMode,
+    /// Take a leading `# H1` as the title (the front matter has none).
+    pub take_h1_title: bool,
+}
+
+/// Turns an image `src` as written (and its byte range in the body) into the `src` to emit.
+pub type ImageResolver<'r> = dyn FnMut(&str, Range<usize>) -> String + 'r;
+
+/// A warning about something the writer could not render faithfully.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    Math(Range<usize>),
+    Diagram(String, Range<usize>),
+}
+
+/// What the writer produced.
+#[derive(Debug, Default)]
+pub struct Written {
+    pub html: String,
+    pub title_from_h1: Option<String>,
+    pub raw_html: bool,
+    pub notices: Vec<Notice>,
+}
+
+/// Where the events of a construct go when it can only be written once it ends. None of these
+/// constructs can contain another, so at most one capture is open.
+#[derive(Default)]
+enum Capture {
+    #[default]
+    None,
+    /// A leading `# H1` taken as the title: its text only.
+    Title(String),
+    /// An image: the text inside it becomes its alt text.
+    Image {
+        src: String,
+        title: String,
+        alt: String,
+        range: Range<usize>,
+    },
+    /// A code block: highlighted as a whole.
+    Code {
+        lang: String,
+        text: String,
+        range: Range<usize>,
+    },
+    /// A raw HTML block, which pulldown-cmark may split into several events.
+    HtmlBlock(String),
+}
+
+/// A soft line break waiting for the next character, which decides how it is written.
+#[derive(Default)]
+struct Flow {
+    pending_soft: bool,
+    last_char: Option<char>,
+}
+
+struct Writer<'a, 'r> {
+    opt: &'a WriterOptions<'a>,
+    resolve: &'a mut ImageResolver<'r>,
+    out: String,
+    capture: Capture,
+    flow: Flow,
+    block: raw::TopBlock,
+    paras: blocks::Paras,
+    lists: lists::Lists,
+    links: Vec<links::LinkState>,
+    notes: notes::Notes,
+    table: tables::Table,
+    result: Written,
+}
+
+/// Renders Markdown body events into HTML.
+pub fn write<'e>(
+    events: impl Iterator<Item = (Event<'e>, Range<usize>)>,
+    opt: &WriterOptions<'_>,
+    resolve: &mut ImageResolver<'_>,
+) -> Written {
+    let mut w = Writer {
+        opt,
+        resolve,
+        out: String::with_capacity(16 * 1024),
+        capture: Capture::None,
+        flow: Flow::default(),
+        block: raw::TopBlock::default(),
+        paras: blocks::Paras::default(),
+        lists: lists::Lists::default(),
+        links: Vec::new(),
+        notes: notes::Notes::default(),
+        table: tables::Table::default(),
+        result: Written::default(),
+    };
+    w.open(El::Article, "section");
+    let mut events = lists::tasks_first(events);
+    if let Some((event, range)) = events.next() {
+        let h1 = matches!(
+            event,
+            Event::Start(Tag::Heading {
+                level: HeadingLevel::H1,
+                ..
+            })
+        );
+        if opt.take_h1_title && h1 {
+            w.capture = Capture::Title(String::new());
+        } else {
+            w.event(event, range);
+        }
+    }
+    for (event, range) in events {
+        w.event(event, range);
+    }
+    w.finish()
+}
+
+impl<'a> Writer<'a, '_> {
+    fn style(&self, el: El) -> &'a str {
+        self.opt.theme.style(el)
+    }
+
+    /// `<tag style="…">`
+    fn open(&mut self, el: El, tag: &str) {
+        self.open_tag(tag, "", &[self.style(el)]);
+    }
+
+    /// `<tag{attrs} style="…">`: `attrs` as given (already escaped), the style the non-empty
+    /// `styles` joined by `;`, left out when there is none.
+    fn open_tag(&mut self, tag: &str, attrs: &str, styles: &[&str]) {
+        self.out.push('<');
+        self.out.push_str(tag);
+        self.out.push_str(attrs);
+        let mut styled = false;
+        for s in styles.iter().filter(|s| !s.is_empty()) {
+            self.out.push_str(if styled { ";" } else { " style=\"" });
+            escape_attr(s, &mut self.out);
+            styled = true;
+        }
+        if styled {
+            self.out.push('"');
+        }
+        self.out.push('>');
+    }
+
+    fn close(&mut self, tag: &str) {
+        self.out.push_str("</");
+        self.out.push_str(tag);
+        self.out.push('>');
+    }
+
+    /// An inline tag: a soft break before it is written first, outside it.
+    fn open_inline(&mut self, el: El, tag: &str) {
+        self.flush_soft(None);
+        self.open(el, tag);
+    }
+
+    fn text(&mut self, t: &str) {
+        self.flush_soft(t.chars().next());
+        escape_text(t, &mut self.out);
+        if let Some(c) = t.chars().next_back() {
+            self.flow.last_char = Some(c);
+        }
+    }
+
+    /// A soft line break is a space between words, but nothing between two CJK characters
+    /// (a space there shows as a gap in Chinese text).
+    fn flush_soft(&mut self, next: Option<char>) {
+        if !std::mem::take(&mut self.flow.pending_soft) {
+            return;
+        }
+        let cjk_join = self.flow.last_char.is_some_and(is_cjk) && next.is_none_or(is_cjk);
+        if !cjk_join {
+            self.out.push(' ');
+        }
+    }
+
+    /// Handles one event, sanitizing each top-level block that holds raw HTML as it closes.
+    fn event(&mut self, event: Event<'_>, range: Range<usize>) {
+        let closes = matches!(event, Event::End(_));
+        if matches!(event, Event::Start(_)) {
+            self.block.enter(self.out.len(), range.start);
+        }
+        let end = range.end;
+        self.dispatch(event, range);
+        if closes && self.block.leave() {
+            self.sanitize_block(end);
+        }
+    }
+
+    /// Sends an event to the open capture, or renders it.
+    fn dispatch(&mut self, event: Event<'_>, range: Range<usize>) {
+        match (&mut self.capture, event) {
+            (Capture::None, event) => self.render(event, range),
+            (Capture::HtmlBlock(html), Event::Html(h) | Event::Text(h)) => html.push_str(&h),
+            (Capture::HtmlBlock(_), Event::End(TagEnd::HtmlBlock)) => self.html_block_end(),
+            (Capture::Code { text, .. }, Event::Text(t)) => text.push_str(&t),
+            (Capture::Code { .. }, Event::End(TagEnd::CodeBlock)) => self.code_block_end(),
+            // Inside alt text or the title only the text counts: breaks become spaces, and
+            // markup is dropped.
+            (
+                Capture::Title(text) | Capture::Image { alt: text, .. },
+                Event::Text(t) | Event::Code(t) | Event::InlineMath(t),
+            ) => text.push_str(&t),
+            (
+                Capture::Title(text) | Capture::Image { alt: text, .. },
+                Event::SoftBreak | Event::HardBreak,
+            ) => text.push(' '),
+            (Capture::Image { range: r, .. }, Event::Start(Tag::Image { .. })) => {
+                // An image inside the alt text: the outer image's diagnostics cover it too.
+                r.end = range.end;
+            }
+            (Capture::Title(_), Event::End(TagEnd::Heading(_))) => self.title_end(),
+            (Capture::Image { .. }, Event::End(TagEnd::Image)) => self.image_end(),
+            (
+                Capture::Title(_) | Capture::Image { .. },
+                Event::Start(_) | Event::End(_) | Event::InlineHtml(_),
+            ) => {}
+            (_, event) => self.render(event, range),
+        }
+    }
+
+    fn render(&mut self, event: Event<'_>, range: Range<usize>) {
+        match event {
+            Event::Start(tag) => self.start(tag, range),
+            Event::End(tag) => self.end(tag),
+            Event::Text(t) => self.text(&t),
+            Event::Code(c) => self.inline_code(&c),
+            Event::InlineMath(m) => self.inline_math(&m, range),
+            Event::DisplayMath(m) => self.display_math(&m, range),
+            Event::Html(h) => self.raw_block(&h),
+            Event::InlineHtml(h) => self.inline_html(&h),
+            Event::FootnoteReference(label) => self.footnote_reference(&label),
+            Event::SoftBreak => self.flow.pending_soft = true,
+            Event::HardBreak => {
+                self.flow.pending_soft = false;
+                self.out.push_str("<br>");
+            }
+            Event::Rule => self.open(El::Hr, "hr"),
+            Event::TaskListMarker(done) => self.lists.task = Some(done),
+        }
+    }
+
+    fn start(&mut self, tag: Tag<'_>, range: Range<usize>) {
+        match tag {
+            Tag::Paragraph => self.paragraph_start(),
+            Tag::Heading { level, .. } => self.heading_start(level),
+            Tag::BlockQuote(kind) => self.blockquote_start(kind),
+            Tag::CodeBlock(kind) => self.code_block_start(kind, range),
+            Tag::HtmlBlock => self.capture = Capture::HtmlBlock(String::new()),
+            Tag::List(start) => self.list_start(start),
+            Tag::Item => self.item_start(),
+            Tag::FootnoteDefinition(label) => self.footnote_start(&label),
+            Tag::Table(aligns) => self.table_start(aligns),
+            Tag::TableHead => self.table_head_start(),
+            Tag::TableRow => self.table_row_start(),
+            Tag::TableCell => self.table_cell_start(),
+            Tag::Emphasis => self.open_inline(El::Em, "em"),
+            Tag::Strong => self.open_inline(El::Strong, "strong"),
+            Tag::Strikethrough => self.open_inline(El::Del, "del"),
+            Tag::Superscript => self.out.push_str("<sup>"),
+            Tag::Subscript => self.out.push_str("<sub>"),
+            Tag::Link {
+                link_type,
+                dest_url,
+                ..
+            } => self.link_start(link_type, &dest_url),
+            Tag::Image {
+                dest_url, title, ..
+            } => self.image_start(&dest_url, &title, range),
+            Tag::DefinitionList
+            | Tag::DefinitionListTitle
+            | Tag::DefinitionListDefinition
+            | Tag::MetadataBlock(_) => {}
+        }
+    }
+
+    fn end(&mut self, tag: TagEnd) {
+        match tag {
+            TagEnd::Paragraph => self.paragraph_end(),
+            TagEnd::Heading(level) => self.heading_end(level),
+            TagEnd::BlockQuote(_) => self.blockquote_end(),
+            TagEnd::List(ordered) => self.list_end(ordered),
+            TagEnd::Item => self.item_end(),
+            TagEnd::FootnoteDefinition => self.footnote_end(),
+            TagEnd::Table => self.out.push_str("</tbody></table></section>"),
+            TagEnd::TableHead => self.table_head_end(),
+            TagEnd::TableRow => self.out.push_str("</tr>"),
+            TagEnd::TableCell => self.table_cell_end(),
+            TagEnd::Emphasis => self.close("em"),
+            TagEnd::Strong => self.close("strong"),
+            TagEnd::Strikethrough => self.close("del"),
+            TagEnd::Superscript => self.close("sup"),
+            TagEnd::Subscript => self.close("sub"),
+            TagEnd::Link => self.link_end(),
+            // Written when their capture ends (see `dispatch`).
+            TagEnd::CodeBlock | TagEnd::HtmlBlock | TagEnd::Image => {}
+            TagEnd::DefinitionList
+            | TagEnd::DefinitionListTitle
+            | TagEnd::DefinitionListDefinition
+            | TagEnd::MetadataBlock(_) => {}
+        }
+    }
+
+    fn title_end(&mut self) {
+        if let Capture::Title(title) = std::mem::take(&mut self.capture) {
+            self.set_title(&title);
+        }
+    }
+
+    fn set_title(&mut self, title: &str) {
+        let title = title.trim();
+        self.result.title_from_h1 = (!title.is_empty()).then(|| title.to_string());
+    }
+
+    fn finish(mut self) -> Written {
+        // pulldown-cmark closes everything it opens; should a capture still be open, the
+        // title and raw HTML keep what they collected.
+        match std::mem::take(&mut self.capture) {
+            Capture::HtmlBlock(html) => self.raw_block(&html),
+            Capture::Title(title) => self.set_title(&title),
+            _ => {}
+        }
+        let src_start = self.block.src_start;
+        self.sanitize_block(src_start);
+        self.write_notes();
+        self.close("section");
+        self.result.html = self.out;
+        self.result
+    }
+}
