@@ -225,10 +225,7 @@ pub fn summary_markdown(plan: &Plan, outcome: &Outcome, dry_run: bool) -> String
         ));
     }
     for o in &plan.orphans {
-        let pruned = o
-            .media_id
-            .as_ref()
-            .is_some_and(|m| outcome.pruned.contains(m));
+        let pruned = outcome.was_pruned(o);
         md.push_str(&format!(
             "- orphan: `{}` is gone; {}\n",
             repo_path(o.path.as_str()),

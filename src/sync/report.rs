@@ -151,10 +151,7 @@ pub fn table(plan: &Plan, outcome: &Outcome, dry_run: bool) -> String {
         let draft = o.media_id.as_ref().map_or("no draft".to_string(), |m| {
             format!("draft {}#{}", short(m.as_str()), o.index)
         });
-        let pruned = o
-            .media_id
-            .as_ref()
-            .is_some_and(|m| outcome.pruned.contains(m));
+        let pruned = outcome.was_pruned(o);
         out.push_str(&format!(
             "orphan: {} is gone; {draft} {}\n",
             o.path,

@@ -74,6 +74,11 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Whether the draft of an orphan was deleted in this run.
+    pub fn was_pruned(&self, o: &crate::sync::plan::OrphanRow) -> bool {
+        o.media_id.as_ref().is_some_and(|m| self.pruned.contains(m))
+    }
+
     pub fn failed(&self) -> usize {
         self.rows.iter().filter(|d| d.error.is_some()).count()
     }
