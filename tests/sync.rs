@@ -1806,3 +1806,77 @@ fn reconcile_ignores_a_twin_made_hours_after_the_attempt() {
     );
     assert_ne!(site.lock().media_id(HELLO), twin);
 }
+
+/// Issue 12 item 4: the add that re-creates a multi-article draft loses its answer. The
+/// replaced draft is an orphan from the attempt on, so `--prune` still deletes it.
+#[test]
+fn a_lost_recreate_still_records_the_replaced_draft() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let old = site.lock().media_id(LEAD);
+    site.edit("wxsync.yaml", |t| {
+        t.replace(
+            "weekly-47: [articles/weekly/47-lead.md, articles/weekly/47-links.md]",
+            "weekly-47: [articles/weekly/47-links.md, articles/weekly/47-lead.md]",
+        )
+    });
+    site.emu.inject(Fault::drop_after("draft/add"));
+    site.sync(&[]).assert_code(1);
+    let text = site.read("wxsync.lock");
+    assert!(
+        text.contains(&old),
+        "the replaced draft is recorded:\n{text}"
+    );
+    assert_eq!(site.lock().state(LEAD), "unknown");
+
+    let run = site.sync(&["--prune"]);
+    run.assert_code(0);
+    assert_eq!(run.count("draft/add"), 0, "{:?}", run.call_names());
+    assert!(
+        site.emu.drafts().iter().all(|d| d.media_id != old),
+        "the replaced draft was pruned"
+    );
+    assert!(!site.read("wxsync.lock").contains(&old));
+    site.assert_box_matches_lock();
+}
+
+/// Issue 12 item 11: an error about the account (here the IP whitelist, 40164) is said once,
+/// with its hint, and ends the run; nothing was sent, so the exit code is 2.
+#[test]
+fn an_account_error_is_reported_once_and_exits_2() {
+    let site = SyncSite::new();
+    site.emu.configure(|c| {
+        c.allowed_ips = Some(vec!["198.51.100.1".into()]);
+        c.seen_ip = Some("203.0.113.9".into());
+    });
+    let run = site.run(&["sync"]);
+    run.assert_code(2);
+    let out = run.output();
+    assert_eq!(out.matches("IP 白名单").count(), 1, "the hint once:\n{out}");
+    assert!(out.contains("203.0.113.9"), "{out}");
+    assert_eq!(run.count("draft/add"), 0, "{:?}", run.call_names());
+    assert!(
+        run.call_names()
+            .iter()
+            .filter(|c| !c.contains("token"))
+            .count()
+            == 0,
+        "only the token was asked for: {:?}",
+        run.call_names()
+    );
+
+    let json = site.sync(&[]);
+    json.assert_code(2);
+    let j = json.json();
+    assert!(
+        j["stopped"].as_str().unwrap_or("").contains("203.0.113.9"),
+        "{j}"
+    );
+    for a in j["articles"].as_array().unwrap() {
+        let m = a["error"]["message"].as_str().unwrap_or("");
+        assert!(
+            !m.contains("IP 白名单"),
+            "the hint is not repeated per article: {m}"
+        );
+    }
+}
