@@ -211,3 +211,31 @@ fn file_names_cannot_inject_workflow_commands() {
         text(&o)
     );
 }
+
+/// A megabyte `data:` URI that is not an image is an error that names it briefly: the URI
+/// is never echoed whole (1.17 MB was printed once), neither in the message nor in a frame.
+#[test]
+fn a_huge_data_uri_is_never_echoed_whole() {
+    let site = example_site_copy();
+    let payload = "QUFB".repeat(300_000); // 1.2 MB of base64 "AAA…": not an image
+    std::fs::write(
+        site.path().join("articles/big.md"),
+        format!("---\ntitle: t\n---\n![x](data:image/png;base64,{payload})\n"),
+    )
+    .expect("write");
+    for json in [false, true] {
+        let o = check(site.path(), json);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{}",
+            &text(&o)[..2000.min(text(&o).len())]
+        );
+        let all = text(&o);
+        assert!(all.len() < 64 * 1024, "{} bytes of output", all.len());
+        assert!(
+            all.contains("articles/big.md") && all.contains("data:image/png"),
+            "{all}"
+        );
+    }
+}
