@@ -100,33 +100,6 @@ fn is_local_host(host: &str) -> bool {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::is_local_host;
-
-    #[test]
-    fn hosts() {
-        for ok in [
-            "127.0.0.1:8765",
-            "localhost:1",
-            "LOCALHOST",
-            "[::1]:80",
-            "127.0.0.1",
-        ] {
-            assert!(is_local_host(ok), "{ok}");
-        }
-        for bad in [
-            "evil.example:8765",
-            "127.0.0.1.evil.example",
-            "",
-            "[::2]:1",
-            "localhost.evil:1",
-        ] {
-            assert!(!is_local_host(bad), "{bad}");
-        }
-    }
-}
-
 async fn index(State(st): State<AppState>) -> Html<String> {
     Html(page::index(&st.current()))
 }
@@ -220,4 +193,31 @@ async fn status(State(st): State<AppState>) -> impl IntoResponse {
         "site_errors": snap.site_errors.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
         "articles": articles,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_host;
+
+    #[test]
+    fn hosts() {
+        for ok in [
+            "127.0.0.1:8765",
+            "localhost:1",
+            "LOCALHOST",
+            "[::1]:80",
+            "127.0.0.1",
+        ] {
+            assert!(is_local_host(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example:8765",
+            "127.0.0.1.evil.example",
+            "",
+            "[::2]:1",
+            "localhost.evil:1",
+        ] {
+            assert!(!is_local_host(bad), "{bad}");
+        }
+    }
 }
