@@ -1925,3 +1925,52 @@ fn an_image_replaced_with_the_same_size_and_mtime_is_noticed() {
     status.assert_code(0);
     assert_eq!(status.action(HELLO), "update", "{}", status.output());
 }
+
+/// Issue 12 item 11: the lockfile cannot be written after something reached WeChat (a full
+/// disk; here the site directory made immutable with `chattr +i`, which stops root too).
+/// That is a partial run, exit 1 — not 2, which says nothing was sent — and the next run
+/// pushes what was not recorded.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_lockfile_that_cannot_be_written_after_a_push_exits_1() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    site.touch_article(HELLO, "一段新的文字");
+    site.emu.inject(Fault::delay("draft/update", 3000));
+    let mut cmd = site.command();
+    cmd.arg("-C").arg(site.path()).args(["sync"]);
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn wxsync");
+    assert!(
+        wait_for(Duration::from_secs(60), || !site
+            .emu
+            .calls("draft/update")
+            .is_empty()),
+        "the update never started"
+    );
+    let locked = std::process::Command::new("chattr")
+        .arg("+i")
+        .arg(site.path())
+        .status()
+        .expect("chattr (e2fsprogs) makes the directory immutable");
+    assert!(
+        locked.success(),
+        "chattr +i failed: the site must be on ext2/3/4"
+    );
+    let out = child.wait_with_output().expect("wait");
+    let unlocked = std::process::Command::new("chattr")
+        .arg("-i")
+        .arg(site.path())
+        .status()
+        .expect("chattr -i");
+    assert!(unlocked.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write"), "{stderr}");
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert_eq!(run.count("draft/update"), 1, "{:?}", run.call_names());
+}

@@ -123,7 +123,7 @@ pub fn check_header(bytes: &[u8]) -> Result<Format, ImageError> {
     let format = Format::sniff(bytes).ok_or_else(|| err(NOT_AN_IMAGE))?;
     if let Some(missing) = incomplete(bytes, format) {
         return Err(err(format!(
-            "the {format} file is cut short ({missing}); export or download it again"
+            "it cannot be read as {format}: the file is cut short ({missing}); export or download it again"
         )));
     }
     match header_reader(bytes, format).into_dimensions() {
