@@ -119,8 +119,10 @@ impl WatchProcess {
 
     /// Ctrl-C, and the exit code.
     pub fn interrupt(mut self) -> Option<i32> {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+        // The shell's own `kill`: /usr/bin/kill comes with procps, which slim images lack.
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -INT {}", self.child.id()))
             .status();
         let start = Instant::now();
         loop {
