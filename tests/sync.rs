@@ -2134,3 +2134,23 @@ fn a_run_killed_mid_upload_leaves_no_orphaned_material() {
     site.assert_box_matches_lock();
     site.sync(&[]).assert_code(0).assert_no_calls();
 }
+
+/// Recording an `add_material` before it is sent writes the lockfile of a first run early;
+/// when every such upload is then refused outright (here no token can be had), nothing is
+/// recorded and no lockfile is left behind.
+#[test]
+fn a_first_run_whose_uploads_are_all_refused_leaves_no_lockfile() {
+    let site = SyncSite::new();
+    site.emu.configure(|c| {
+        c.allowed_ips = Some(vec!["198.51.100.1".into()]);
+        c.seen_ip = Some("203.0.113.9".into());
+    });
+    let run = site.sync(&[]);
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(
+        site.lock_bytes().is_none(),
+        "a lockfile was left: {:?}",
+        site.lock_bytes()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    );
+}

@@ -206,6 +206,11 @@ impl Lockfile {
         Ok(lock)
     }
 
+    /// Whether nothing at all is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.entries() == 0
+    }
+
     /// The number of entries `count:` records: what a lockfile cut at a line boundary lacks.
     fn entries(&self) -> usize {
         self.articles.len() + self.assets.len() + self.remote.len() + self.orphans.len()

@@ -18,7 +18,7 @@ use crate::media::fetch::Fetcher;
 use crate::media::{Endpoint, Prepared, Use, cache::prepare_cached, probe::check_header};
 use crate::render::{RemoteImage, Role};
 use crate::site::ArticlePath;
-use crate::sync::lock::AssetEntry;
+use crate::sync::lock::{AssetEntry, Lockfile};
 use crate::sync::plan::Work;
 use crate::wechat::{self, Client, ErrCode};
 
@@ -265,6 +265,11 @@ impl Run<'_> {
     /// answer is lost, that is what the next run looks for.
     async fn upload_jobs(&mut self, mut n: Needs) -> Result<()> {
         let mut queue: Vec<Job> = std::mem::take(&mut n.jobs).into_values().rev().collect();
+        // A first run writes the lockfile for the evidence of its first add_material; should
+        // that be all, and settled, it removes the file again (a run that recorded nothing
+        // leaves no lockfile behind).
+        let lock_path = Lockfile::path(self.root);
+        let had_lock = lock_path.exists();
         let mut tasks = JoinSet::new();
         // Each task's job, and whether it is sending (past the point where the request may
         // reach WeChat).
@@ -323,6 +328,17 @@ impl Run<'_> {
                         format!("image {} not uploaded: {why}", job.label),
                     );
                 }
+            }
+        }
+        if !had_lock && self.lock.is_empty() {
+            match std::fs::remove_file(&lock_path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(crate::error::Error::Write {
+                        path: lock_path,
+                        source: e,
+                    });
+                }
+                _ => {}
             }
         }
         Ok(())
