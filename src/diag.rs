@@ -11,6 +11,9 @@ use serde::Serialize;
 
 use crate::wechat::redact;
 
+/// The longest source line a code frame quotes.
+const MAX_FRAMED_LINE: usize = 1000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -107,7 +110,18 @@ impl Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        if let (Some(src), Some((start, end))) = (&self.source, self.span) {
+        // A frame quotes whole lines: one that is megabytes long (a `data:` URI, minified
+        // HTML) would bury the message, so such a diagnostic is shown without one.
+        let framed = self
+            .source
+            .as_ref()
+            .zip(self.span)
+            .filter(|(src, (start, end))| {
+                let from = src[..*start].rfind('\n').map_or(0, |i| i + 1);
+                let to = src[*end..].find('\n').map_or(src.len(), |i| end + i);
+                to - from <= MAX_FRAMED_LINE
+            });
+        if let Some((src, (start, end))) = framed {
             let mut d = miette::MietteDiagnostic::new(format!("{label}: {}", self.message))
                 .with_severity(match self.severity {
                     Severity::Error => miette::Severity::Error,
@@ -219,6 +233,19 @@ mod tests {
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(closest("themes", &["theme", "links"], 2), Some("theme"));
         assert_eq!(closest("zzz", &["theme"], 2), None);
+    }
+
+    #[test]
+    fn a_huge_line_is_not_quoted() {
+        let src: Arc<str> = Arc::from(format!(
+            "a\n![x](data:image/png;base64,{})\n",
+            "A".repeat(50_000)
+        ));
+        let shown = Diagnostic::error("f.md", "bad")
+            .at(&src, 2, 10)
+            .render(false);
+        assert!(shown.len() < 500, "{}", shown.len());
+        assert!(shown.contains("f.md:2:1"), "{shown}");
     }
 
     #[test]

@@ -135,8 +135,8 @@ struct JsonArticle<'a> {
 }
 
 /// The `--json` document of `check` and `render`: every article, with its payload when it has
-/// no error; site-wide errors (`drafts:`) under `wxsync.yaml`.
-pub fn json_report(results: &[ArticleResult], extra_errors: &[Diagnostic]) -> String {
+/// no error; site-wide problems (`drafts:`, globs, file names) under the file they concern.
+pub fn json_report(results: &[ArticleResult], site: &[Diagnostic]) -> String {
     let mut articles: Vec<JsonArticle> = results
         .iter()
         .map(|r| JsonArticle {
@@ -150,12 +150,21 @@ pub fn json_report(results: &[ArticleResult], extra_errors: &[Diagnostic]) -> St
             errors: r.diagnostics.iter().filter(|d| d.is_error()).collect(),
         })
         .collect();
-    if !extra_errors.is_empty() {
+    let mut files: BTreeMap<&str, (Vec<&Diagnostic>, Vec<&Diagnostic>)> = BTreeMap::new();
+    for d in site {
+        let slot = files.entry(d.file.as_str()).or_default();
+        if d.is_error() {
+            slot.1.push(d);
+        } else {
+            slot.0.push(d);
+        }
+    }
+    for (path, (warnings, errors)) in files {
         articles.push(JsonArticle {
-            path: crate::site::CONFIG_FILE,
+            path,
             payload: None,
-            warnings: Vec::new(),
-            errors: extra_errors.iter().collect(),
+            warnings,
+            errors,
         });
     }
     serde_json::to_string_pretty(&JsonReport { articles }).unwrap_or_else(|_| "{}".to_string())

@@ -211,3 +211,149 @@ fn file_names_cannot_inject_workflow_commands() {
         text(&o)
     );
 }
+
+/// A megabyte `data:` URI that is not an image is an error that names it briefly: the URI
+/// is never echoed whole (1.17 MB was printed once), neither in the message nor in a frame.
+#[test]
+fn a_huge_data_uri_is_never_echoed_whole() {
+    let site = example_site_copy();
+    let payload = "QUFB".repeat(300_000); // 1.2 MB of base64 "AAA…": not an image
+    std::fs::write(
+        site.path().join("articles/big.md"),
+        format!("---\ntitle: t\n---\n![x](data:image/png;base64,{payload})\n"),
+    )
+    .expect("write");
+    for json in [false, true] {
+        let o = check(site.path(), json);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{}",
+            &text(&o)[..2000.min(text(&o).len())]
+        );
+        let all = text(&o);
+        assert!(all.len() < 64 * 1024, "{} bytes of output", all.len());
+        assert!(
+            all.contains("articles/big.md") && all.contains("data:image/png"),
+            "{all}"
+        );
+    }
+}
+
+/// Item 13: a PNG cut after its header is refused by `check`, not at push time.
+#[test]
+fn a_truncated_image_is_caught_by_check() {
+    let site = example_site_copy();
+    let png = std::fs::read(site.path().join("images/diagram.png")).expect("png");
+    std::fs::write(site.path().join("images/cut.png"), &png[..png.len() / 2]).expect("write");
+    std::fs::write(site.path().join("images/header-only.png"), &png[..33]).expect("write");
+    std::fs::write(
+        site.path().join("articles/cut.md"),
+        "---\ntitle: t\n---\n![a](../images/cut.png)\n\n![b](../images/header-only.png)\n",
+    )
+    .expect("write");
+    let o = check(site.path(), false);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let all = text(&o);
+    assert!(
+        all.contains("cut.png") && all.contains("header-only.png"),
+        "{all}"
+    );
+    assert_eq!(all.matches("cut short").count(), 2, "{all}");
+}
+
+/// Item 12: control characters never reach WeChat: refused in a title, author or digest
+/// (with the key's line), removed from the content with a warning.
+#[test]
+fn control_characters_are_refused_or_removed() {
+    let site = example_site_copy();
+    std::fs::write(
+        site.path().join("articles/ctl.md"),
+        "---\ntitle: \"bad\\u0007title\"\nauthor: \"a\\u0000b\"\n---\nbody\u{b}with\u{1b}[31mcontrols\n",
+    )
+    .expect("write");
+    let o = check(site.path(), true);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let a = j["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["path"] == "articles/ctl.md")
+        .expect("the article");
+    let errors = a["errors"].to_string();
+    assert!(
+        errors.contains("title contains a control character (U+0007)"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("author contains a control character (U+0000)"),
+        "{errors}"
+    );
+    assert!(
+        a["warnings"]
+            .to_string()
+            .contains("control character(s) were removed"),
+        "{a}"
+    );
+
+    // Fixed title and author: the article renders, with the controls gone from the content.
+    std::fs::write(
+        site.path().join("articles/ctl.md"),
+        "---\ntitle: ok\n---\nbody\u{b}with\u{1b}[31mcontrols\n",
+    )
+    .expect("write");
+    let o = check(site.path(), true);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let a = j["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["path"] == "articles/ctl.md")
+        .expect("the article");
+    let content = a["payload"]["content"].as_str().unwrap();
+    assert!(content.contains("bodywith[31mcontrols"), "{content}");
+    assert!(!content.chars().any(|c| c.is_control()), "{content:?}");
+}
+
+/// Item 14: a glob that matches nothing is a warning naming it (a typo would otherwise
+/// silently drop articles from every sync).
+#[test]
+fn a_glob_that_matches_nothing_is_a_warning() {
+    let site = example_site_copy();
+    let cfg = site.path().join("wxsync.yaml");
+    let t = std::fs::read_to_string(&cfg).expect("config");
+    std::fs::write(
+        &cfg,
+        t.replace(
+            "articles: [\"articles/**/*.md\"]",
+            "articles: [\"articles/**/*.md\", \"artcles/**/*.md\"]",
+        ),
+    )
+    .expect("write");
+    let o = check(site.path(), false);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("`artcles/**/*.md` in `articles` matches no file"),
+        "{}",
+        text(&o)
+    );
+    let o = check(site.path(), true);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(j.to_string().contains("matches no file"), "{j}");
+}
+
+/// Item 15: a file whose name is not UTF-8 is reported, not silently skipped.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_name_that_is_not_utf8_is_reported() {
+    use std::os::unix::ffi::OsStrExt;
+    let site = example_site_copy();
+    let name = std::ffi::OsStr::from_bytes(b"articles/bad-\xff-name.md");
+    std::fs::write(site.path().join(name), "---\ntitle: t\n---\nx\n").expect("write");
+    let o = check(site.path(), false);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("not valid UTF-8"), "{}", text(&o));
+    assert!(text(&o).contains("bad-\u{fffd}-name.md"), "{}", text(&o));
+}

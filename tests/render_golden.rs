@@ -3,8 +3,12 @@
 //! Snapshots break the HTML before block-level tags so a diff points at the changed block;
 //! nothing else is altered. Other tests here read the output as a browser would.
 
+#[path = "support/code_blocks.rs"]
+mod code_blocks;
+
 use std::path::{Path, PathBuf};
 
+use code_blocks::{code_blocks_as_shown, source_code_blocks};
 use wxsync::render::{Renderer, Theme, render_text, theme::BUILTIN};
 use wxsync::site::LinkMode;
 
@@ -161,107 +165,7 @@ fn golden_other_themes() {
     snapshot("lists.md", "ink", LinkMode::Footnotes);
 }
 
-// ---- Reading the output as a browser would ----
-
-/// The code blocks of rendered HTML, as a browser shows them: `<br>` is a line break, tags
-/// carry no text, entities are decoded, and `&nbsp;` is a space that is never collapsed.
-fn code_blocks_as_shown(html: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = html;
-    // wxsync's code blocks open with the code theme's colour; a user's raw `<pre>` does not.
-    while let Some(start) = rest.find("<pre style=\"color:#") {
-        let after = &rest[start..];
-        let (Some(open_end), Some(close)) = (
-            after
-                .find("<code")
-                .and_then(|c| after[c..].find('>').map(|e| c + e + 1)),
-            after.find("</code></pre>"),
-        ) else {
-            panic!(
-                "a code block that is not <pre><code>…</code></pre>: {}",
-                &after[..after.len().min(600)]
-            );
-        };
-        out.push(shown_text(&after[open_end..close]));
-        rest = &after[close..];
-    }
-    out
-}
-
-fn shown_text(fragment: &str) -> String {
-    let mut text = String::new();
-    let mut rest = fragment;
-    while let Some(lt) = rest.find('<') {
-        text.push_str(&rest[..lt]);
-        let gt = rest[lt..].find('>').expect("tag end") + lt;
-        if rest[lt..=gt].starts_with("<br") {
-            text.push('\n');
-        }
-        rest = &rest[gt + 1..];
-    }
-    text.push_str(rest);
-    // Raw whitespace in HTML collapses; only entities carry layout. A raw newline or space
-    // here would be a bug, so make it visible instead of passing it through.
-    assert!(
-        !text.contains('\n') || fragment.contains("<br"),
-        "raw newline in code: {fragment}"
-    );
-    assert!(
-        !text.contains(' ') && !text.contains('\t'),
-        "raw whitespace would collapse: {text:?}"
-    );
-    text.replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-}
-
-fn source_code_blocks(md: &str) -> Vec<String> {
-    use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
-    let mut blocks = Vec::new();
-    let mut cur: Option<String> = None;
-    for ev in Parser::new_ext(md, wxsync::render::markdown_options()) {
-        match ev {
-            Event::Start(Tag::CodeBlock(kind)) => {
-                let lang = match kind {
-                    CodeBlockKind::Fenced(i) => {
-                        i.split([' ', ',', '{']).next().unwrap_or("").to_lowercase()
-                    }
-                    CodeBlockKind::Indented => String::new(),
-                };
-                let diagram = [
-                    "mermaid",
-                    "plantuml",
-                    "puml",
-                    "flowchart",
-                    "sequence",
-                    "dot",
-                    "graphviz",
-                    "math",
-                    "latex",
-                    "tex",
-                    "katex",
-                ];
-                cur = (!diagram.contains(&lang.as_str())).then(String::new);
-            }
-            Event::Text(t) => {
-                if let Some(c) = &mut cur {
-                    c.push_str(&t);
-                }
-            }
-            Event::End(TagEnd::CodeBlock) => {
-                if let Some(c) = cur.take() {
-                    let c = c.strip_suffix('\n').unwrap_or(&c).replace('\r', "");
-                    blocks.push(c.replace('\t', "    "));
-                }
-            }
-            _ => {}
-        }
-    }
-    blocks
-}
+// ---- Reading the output as a browser would (support/code_blocks.rs) ----
 
 #[test]
 fn code_whitespace_survives_exactly() {
@@ -289,97 +193,6 @@ fn code_whitespace_survives_in_every_theme() {
             "{theme}"
         );
     }
-}
-
-/// Every code block of the real-article corpus, rendered and read back, equals its source.
-#[test]
-fn corpus_code_blocks_survive_exactly() {
-    let root = std::env::var_os("WXSYNC_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real"),
-        PathBuf::from,
-    );
-    let Ok(root) = root.canonicalize() else {
-        panic!("the corpus is missing at {}", root.display());
-    };
-    let css = BUILTIN[0].1;
-    let r = Renderer::with(
-        &root,
-        Theme::parse("default", css, "default").unwrap(),
-        "InspiredGitHub",
-        LinkMode::Footnotes,
-        Default::default(),
-    )
-    .unwrap();
-    let mut checked = 0;
-    let mut failures = Vec::new();
-    for entry in walkdir::WalkDir::new(&root)
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        if entry.path().extension().is_none_or(|e| e != "md") {
-            continue;
-        }
-        let rel = entry
-            .path()
-            .strip_prefix(&root)
-            .unwrap()
-            .to_string_lossy()
-            .to_string();
-        let Ok(text) = std::fs::read_to_string(entry.path()) else {
-            continue;
-        };
-        let Ok(out) = render_text(&root, &rel, &text, &r) else {
-            continue;
-        };
-        let body_start = text.len() - body_of(&text).len();
-        let source = source_code_blocks(&text[body_start..]);
-        let shown = code_blocks_as_shown(&out.payload.content);
-        if source.len() != shown.len() {
-            // Code inside footnote definitions moves to the end; compare as sets then.
-            let mut a = source.clone();
-            let mut b = shown.clone();
-            a.sort();
-            b.sort();
-            if a != b {
-                failures.push(format!(
-                    "{rel}: {} code blocks in source, {} shown",
-                    source.len(),
-                    shown.len()
-                ));
-            }
-            continue;
-        }
-        for (s, h) in source.iter().zip(&shown) {
-            checked += 1;
-            if s != h {
-                failures.push(format!(
-                    "{rel}: code block differs:\n--- source\n{s}\n--- shown\n{h}"
-                ));
-            }
-        }
-    }
-    assert!(checked > 2000, "only {checked} code blocks checked");
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-}
-
-fn body_of(text: &str) -> &str {
-    let t = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if !t.starts_with("---") {
-        return t;
-    }
-    let mut offset = t.find('\n').map_or(t.len(), |i| i + 1);
-    for line in t[offset..].split_inclusive('\n') {
-        offset += line.len();
-        if matches!(line.trim_end(), "---" | "...") {
-            return &t[offset..];
-        }
-    }
-    t
 }
 
 #[test]

@@ -14,8 +14,9 @@ use wxsync::render::theme::{BUILTIN, El};
 use wxsync::render::{Renderer, Theme, render_text};
 use wxsync::site::LinkMode;
 
-/// The smallest file the asset sniffer accepts as a PNG (magic bytes plus padding).
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
+/// A whole 1×1 PNG (signature, IHDR, IDAT, IEND): the smallest image `check` accepts, which
+/// refuses a file cut short.
+const PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\x0b\x49\x44\x41\x54\x78\x9c\x63\x60\x00\x02\x00\x00\x05\x00\x01\x7a\x5e\xab\x3f\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82";
 
 /// One site root for all tests (a temporary directory holding `pic.png`), so local-image
 /// cases resolve; kept for the life of the process.
@@ -399,7 +400,7 @@ fn data_url_in_href_dropped() {
 #[test]
 fn data_png_in_img_kept_svg_dropped() {
     let html = check(
-        "<img src=\"data:image/png;base64,iVBORw0KGgo=\" alt=\"png\">\n\n\
+        "<img src=\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAAC0lEQVR4nGNgAAIAAAUAAXpeqz8AAAAASUVORK5CYII=\" alt=\"png\">\n\n\
          <img src=\"data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+\" alt=\"svg\">\n\n\
          <img src=\"data:text/html,<script>alert(1)</script>\" alt=\"html\">",
         &["svg+xml", "text/html", "alert("],
@@ -415,7 +416,7 @@ fn data_png_in_img_kept_svg_dropped() {
         srcs,
         [format!(
             "wxsync-asset:{}",
-            wxsync::render::ContentHash::of(b"\x89PNG\r\n\x1a\n")
+            wxsync::render::ContentHash::of(PNG)
         )],
         "{html}"
     );

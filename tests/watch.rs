@@ -248,3 +248,23 @@ fn poll_mode_sees_saves_too() {
     let (_, page) = w.get(&format!("/a/{HELLO}"));
     assert!(page.contains("polled-edit"));
 }
+
+/// A page on another site whose name resolves to 127.0.0.1 (DNS rebinding) sends its own
+/// name as `Host`: the preview refuses it, and answers the browser that asks by 127.0.0.1 or
+/// localhost.
+#[test]
+fn the_preview_answers_only_its_own_host_names() {
+    let site = example_site_copy();
+    let w = WatchProcess::start(site.path(), &[], &[]);
+    let port = w.port();
+    for path in ["/", &format!("/a/{HELLO}"), "/__wxsync/status"] {
+        let (code, body) = watch_proc::http_get_as(port, path, &format!("evil.example:{port}"));
+        assert_eq!(code, 403, "{path}: {body}");
+        assert!(!body.contains("wxsync 入门"), "{body}");
+    }
+    assert_eq!(
+        watch_proc::http_get_as(port, "/", &format!("localhost:{port}")).0,
+        200
+    );
+    assert_eq!(w.get("/").0, 200);
+}

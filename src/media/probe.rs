@@ -113,14 +113,119 @@ pub fn probe(bytes: &[u8]) -> Result<Info, ImageError> {
     })
 }
 
-/// The checks rendering makes on an image's bytes: its size and, when its header can be read,
-/// its pixel count. A header that cannot be read is reported by the push, which decodes.
+/// The checks rendering makes on an image's bytes, without decoding its pixels: its size,
+/// its pixel count when its header can be read, and that the file is whole (a PNG reaches
+/// `IEND`, a JPEG its end marker, a GIF its trailer, a WebP or BMP the length it declares),
+/// so a truncated or header-only image is refused by `check`, not at push time. A header
+/// that cannot be read is reported by the push, which decodes.
 pub fn check_header(bytes: &[u8]) -> Result<Format, ImageError> {
     check_size(bytes.len() as u64)?;
     let format = Format::sniff(bytes).ok_or_else(|| err(NOT_AN_IMAGE))?;
+    if let Some(missing) = incomplete(bytes, format) {
+        return Err(err(format!(
+            "it cannot be read as {format}: the file is cut short ({missing}); export or download it again"
+        )));
+    }
     match header_reader(bytes, format).into_dimensions() {
         Ok((w, h)) => check_dimensions(w, h).map(|()| format),
         Err(_) => Ok(format),
+    }
+}
+
+/// What a file of this format lacks to be whole, if anything.
+fn incomplete(b: &[u8], format: Format) -> Option<&'static str> {
+    match format {
+        Format::Png => png_incomplete(b),
+        Format::Jpeg => {
+            let sos = b.windows(2).position(|w| w == [0xFF, 0xDA]);
+            let eoi = b.windows(2).rposition(|w| w == [0xFF, 0xD9]);
+            match (sos, eoi) {
+                (None, _) => Some("no image data"),
+                (Some(s), Some(e)) if e > s => None,
+                _ => Some("no end-of-image marker"),
+            }
+        }
+        Format::Gif => (!gif_whole(b)).then_some("no trailer"),
+        Format::Webp => {
+            let declared = b
+                .get(4..8)
+                .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize + 8);
+            (declared.is_none_or(|n| n > b.len())).then_some("shorter than its RIFF size")
+        }
+        Format::Bmp => {
+            let field = |at: usize| {
+                b.get(at..at + 4)
+                    .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize)
+            };
+            let (size, data) = (field(2).unwrap_or(0), field(10).unwrap_or(usize::MAX));
+            (data >= b.len() || size > b.len()).then_some("shorter than its header says")
+        }
+    }
+}
+
+/// Walks a PNG's chunks: it must reach `IEND` with image data before it, inside the file.
+fn png_incomplete(b: &[u8]) -> Option<&'static str> {
+    let mut i = 8;
+    let mut data = false;
+    while let Some(head) = b.get(i..i + 8) {
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let kind = &head[4..8];
+        let next = i.saturating_add(12).saturating_add(len);
+        if next > b.len() {
+            return Some("a chunk runs past the end");
+        }
+        if kind == b"IDAT" {
+            data = true;
+        }
+        if kind == b"IEND" {
+            return (!data).then_some("no image data");
+        }
+        i = next;
+    }
+    Some("no IEND chunk")
+}
+
+/// Whether a GIF's blocks run, inside the file, to its trailer (`0x3B`).
+fn gif_whole(b: &[u8]) -> bool {
+    if b.len() < 13 {
+        return false;
+    }
+    let mut i = 13;
+    if b[10] & 0x80 != 0 {
+        i += 3 * (1usize << ((b[10] & 0x07) + 1));
+    }
+    let skip_blocks = |mut i: usize| -> Option<usize> {
+        loop {
+            let n = *b.get(i)? as usize;
+            i += 1;
+            if n == 0 {
+                return Some(i);
+            }
+            i += n;
+        }
+    };
+    loop {
+        match b.get(i) {
+            Some(0x3B) => return true,
+            Some(0x2C) => {
+                let Some(&flags) = b.get(i + 9) else {
+                    return false;
+                };
+                i += 10;
+                if flags & 0x80 != 0 {
+                    i += 3 * (1usize << ((flags & 0x07) + 1));
+                }
+                match skip_blocks(i + 1) {
+                    Some(n) => i = n,
+                    None => return false,
+                }
+            }
+            Some(0x21) => match skip_blocks(i + 2) {
+                Some(n) => i = n,
+                None => return false,
+            },
+            _ => return false,
+        }
     }
 }
 
@@ -245,6 +350,31 @@ mod tests {
             e.0.contains("decompression bomb") || e.0.contains("cannot be read"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn cut_files_are_caught_by_their_structure() {
+        let mut png = Vec::new();
+        DynamicImage::ImageRgba8(ImageBuffer::from_pixel(4, 4, Rgba([9, 9, 9, 255])))
+            .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+            .unwrap();
+        assert!(check_header(&png).is_ok());
+        for cut in [33, png.len() - 12, png.len() - 1] {
+            let e = check_header(&png[..cut]).unwrap_err();
+            assert!(e.0.contains("cut short"), "{cut}: {e}");
+        }
+        let mut jpg = Vec::new();
+        DynamicImage::ImageRgb8(image::RgbImage::from_pixel(8, 8, image::Rgb([1, 2, 3])))
+            .write_to(&mut Cursor::new(&mut jpg), ImageFormat::Jpeg)
+            .unwrap();
+        assert!(check_header(&jpg).is_ok());
+        assert!(check_header(&jpg[..jpg.len() - 2]).is_err());
+        let mut gif = Vec::new();
+        DynamicImage::ImageRgba8(ImageBuffer::from_pixel(4, 4, Rgba([9, 9, 9, 255])))
+            .write_to(&mut Cursor::new(&mut gif), ImageFormat::Gif)
+            .unwrap();
+        assert!(check_header(&gif).is_ok());
+        assert!(check_header(&gif[..gif.len() - 1]).is_err());
     }
 
     #[test]

@@ -93,7 +93,7 @@ pub fn build(
         }
     };
     let site = &project.site;
-    let paths = match site.discover() {
+    let (paths, problems) = match site.discover_checked() {
         Ok(p) => p,
         Err(e) => {
             snap.site_errors = error_diagnostics(e);
@@ -142,6 +142,8 @@ pub fn build(
             }
         }
     }
+    snap.site_errors
+        .extend(problems.into_iter().filter(Diagnostic::is_error));
     snap.site_errors.extend(site.check_drafts(&paths));
     for page in snap.pages.values() {
         // The preview shows what WeChat will get: prepared images, the body's form of an

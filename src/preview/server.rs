@@ -64,7 +64,40 @@ pub fn router(state: AppState) -> Router {
         .route("/events", get(events))
         .route("/__wxsync/preview.css", get(css))
         .route("/__wxsync/status", get(status))
+        .layer(axum::middleware::from_fn(local_host_only))
         .with_state(state)
+}
+
+/// Answers only requests addressed to this machine by name (`127.0.0.1`, `localhost`,
+/// `[::1]`): a page of some other site whose name was made to resolve to 127.0.0.1 (DNS
+/// rebinding) sends its own name as `Host`, and is refused before it can read a preview.
+async fn local_host_only(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if is_local_host(host) {
+        next.run(req).await
+    } else {
+        (
+            StatusCode::FORBIDDEN,
+            "wxsync watch answers only http://127.0.0.1 and http://localhost\n",
+        )
+            .into_response()
+    }
+}
+
+/// Whether a `Host` header names this machine (any port).
+fn is_local_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(n, _)| n),
+    };
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "127.0.0.1" | "localhost" | "::1"
+    )
 }
 
 async fn index(State(st): State<AppState>) -> Html<String> {
@@ -160,4 +193,31 @@ async fn status(State(st): State<AppState>) -> impl IntoResponse {
         "site_errors": snap.site_errors.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
         "articles": articles,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_host;
+
+    #[test]
+    fn hosts() {
+        for ok in [
+            "127.0.0.1:8765",
+            "localhost:1",
+            "LOCALHOST",
+            "[::1]:80",
+            "127.0.0.1",
+        ] {
+            assert!(is_local_host(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example:8765",
+            "127.0.0.1.evil.example",
+            "",
+            "[::2]:1",
+            "localhost.evil:1",
+        ] {
+            assert!(!is_local_host(bad), "{bad}");
+        }
+    }
 }

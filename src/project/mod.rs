@@ -107,9 +107,9 @@ impl Project {
 
     /// Every article rendered and checked, with no network.
     pub fn check(&self) -> Result<Checked> {
-        let paths = self.site.discover()?;
+        let (paths, mut site_errors) = self.site.discover_checked()?;
         let results = self.render(&paths);
-        let site_errors = self.site.check_drafts(&paths);
+        site_errors.extend(self.site.check_drafts(&paths));
         Ok(Checked {
             results,
             site_errors,

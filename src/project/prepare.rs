@@ -56,7 +56,7 @@ pub fn prepare(
     if let Some(id) = appid(site) {
         lock.check_appid(&id)?;
     }
-    let all = site.discover()?;
+    let (all, site_problems) = site.discover_checked()?;
     let present: BTreeSet<ArticlePath> = all.iter().cloned().collect();
     let groups: BTreeMap<String, Vec<ArticlePath>> = site
         .config
@@ -72,7 +72,8 @@ pub fn prepare(
         .collect();
     let selected = selection(&project, paths, &groups)?;
     let (mut inputs, results) = render_cached(&project, &selected);
-    let draft_errors = site.check_drafts(&all);
+    let mut draft_errors = site_problems;
+    draft_errors.extend(site.check_drafts(&all));
     let (errors, _) = out.diagnostics(&results, &draft_errors);
     if out.json && errors > 0 {
         out.document(&json_report(&results, &draft_errors));

@@ -106,7 +106,11 @@ pub fn sync(
         github::report(&plan, &outcome, false);
     }
     emit(&plan, &outcome, false, out);
-    let code = if outcome.failed() > 0 || outcome.stopped.is_some() {
+    // An error about the account before anything was sent is like a usage error: nothing
+    // happened, and nothing will until the account is fixed.
+    let code = if outcome.account_error && !outcome.sent {
+        2
+    } else if outcome.failed() > 0 || outcome.stopped.is_some() {
         1
     } else {
         0

@@ -6,7 +6,7 @@ use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use crate::diag::Diagnostic;
 use crate::media::{is_remote, is_wechat_hosted};
 use crate::render::assets::Role;
-use crate::render::images::{ArticleImages, Resolver};
+use crate::render::images::{ArticleImages, Resolver, shown};
 use crate::render::located::Located;
 use crate::render::payload::MediaRef;
 use crate::render::writer;
@@ -49,7 +49,7 @@ pub fn write(
                 Ok(m) => m,
                 Err(why) => {
                     out.push_at_body(
-                        Diagnostic::error(out.file, format!("image `{raw}`: {why}"))
+                        Diagnostic::error(out.file, format!("image `{}`: {why}", shown(raw)))
                             .with_help("image paths are relative to the article's file and must stay inside the site"),
                         range,
                     );
@@ -62,7 +62,7 @@ pub fn write(
                 out.push_at_body(
                     Diagnostic::warning(
                         out.file,
-                        format!("image `{raw}` is hosted outside WeChat, which drops it from the article"),
+                        format!("image `{}` is hosted outside WeChat, which drops it from the article", shown(raw)),
                     )
                     .with_help("`images.remote: keep` is set in wxsync.yaml; `upload` (the default) uploads it instead"),
                     range,

@@ -21,16 +21,24 @@ use crate::site::{ArticlePath, CACHE_DIR};
 
 const FILE: &str = "render-cache.json";
 
+/// What says an image file is unchanged without reading it: its size and modification
+/// time, and on Unix its inode and change time, which no tool sets back (`touch -r`, `cp -p`
+/// and `rsync -t` restore the modification time of a file replaced by other bytes of the same
+/// size, never its change time). Where there is no change time, the bytes are hashed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileStamp {
     pub path: ArticlePath,
     pub len: u64,
     pub mtime_ns: u128,
+    /// Unix: the inode and the change time; elsewhere the hash of the bytes.
+    #[serde(default)]
+    pub id: String,
 }
 
 impl FileStamp {
     pub fn of(root: &Path, path: &ArticlePath) -> Option<FileStamp> {
-        let meta = std::fs::metadata(root.join(path.as_str())).ok()?;
+        let file = root.join(path.as_str());
+        let meta = std::fs::metadata(&file).ok()?;
         let mtime_ns = meta
             .modified()
             .ok()?
@@ -41,8 +49,27 @@ impl FileStamp {
             path: path.clone(),
             len: meta.len(),
             mtime_ns,
+            id: identity(&file, &meta)?,
         })
     }
+}
+
+#[cfg(unix)]
+fn identity(_file: &Path, meta: &std::fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    Some(format!(
+        "{}:{}.{}",
+        meta.ino(),
+        meta.ctime(),
+        meta.ctime_nsec()
+    ))
+}
+
+#[cfg(not(unix))]
+fn identity(file: &Path, _meta: &std::fs::Metadata) -> Option<String> {
+    std::fs::read(file)
+        .ok()
+        .map(|b| ContentHash::of(&b).as_str().to_string())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

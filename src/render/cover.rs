@@ -3,7 +3,7 @@
 
 use crate::diag::Diagnostic;
 use crate::render::assets::Role;
-use crate::render::images::{ArticleImages, Resolver};
+use crate::render::images::{ArticleImages, Resolver, shown};
 use crate::render::located::Located;
 use crate::render::payload::MediaRef;
 use crate::render::validate::NEWSPIC_MAX_IMAGES;
@@ -45,7 +45,7 @@ pub fn news_cover(
             Ok(m) => Some(m),
             Err(why) => {
                 out.push_at_key(
-                    Diagnostic::error(out.file, format!("cover `{c}`: {why}")),
+                    Diagnostic::error(out.file, format!("cover `{}`: {why}", shown(c))),
                     "cover",
                 );
                 None
@@ -58,8 +58,11 @@ pub fn news_cover(
             Ok(m) => Some(m),
             Err(why) => {
                 out.push(
-                    Diagnostic::error("wxsync.yaml", format!("defaults.cover `{c}`: {why}"))
-                        .with_help("`defaults.cover` is relative to the site root"),
+                    Diagnostic::error(
+                        "wxsync.yaml",
+                        format!("defaults.cover `{}`: {why}", shown(c)),
+                    )
+                    .with_help("`defaults.cover` is relative to the site root"),
                 );
                 None
             }
@@ -94,7 +97,7 @@ pub fn newspic_images(
         match images.add(res, img, &article.path, article.dir(), Role::Newspic) {
             Ok(m) => list.push(ImageItem { image_media_id: m }),
             Err(why) => out.push_at_key(
-                Diagnostic::error(out.file, format!("image `{img}`: {why}")),
+                Diagnostic::error(out.file, format!("image `{}`: {why}", shown(img))),
                 "images",
             ),
         }

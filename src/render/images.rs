@@ -168,6 +168,17 @@ impl ArticleImages {
     }
 }
 
+/// An image source as messages quote it: a long one (a `data:` URI of a megabyte) is cut,
+/// with its length, so an error never echoes it whole.
+pub fn shown(raw: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 80;
+    if raw.chars().count() <= MAX {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let head: String = raw.chars().take(MAX - 20).collect();
+    std::borrow::Cow::Owned(format!("{head}… ({} bytes)", raw.len()))
+}
+
 /// Width and height of a local or inline image, from its header.
 pub fn dimensions(root: &Path, a: &Asset) -> Option<(u32, u32)> {
     match &a.inline {

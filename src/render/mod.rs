@@ -204,6 +204,18 @@ impl Renderer {
                 payload.content.chars().count()
             }
         };
+        let stripped = validate::strip_controls(&mut payload.content);
+        if stripped > 0 {
+            out.push(
+                Diagnostic::warning(
+                    out.file,
+                    format!("{stripped} control character(s) were removed from the content"),
+                )
+                .with_help(
+                    "they are invisible in the editor and shown as boxes, or refused, by WeChat",
+                ),
+            );
+        }
         for finding in validate::check(&payload, text_chars) {
             let d = if finding.error {
                 Diagnostic::error(out.file, finding.message)

@@ -38,9 +38,43 @@ fn warn(key: Option<&'static str>, message: String) -> Finding {
     }
 }
 
+/// The first control character in a field, if any: WeChat shows them as boxes or refuses the
+/// field, and NUL truncates it in some clients. A digest may hold line breaks.
+fn control_in(text: &str, breaks_ok: bool) -> Option<char> {
+    text.chars()
+        .find(|&c| c.is_control() && !(breaks_ok && matches!(c, '\n' | '\r' | '\t')))
+}
+
+/// Removes control characters from content (all but tab, line feed and carriage return,
+/// which are white space): returns how many were removed.
+pub fn strip_controls(content: &mut String) -> usize {
+    let bad = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+    let n = content.chars().filter(|&c| bad(c)).count();
+    if n > 0 {
+        content.retain(|c| !bad(c));
+    }
+    n
+}
+
 /// Checks the limits on one payload.
 pub fn check(p: &Payload, text_chars: usize) -> Vec<Finding> {
     let mut f = Vec::new();
+    for (key, value, breaks_ok) in [
+        ("title", Some(&p.title), false),
+        ("author", p.author.as_ref(), false),
+        ("digest", p.digest.as_ref(), true),
+        ("content_source_url", p.content_source_url.as_ref(), false),
+    ] {
+        if let Some(c) = value.and_then(|v| control_in(v, breaks_ok)) {
+            f.push(err(
+                Some(key),
+                format!(
+                    "the {key} contains a control character (U+{:04X}); remove it",
+                    c as u32
+                ),
+            ));
+        }
+    }
     let title = p.title.chars().count();
     // An empty title is reported by the renderer, which knows about the H1 fallback.
     if title > TITLE_MAX {

@@ -99,18 +99,28 @@ impl Site {
     /// Every article matched by the `articles` globs, sorted by path. Hidden directories
     /// (`.git`, `.wxsync`) and `node_modules`/`target` are not searched.
     pub fn discover(&self) -> Result<Vec<ArticlePath>> {
+        Ok(self.discover_checked()?.0)
+    }
+
+    /// [`Site::discover`], with what is wrong with the site's files as diagnostics: a file
+    /// whose name is not UTF-8 (an error: it cannot be named in the lockfile) and a glob that
+    /// matches nothing (a warning: probably a typo).
+    pub fn discover_checked(&self) -> Result<(Vec<ArticlePath>, Vec<Diagnostic>)> {
+        let mut globs = Vec::new();
         let mut builder = globset::GlobSetBuilder::new();
         for g in &self.config.articles {
             let glob = globset::GlobBuilder::new(g)
                 .literal_separator(true)
                 .build()
                 .map_err(|e| Error::Usage(format!("{CONFIG_FILE}: invalid glob `{g}`: {e}")))?;
+            globs.push(glob.compile_matcher());
             builder.add(glob);
         }
         let set = builder
             .build()
             .map_err(|e| Error::Usage(format!("{CONFIG_FILE}: invalid globs: {e}")))?;
         let mut found = Vec::new();
+        let mut problems = Vec::new();
         let walker = walkdir::WalkDir::new(&self.root)
             .follow_links(true)
             .into_iter();
@@ -129,15 +139,35 @@ impl Site {
             let Ok(rel) = entry.path().strip_prefix(&self.root) else {
                 continue;
             };
-            if set.is_match(rel)
-                && let Some(p) = ArticlePath::from_relative(rel)
-            {
-                found.push(p);
+            let shown = rel.to_string_lossy();
+            if !set.is_match(Path::new(shown.as_ref())) {
+                continue;
+            }
+            match ArticlePath::from_relative(rel) {
+                Some(p) => found.push(p),
+                None if rel.to_str().is_none() => problems.push(
+                    Diagnostic::error(
+                        shown.replace('\\', "/"),
+                        "the file name is not valid UTF-8, so it cannot be an article",
+                    )
+                    .with_help("rename the file (and its directories) with UTF-8 names"),
+                ),
+                None => {}
             }
         }
         found.sort();
         found.dedup();
-        Ok(found)
+        for (g, matcher) in self.config.articles.iter().zip(&globs) {
+            if !found.iter().any(|p| matcher.is_match(p.as_str())) {
+                let o = yamlpos::key_offset(&self.config_source, &["articles"]).unwrap_or(0);
+                problems.push(
+                    Diagnostic::warning(CONFIG_FILE, format!("the glob `{g}` in `articles` matches no file"))
+                        .at(&self.config_source, o, o + "articles".len())
+                        .with_help("globs are relative to the site root; `**` matches any number of directories"),
+                );
+            }
+        }
+        Ok((found, problems))
     }
 
     /// Maps a path given on the command line (relative to the current directory) to the

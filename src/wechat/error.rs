@@ -317,6 +317,38 @@ impl Error {
         }
     }
 
+    /// True for errors about the account rather than an article: credentials, the IP
+    /// whitelist, API rights, a token that cannot be had. Every further call would fail the
+    /// same way, so a run stops at the first.
+    pub fn is_account_level(&self) -> bool {
+        if matches!(self.kind, ErrorKind::Config { .. }) || self.is_token_endpoint() {
+            return true;
+        }
+        matches!(
+            self.errcode(),
+            Some(
+                ErrCode::InvalidAppSecret
+                    | ErrCode::InvalidAppId
+                    | ErrCode::IpNotWhitelisted
+                    | ErrCode::AppSecretFrozen
+                    | ErrCode::ApiUnauthorized
+                    | ErrCode::ApiForbidden
+                    | ErrCode::UserLimited
+                    | ErrCode::AccountFrozen
+                    | ErrCode::TokenApiForbidden
+                    | ErrCode::AdminConfirmationPending
+                    | ErrCode::IpRejected24h
+                    | ErrCode::IpRejected1h
+            )
+        )
+    }
+
+    /// The error on one line, without its hint.
+    pub fn headline(&self) -> String {
+        let full = self.to_string();
+        full.lines().next().unwrap_or_default().to_string()
+    }
+
     pub fn class(&self) -> ErrorClass {
         match &self.kind {
             ErrorKind::Api { code, .. } => {

@@ -119,8 +119,10 @@ impl WatchProcess {
 
     /// Ctrl-C, and the exit code.
     pub fn interrupt(mut self) -> Option<i32> {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+        // The shell's own `kill`: /usr/bin/kill comes with procps, which slim images lack.
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -INT {}", self.child.id()))
             .status();
         let start = Instant::now();
         loop {
@@ -145,11 +147,16 @@ impl Drop for WatchProcess {
 /// A plain HTTP/1.1 GET on 127.0.0.1: status code and body. Reads exactly `Content-Length`
 /// bytes when given (Chromium's DevTools server keeps the connection open regardless).
 pub fn http_get(port: u16, path: &str) -> (u16, String) {
+    http_get_as(port, path, &format!("127.0.0.1:{port}"))
+}
+
+/// [`http_get`] with the `Host` header a page on another site would send.
+pub fn http_get_as(port: u16, path: &str, host: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(10))).ok();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
     )
     .expect("send");
     let mut reader = BufReader::new(s);

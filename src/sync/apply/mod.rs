@@ -72,8 +72,13 @@ pub struct Outcome {
     pub rows: Vec<Done>,
     pub uploads: usize,
     pub pruned: Vec<MediaId>,
-    /// The run stopped early (daily quota).
+    /// The run stopped early (daily quota, an account-level error, the lockfile could not be
+    /// written), and why.
     pub stopped: Option<String>,
+    /// It stopped on an error about the account (credentials, IP whitelist, API rights).
+    pub account_error: bool,
+    /// Something changed on WeChat in this run (an upload, an add, an update, a delete).
+    pub sent: bool,
 }
 
 impl Outcome {
@@ -104,6 +109,11 @@ struct Run<'a> {
     rows: BTreeMap<ArticlePath, Done>,
     uploads: usize,
     stopped: Option<String>,
+    /// The errcode the articles not attempted after a stop are failed with.
+    stop_code: Option<i64>,
+    account_error: bool,
+    sent: bool,
+    pruned: Vec<MediaId>,
 }
 
 /// Runs the plan's work against WeChat. The lockfile is saved after every remote change.
@@ -140,36 +150,62 @@ pub async fn apply(
             .collect(),
         uploads: 0,
         stopped: None,
+        stop_code: None,
+        account_error: false,
+        sent: false,
+        pruned: Vec::new(),
     };
-    run.lock.save(root)?; // renames, and the appid of a first run
-    run.upload_assets(&plan.work).await?;
-    run.reconcile(&plan.work).await?;
-    for w in &plan.work {
-        run.bar.inc(1);
-        if let Some(first) = work_members(w).first() {
-            run.bar.set_message(first.to_string());
+    if let Err(e) = run.steps(plan).await {
+        // A failure to record (a full disk) after something was sent is a partial run (exit
+        // 1, the next run reconciles what the lockfile lacks); before, nothing happened.
+        if !run.sent {
+            return Err(e);
         }
-        if run.stopped.is_some() {
-            run.not_attempted(w);
-            continue;
-        }
-        if work_members(w).iter().any(|m| run.failed(m)) {
-            continue;
-        }
-        run.work(w).await?;
+        run.bar.finish_and_clear();
+        run.stopped.get_or_insert(format!(
+            "{e}; the next run reconciles what was pushed but not recorded"
+        ));
     }
-    run.bar.finish_and_clear();
-    let mut pruned = Vec::new();
-    if opts.prune && run.stopped.is_none() && !run.rows.values().any(|d| d.error.is_some()) {
-        pruned = run.prune(plan).await?;
-    }
-    run.lock.save(root)?;
     Ok(Outcome {
         rows: run.rows.into_values().collect(),
         uploads: run.uploads,
-        pruned,
+        pruned: run.pruned,
         stopped: run.stopped,
+        account_error: run.account_error,
+        sent: run.sent,
     })
+}
+
+impl Run<'_> {
+    /// The work of a run, in order: uploads, reconcile, adds and updates, prune.
+    async fn steps(&mut self, plan: &Plan) -> Result<()> {
+        self.lock.save(self.root)?; // renames, and the appid of a first run
+        self.upload_assets(&plan.work).await?;
+        self.reconcile(&plan.work).await?;
+        for w in &plan.work {
+            self.bar.inc(1);
+            if let Some(first) = work_members(w).first() {
+                self.bar.set_message(first.to_string());
+            }
+            if self.stopped.is_some() {
+                self.not_attempted(w);
+                continue;
+            }
+            if work_members(w).iter().any(|m| self.failed(m)) {
+                continue;
+            }
+            self.work(w).await?;
+        }
+        self.bar.finish_and_clear();
+        if self.opts.prune
+            && self.stopped.is_none()
+            && !self.rows.values().any(|d| d.error.is_some())
+        {
+            self.pruned = self.prune(plan).await?;
+        }
+        self.lock.save(self.root)?;
+        Ok(())
+    }
 }
 
 /// A progress bar on stderr, or a hidden one.
@@ -205,11 +241,23 @@ impl Run<'_> {
     }
 
     fn fail_api(&mut self, path: &ArticlePath, e: &wechat::Error) {
+        if e.is_account_level() {
+            // Said once, in full, as the reason the run stopped; each article only points
+            // at it.
+            if self.stopped.is_none() {
+                self.stopped = Some(e.to_string());
+                self.stop_code = e.code();
+                self.account_error = true;
+            }
+            self.fail(path, e.code(), format!("not pushed: {}", e.headline()));
+            return;
+        }
         self.fail(path, e.code(), e.to_string());
         if e.errcode() == Some(ErrCode::DailyQuota) && self.stopped.is_none() {
             self.stopped = Some(format!(
                 "WeChat's daily quota is used up ({e}); the rest is pushed on the next run"
             ));
+            self.stop_code = e.code();
         }
     }
 
@@ -219,13 +267,10 @@ impl Run<'_> {
 
     fn not_attempted(&mut self, w: &Work) {
         let why = self.stopped.clone().unwrap_or_default();
+        let why = why.lines().next().unwrap_or_default().to_string();
         for m in work_members(w) {
             if !self.failed(&m) {
-                self.fail(
-                    &m,
-                    Some(ErrCode::DailyQuota.code()),
-                    format!("not pushed: {why}"),
-                );
+                self.fail(&m, self.stop_code, format!("not pushed: {why}"));
             }
         }
     }

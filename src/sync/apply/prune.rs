@@ -29,6 +29,7 @@ impl Run<'_> {
         for id in candidates {
             match self.client.draft_delete(&id).await {
                 Ok(()) => {
+                    self.sent = true;
                     self.lock.orphans.remove(&id);
                     self.lock.articles.retain(|p, e| {
                         !(orphan_paths.contains(p) && e.media_id.as_ref() == Some(&id))

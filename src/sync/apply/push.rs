@@ -100,9 +100,31 @@ impl Run<'_> {
                 },
             );
         }
+        // The drafts this one replaces become orphans now, with the attempt: should its answer
+        // be lost, they are still known, and `--prune` still deletes them.
+        let orphaned: Vec<MediaId> = replaces
+            .iter()
+            .filter(|old| !self.lock.orphans.contains_key(*old))
+            .filter(|old| {
+                self.lock
+                    .articles
+                    .values()
+                    .all(|e| e.media_id.as_ref() != Some(*old))
+            })
+            .cloned()
+            .collect();
+        for old in &orphaned {
+            self.lock.orphans.insert(
+                old.clone(),
+                Orphan {
+                    reason: "replaced: the articles of this draft changed".to_string(),
+                },
+            );
+        }
         self.lock.save(self.root)?;
         match self.client.draft_add(&articles).await {
             Ok(media_id) => {
+                self.sent = true;
                 for (i, m) in members.iter().enumerate() {
                     let hash = self.payload(m).map(payload_hash);
                     if let Some(e) = self.lock.articles.get_mut(m) {
@@ -116,21 +138,6 @@ impl Run<'_> {
                         d.row.index = i as u32;
                     }
                 }
-                for old in replaces {
-                    if self
-                        .lock
-                        .articles
-                        .values()
-                        .all(|e| e.media_id.as_ref() != Some(old))
-                    {
-                        self.lock.orphans.insert(
-                            old.clone(),
-                            Orphan {
-                                reason: "replaced: the articles of this draft changed".to_string(),
-                            },
-                        );
-                    }
-                }
                 self.lock.save(self.root)?;
             }
             Err(e) if e.is_outcome_unknown() => {
@@ -141,6 +148,10 @@ impl Run<'_> {
                 }
             }
             Err(e) => {
+                // Refused: nothing was created, so nothing was replaced.
+                for old in &orphaned {
+                    self.lock.orphans.remove(old);
+                }
                 for (m, prev) in previous {
                     match prev {
                         Some(p) => self.lock.articles.insert(m.clone(), p),
@@ -175,6 +186,7 @@ impl Run<'_> {
         };
         match self.client.draft_update(media_id, index, &article).await {
             Ok(()) => {
+                self.sent = true;
                 if let Some(e) = self.lock.articles.get_mut(path) {
                     e.hash = Some(hash);
                     e.state = State::Synced;

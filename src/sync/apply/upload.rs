@@ -381,6 +381,7 @@ impl Run<'_> {
         match result {
             Ok(entry) => {
                 self.uploads += 1;
+                self.sent = true;
                 let slot = self.lock.assets.entry(hash.clone()).or_default();
                 if entry.url.is_some() {
                     slot.url = entry.url;
