@@ -1974,3 +1974,351 @@ fn a_lockfile_that_cannot_be_written_after_a_push_exits_1() {
     run.assert_code(0);
     assert_eq!(run.count("draft/update"), 1, "{:?}", run.call_names());
 }
+
+// ---------------------------------------------------------------------------------------
+// Answers that cannot be read: the call may have been applied (issue items 3 and 16)
+// ---------------------------------------------------------------------------------------
+
+/// The titles one `draft/add` sent.
+fn titles_sent(call: &LogEntry) -> Vec<String> {
+    body(call)["articles"]
+        .as_array()
+        .expect("articles")
+        .iter()
+        .map(|a| a["title"].as_str().expect("title").to_string())
+        .collect()
+}
+
+/// The error message of an article in a `--json` run.
+#[track_caller]
+fn error_of(run: &Run, path: &str) -> String {
+    run.article(path)["error"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{path} has no error:\n{}", run.stdout))
+        .to_string()
+}
+
+/// A 200 whose body is not a complete answer may still mean WeChat made the draft: the
+/// articles are `unknown`, the message says the next run checks, and that run binds the
+/// draft that was made instead of adding a second one.
+#[test]
+fn an_unreadable_add_answer_is_reconciled_without_a_duplicate() {
+    for fault in [
+        Fault::malformed("draft/add"),
+        Fault::without_field("draft/add", "media_id"),
+        Fault::oversized("draft/add", 8 << 20),
+        Fault::oversized("draft/add", 8 << 20).declare_length(),
+    ] {
+        let site = SyncSite::new();
+        site.emu.inject(fault.clone());
+        let run = site.sync(&[]);
+        run.assert_code(1);
+        let adds = run.calls_to("draft/add");
+        assert_eq!(adds.len(), 4, "{fault:?}: {:?}", run.call_names());
+        assert_eq!(
+            site.emu.drafts().len(),
+            4,
+            "{fault:?}: the add was processed"
+        );
+        let lost = titles_sent(adds[0]);
+        let lock = site.lock();
+        for p in ALL {
+            if lost.iter().any(|t| t == title_of(p)) {
+                assert_eq!(lock.state(p), "unknown", "{fault:?} {p}");
+                let msg = error_of(&run, p);
+                assert!(
+                    msg.contains("next run") && msg.contains("draft box"),
+                    "{fault:?} {p}: {msg}"
+                );
+            } else {
+                assert_eq!(lock.state(p), "synced", "{fault:?} {p}");
+            }
+        }
+
+        let run = site.sync(&[]);
+        run.assert_code(0);
+        assert!(run.count("draft/batchget") >= 1, "{fault:?}");
+        assert_eq!(
+            run.count("draft/add"),
+            0,
+            "{fault:?}: {:?}",
+            run.call_names()
+        );
+        assert_eq!(site.emu.drafts().len(), 4, "{fault:?}");
+        site.assert_box_matches_lock();
+        site.sync(&[]).assert_code(0).assert_no_calls();
+    }
+}
+
+/// The one `add_material` call that got `fault`, and the file name it sent.
+#[track_caller]
+fn faulted_upload(run: &Run) -> String {
+    let calls = run.calls_to("material/add_material");
+    let hit: Vec<&&LogEntry> = calls.iter().filter(|c| c.fault.is_some()).collect();
+    assert_eq!(hit.len(), 1, "{:?}", run.call_names());
+    hit[0].parts[0].filename.clone().expect("a file name")
+}
+
+/// The lockfile's asset entry recorded for an upload named `name`.
+fn asset_named(lock: &Lock, name: &str) -> Option<serde_yaml::Value> {
+    lock.assets()
+        .into_iter()
+        .map(|(_, v)| v)
+        .find(|v| v.get("name").and_then(|n| n.as_str()) == Some(name))
+}
+
+/// An `add_material` whose answer is lost (dropped, unreadable, too long) stored the image
+/// all the same. The lockfile keeps the name it was sent under and when; the next run finds
+/// that material with `material/batchget_material` and records it: nothing is uploaded
+/// again and no orphaned material is left.
+#[test]
+fn a_lost_material_answer_is_found_not_uploaded_again() {
+    let path = "material/add_material";
+    for fault in [
+        Fault::drop_after(path),
+        Fault::malformed(path),
+        Fault::without_field(path, "media_id"),
+        Fault::oversized(path, 8 << 20),
+    ] {
+        let site = SyncSite::new();
+        site.emu.inject(fault.clone());
+        let run = site.sync(&[]);
+        run.assert_code(1);
+        let name = faulted_upload(&run);
+        let stored: Vec<_> = site
+            .emu
+            .materials()
+            .into_iter()
+            .filter(|m| m.name == name)
+            .collect();
+        assert_eq!(stored.len(), 1, "{fault:?}: the upload was processed");
+        let lock = site.lock();
+        let entry = asset_named(&lock, &name)
+            .unwrap_or_else(|| panic!("{fault:?}: no evidence for {name}:\n{lock:?}"));
+        assert!(entry.get("media_id").is_none(), "{fault:?}");
+        assert!(entry.get("attempted").is_some(), "{fault:?}");
+        let failed: Vec<Json> = run.json()["articles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["action"] == "error")
+            .cloned()
+            .collect();
+        assert!(!failed.is_empty(), "{fault:?}");
+        for a in &failed {
+            let msg = a["error"]["message"].as_str().unwrap();
+            assert!(
+                msg.contains("batchget_material") && !msg.contains("draft box"),
+                "{fault:?}: {msg}"
+            );
+        }
+        let materials = site.emu.materials().len();
+
+        let run = site.sync(&[]);
+        run.assert_code(0);
+        let lists = run.calls_to("material/batchget_material");
+        assert!(!lists.is_empty(), "{fault:?}: {:?}", run.call_names());
+        assert_eq!(
+            run.count("material/add_material"),
+            0,
+            "{fault:?}: {:?}",
+            run.call_names()
+        );
+        assert_eq!(
+            site.emu.materials().len(),
+            materials,
+            "{fault:?}: no orphan"
+        );
+        let entry = asset_named(&site.lock(), &name);
+        assert!(entry.is_none(), "{fault:?}: the evidence is settled");
+        let bound =
+            site.lock().assets().into_iter().any(|(_, v)| {
+                v.get("media_id").and_then(|m| m.as_str()) == Some(&stored[0].media_id)
+            });
+        assert!(bound, "{fault:?}: the material found is recorded");
+        site.assert_box_matches_lock();
+        site.sync(&[]).assert_code(0).assert_no_calls();
+    }
+}
+
+/// An `add_material` that may not have been applied (dropped unprocessed, a 5xx from a
+/// gateway) is looked for, not found, and uploaded once on the next run; one WeChat refused
+/// outright leaves no evidence and is simply uploaded again.
+#[test]
+fn a_material_that_was_not_stored_is_uploaded_on_the_next_run() {
+    let path = "material/add_material";
+    for (fault, ambiguous) in [
+        (Fault::drop_before(path), true),
+        (Fault::http_status(path, 502), true),
+        (Fault::errcode(path, 40005), false),
+    ] {
+        let site = SyncSite::new();
+        site.emu.inject(fault.clone());
+        let run = site.sync(&[]);
+        run.assert_code(1);
+        let name = faulted_upload(&run);
+        assert!(site.emu.materials().iter().all(|m| m.name != name));
+        assert_eq!(
+            asset_named(&site.lock(), &name).is_some(),
+            ambiguous,
+            "{fault:?}"
+        );
+
+        let run = site.sync(&[]);
+        run.assert_code(0);
+        assert_eq!(
+            run.count("material/batchget_material") > 0,
+            ambiguous,
+            "{fault:?}: {:?}",
+            run.call_names()
+        );
+        let uploads = run.calls_to("material/add_material");
+        assert_eq!(uploads.len(), 1, "{fault:?}: {:?}", run.call_names());
+        assert_eq!(uploads[0].parts[0].filename.as_deref(), Some(name.as_str()));
+        if let Some(list) = run.calls_to("material/batchget_material").first() {
+            assert!(list.seq < uploads[0].seq, "looked before uploading");
+        }
+        assert_eq!(
+            site.emu
+                .materials()
+                .iter()
+                .filter(|m| m.name == name)
+                .count(),
+            1
+        );
+        site.assert_box_matches_lock();
+        site.sync(&[]).assert_code(0).assert_no_calls();
+    }
+}
+
+/// The name alone is not enough: a material of that name made hours after the lost upload
+/// (the same picture uploaded by hand, say) was not made by that call, so the image is
+/// uploaded and that material left alone.
+#[test]
+fn a_lost_material_is_matched_by_time_as_well_as_name() {
+    let site = SyncSite::new();
+    site.emu.inject(Fault::drop_before("material/add_material"));
+    site.sync(&[]).assert_code(1);
+    let lock = site.lock();
+    let (_, entry) = lock
+        .assets()
+        .into_iter()
+        .find(|(_, v)| v.get("attempted").is_some())
+        .expect("the evidence of the lost upload");
+    let name = entry["name"].as_str().unwrap().to_string();
+    site.emu.advance_clock(3 * 3600);
+    let late = {
+        use wxsync::wechat::{Client, ClientOptions, Secret};
+        let mut o = ClientOptions::new(site.emu.base_url(), site.emu.appid());
+        o.secret = Some(Secret::new(site.emu.secret()));
+        let client = Client::new(o).expect("client");
+        let jpeg = std::fs::read(site.file("images/workflow.jpg")).expect("jpeg");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(client.add_image_material(jpeg, &name))
+            .expect("upload")
+            .media_id
+    };
+
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert!(run.count("material/batchget_material") >= 1);
+    assert_eq!(
+        run.count("material/add_material"),
+        1,
+        "{:?}",
+        run.call_names()
+    );
+    let bound = site
+        .lock()
+        .assets()
+        .into_iter()
+        .any(|(_, v)| v.get("media_id").and_then(|m| m.as_str()) == Some(late.as_str()));
+    assert!(!bound, "bound a material made hours later");
+    site.assert_box_matches_lock();
+}
+
+/// The evidence of an `add_material` is written before it is sent: a run killed while the
+/// upload is in flight (nothing written after it) leaves no orphan either.
+#[test]
+fn a_run_killed_mid_upload_leaves_no_orphaned_material() {
+    let site = SyncSite::new();
+    site.emu.inject(Fault::delay("material/add_material", 2000));
+    let mut run = site
+        .command()
+        .arg("-C")
+        .arg(site.path())
+        .args(["sync"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let delayed = || {
+        site.emu
+            .calls("material/add_material")
+            .into_iter()
+            .find(|c| c.fault.is_some())
+    };
+    let reached = wait_for(Duration::from_secs(120), || {
+        delayed().is_some() || run.try_wait().ok().flatten().is_some()
+    });
+    assert!(reached && delayed().is_some());
+    run.kill().expect("kill the run"); // SIGKILL: no chance to write anything
+    run.wait().expect("reap");
+    // The emulator may finish the call without the client (it then stores the material
+    // after its delay) or drop it with the connection; wait for the first, up to 5 s.
+    let name = delayed()
+        .and_then(|c| c.parts[0].filename.clone())
+        .expect("name");
+    let stored = wait_for(Duration::from_secs(5), || {
+        site.emu.materials().iter().any(|m| m.name == name)
+    });
+    let lock = site.lock();
+    assert!(
+        asset_named(&lock, &name).is_some(),
+        "no evidence written before the call:\n{lock:?}"
+    );
+
+    let next = site.sync(&[]);
+    next.assert_code(0);
+    assert!(next.count("material/batchget_material") >= 1);
+    let again = next
+        .calls_to("material/add_material")
+        .into_iter()
+        .filter(|c| c.parts[0].filename.as_deref() == Some(name.as_str()))
+        .count();
+    assert_eq!(again, usize::from(!stored), "{:?}", next.call_names());
+    assert_eq!(
+        site.emu
+            .materials()
+            .iter()
+            .filter(|m| m.name == name)
+            .count(),
+        1,
+        "an orphan was left"
+    );
+    site.assert_box_matches_lock();
+    site.sync(&[]).assert_code(0).assert_no_calls();
+}
+
+/// Recording an `add_material` before it is sent writes the lockfile of a first run early;
+/// when every such upload is then refused outright (here no token can be had), nothing is
+/// recorded and no lockfile is left behind.
+#[test]
+fn a_first_run_whose_uploads_are_all_refused_leaves_no_lockfile() {
+    let site = SyncSite::new();
+    site.emu.configure(|c| {
+        c.allowed_ips = Some(vec!["198.51.100.1".into()]);
+        c.seen_ip = Some("203.0.113.9".into());
+    });
+    let run = site.sync(&[]);
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(
+        site.lock_bytes().is_none(),
+        "a lockfile was left: {:?}",
+        site.lock_bytes()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    );
+}

@@ -5,9 +5,11 @@
 use std::time::Duration;
 
 use wxemu::{Commerce, Emulator, Fault};
+use wxsync::wechat::endpoint::{CONTENT_REPLY_MAX, REPLY_MAX};
 use wxsync::wechat::{
-    Article, ArticleType, Client, ClientOptions, ErrCode, Error, ErrorClass, FooterProductInfo,
-    ImageInfo, ImageItem, MediaId, ProductInfo, RetryPolicy, Secret, TokenMode,
+    Article, ArticleType, Client, ClientOptions, DEFAULT_DEADLINE, ErrCode, Error, ErrorClass,
+    ErrorKind, FooterProductInfo, ImageInfo, ImageItem, MediaId, ProductInfo, RetryPolicy, Secret,
+    TokenMode,
 };
 
 fn options(emu: &Emulator) -> ClientOptions {
@@ -541,4 +543,213 @@ async fn no_secret_reaches_error_text() {
     let o = options(&emu);
     assert!(!format!("{o:?}").contains(&secret));
     assert!(!format!("{c:?}").contains(&token));
+}
+
+/// Waits until the emulator has recorded how much of the last answer to `path` it sent (the
+/// connection must close first, which the client's tasks do on this runtime: hence async).
+async fn answer_bytes(emu: &Emulator, path: &str) -> u64 {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(n) = emu.calls(path).last().and_then(|c| c.answer_bytes) {
+            return n;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the answer to {path} never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Issue item 3: a 200 that cannot be read as a complete answer may still mean WeChat made
+/// the draft or the material. Each is reported outcome-unknown, never retried, with a hint
+/// that names how the next run finds what was made.
+#[tokio::test]
+async fn creating_calls_with_an_unreadable_answer_are_outcome_unknown() {
+    let emu = Emulator::start().unwrap();
+    let c = client(&emu);
+    let thumb = cover(&c).await;
+    let faults = |path: &str| {
+        vec![
+            Fault::malformed(path),
+            Fault::without_field(path, "media_id"),
+            Fault::oversized(path, 4 << 20),
+            Fault::oversized(path, 4 << 20).declare_length(),
+            Fault::drop_after(path),
+        ]
+    };
+    for (i, fault) in faults("draft/add").into_iter().enumerate() {
+        emu.inject(fault.clone());
+        let err = c.draft_add(&[article(&thumb, "标题")]).await.unwrap_err();
+        assert!(err.is_outcome_unknown(), "{fault:?}: {err}");
+        assert!(err.is_ambiguous(), "{fault:?}");
+        assert_eq!(emu.calls("draft/add").len(), i + 1, "{fault:?}: sent once");
+        assert_eq!(emu.drafts().len(), i + 1, "{fault:?}: the draft was made");
+        let hint = err.hint().unwrap();
+        assert!(hint.contains("draft box"), "{fault:?}: {hint}");
+    }
+    let before = emu.materials().len();
+    for (i, fault) in faults("material/add_material").into_iter().enumerate() {
+        emu.inject(fault.clone());
+        let err = c.add_image_material(jpeg(), "c.jpg").await.unwrap_err();
+        assert!(err.is_outcome_unknown(), "{fault:?}: {err}");
+        assert_eq!(emu.materials().len(), before + i + 1, "{fault:?}");
+        let hint = err.hint().unwrap();
+        assert!(
+            hint.contains("material/batchget_material") && !hint.contains("draft box"),
+            "{fault:?}: {hint}"
+        );
+    }
+    // A read with an unreadable answer is a plain failure: nothing to reconcile.
+    emu.inject(Fault::malformed("draft/get"));
+    let any = MediaId::new(emu.drafts()[0].media_id.clone());
+    let err = c.draft_get(&any).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err}");
+    assert!(!err.is_outcome_unknown(), "{err}");
+    emu.clear_faults();
+}
+
+/// Issue item 16: an answer over the cap is an error as soon as the cap is passed; it is
+/// never read whole (the emulator sent far less than the 256 MiB it had to offer).
+#[tokio::test]
+async fn an_answer_over_the_cap_is_refused_without_being_read_whole() {
+    let emu = Emulator::start().unwrap();
+    let mut o = options(&emu);
+    o.retry.max_retries = 0;
+    let c = Client::new(o).unwrap();
+    c.draft_count().await.unwrap();
+    let offered = 256u64 << 20;
+
+    for fault in [
+        Fault::oversized("draft/count", offered),
+        Fault::oversized("draft/count", offered).declare_length(),
+    ] {
+        emu.clear_log();
+        emu.inject(fault.clone());
+        let started = std::time::Instant::now();
+        let err = c.draft_count().await.unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::TooLarge { .. }),
+            "{fault:?}: {err}"
+        );
+        assert!(!err.is_outcome_unknown(), "a read is not a creating call");
+        let sent = answer_bytes(&emu, "draft/count").await;
+        eprintln!("{fault:?}: {sent} bytes sent before the client stopped");
+        assert!(
+            sent < 64 << 20,
+            "{fault:?}: the client read on ({sent} bytes sent) in {:?}",
+            started.elapsed()
+        );
+    }
+
+    // A content-bearing answer has room to spare, but not without end.
+    emu.inject(Fault::oversized("draft/batchget", offered));
+    let err = c.draft_batchget(0, 20, false).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::TooLarge { limit } if *limit == CONTENT_REPLY_MAX));
+    assert!(answer_bytes(&emu, "draft/batchget").await < offered / 2);
+
+    // The cap is on bytes of the answer, not on how it is sent: a padded answer under it is
+    // read as usual.
+    emu.inject(Fault::oversized("draft/count", 100 << 10));
+    assert_eq!(c.draft_count().await.unwrap(), 0);
+}
+
+/// The cap for answers with content, measured: a page of 20 drafts, each one article at
+/// WeChat's limits (just under 1 MB of HTML and 20,000 characters of text), is read, with
+/// the cap at least three times its size. A page without content stays far under the small
+/// cap even with 8 articles per draft.
+#[tokio::test]
+async fn the_caps_leave_room_for_the_largest_pages() {
+    let emu = Emulator::start().unwrap();
+    let c = client(&emu);
+    let thumb = cover(&c).await;
+    // Inline styles make the HTML much longer than its text: one styled span per character
+    // reaches the 1 MB limit under the 20,000-character one (a tag counts as a space).
+    let span = format!(
+        "<span style=\"color:#d73a49;font-weight:bold;font-family:Menlo,Consolas,monospace;\
+         font-size:14px;line-height:1.75;letter-spacing:0.5px;background:#f6f8fa;\
+         padding:2px 4px;border-radius:3px;margin:0 2px;text-align:left;word-break:break-all;\
+         white-space:pre-wrap;{}\">字</span>",
+        " ".repeat(16)
+    );
+    let mut content = String::from("<pre>");
+    while content.len() + span.len() + 6 < 999_000 {
+        content.push_str(&span);
+    }
+    content.push_str("</pre>");
+    for i in 0..20 {
+        let mut a = article(&thumb, &format!("长文 {i}"));
+        a.content = content.clone();
+        c.draft_add(&[a]).await.expect("a draft at the limits");
+    }
+    let page = c.draft_batchget(0, 20, false).await.expect("the page fits");
+    assert_eq!(page.item.len(), 20);
+    let size = answer_bytes(&emu, "draft/batchget").await;
+    eprintln!("20 drafts at the content limit: {size} bytes");
+    assert!(size > 19_000_000, "the drafts are not at the limit: {size}");
+    assert!(
+        size * 3 <= CONTENT_REPLY_MAX,
+        "{size} bytes: under 3x margin"
+    );
+
+    // Without content: 20 drafts of 8 articles.
+    let emu = Emulator::start().unwrap();
+    let c = client(&emu);
+    let thumb = cover(&c).await;
+    for i in 0..20 {
+        let articles: Vec<Article> = (0..8)
+            .map(|k| {
+                let mut a = article(&thumb, &format!("第 {i} 期第 {k} 篇：一个足够长的标题"));
+                a.content_source_url =
+                    Some(format!("https://example.com/{}/{i}/{k}", "x".repeat(200)));
+                a
+            })
+            .collect();
+        c.draft_add(&articles).await.unwrap();
+    }
+    let page = c.draft_batchget(0, 20, true).await.unwrap();
+    assert_eq!(page.item.len(), 20);
+    let size = answer_bytes(&emu, "draft/batchget").await;
+    eprintln!("20 drafts of 8 articles without content: {size} bytes");
+    assert!(size * 4 <= REPLY_MAX, "{size} bytes");
+}
+
+/// Issue item 17: an answer that trickles in (every byte well within the read timeout) is
+/// cut at the overall deadline, not after bytes × interval; for a creating call that is an
+/// unknown outcome. An answer that is merely slow but inside the deadline is read.
+#[tokio::test]
+async fn a_trickling_answer_ends_at_the_deadline() {
+    let emu = Emulator::start().unwrap();
+    let mut o = options(&emu);
+    o.retry.max_retries = 0;
+    o.read_timeout = Duration::from_secs(10);
+    o.deadline = Duration::from_secs(1);
+    let c = Client::new(o).unwrap();
+    let thumb = cover(&c).await;
+
+    // `{"total_count":0}` is 17 bytes: 5 s at 300 ms a byte.
+    emu.inject(Fault::trickle("draft/count", 300));
+    let started = std::time::Instant::now();
+    let err = c.draft_count().await.unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(err.kind(), ErrorKind::Timeout), "{err}");
+    assert!(took < Duration::from_secs(3), "ended after {took:?}");
+
+    emu.inject(Fault::trickle("draft/add", 300));
+    let started = std::time::Instant::now();
+    let err = c.draft_add(&[article(&thumb, "慢")]).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(err.is_outcome_unknown(), "{err}");
+    assert_eq!(emu.calls("draft/add").len(), 1);
+    assert_eq!(emu.drafts().len(), 1, "the draft was made");
+
+    // 17 bytes at 20 ms: slow, but done well inside the deadline.
+    emu.inject(Fault::trickle("draft/count", 20));
+    assert_eq!(c.draft_count().await.unwrap(), 1);
+
+    // The default deadline is far above any read timeout, below the reconcile window.
+    let d = ClientOptions::new("http://127.0.0.1:9", "wx1").deadline;
+    assert_eq!(d, DEFAULT_DEADLINE);
+    assert!(d > ClientOptions::new("http://127.0.0.1:9", "wx1").read_timeout);
+    assert!(d < Duration::from_secs(900));
 }

@@ -1,6 +1,6 @@
 //! `wxsync.lock`: which draft each article lives in, the hash of what WeChat last accepted,
-//! and the images already uploaded; plus the run lock that keeps two runs from pushing at
-//! once.
+//! and the images already uploaded (or sent as permanent material without a known outcome);
+//! plus the run lock that keeps two runs from pushing at once.
 //!
 //! The bytes are a function of the state alone (sorted maps, no timestamps), so a run that
 //! changes nothing leaves the file byte-identical, and git shows real changes only. Every
@@ -96,6 +96,32 @@ pub struct AssetEntry {
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_id: Option<MediaId>,
+    /// While an `add_material` of this image has no known outcome (recorded before the call,
+    /// kept when its answer is lost): the file name it was uploaded under and when (Unix
+    /// seconds, on WeChat's clock as for an article's `attempted`). The next run looks for a
+    /// material of that name made around then before uploading the image again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempted: Option<i64>,
+}
+
+impl AssetEntry {
+    /// The evidence of an `add_material` whose outcome is unknown.
+    pub fn pending_material(&self) -> Option<(&str, i64)> {
+        Some((self.name.as_deref()?, self.attempted?))
+    }
+
+    /// Forgets that evidence once the outcome is known.
+    pub fn settle(&mut self) {
+        self.name = None;
+        self.attempted = None;
+    }
+
+    /// Whether nothing is recorded (the entry can go).
+    pub fn is_empty(&self) -> bool {
+        self == &AssetEntry::default()
+    }
 }
 
 /// A draft no article maps to any more (a multi-article draft that was re-created because its
@@ -178,6 +204,11 @@ impl Lockfile {
         // A version 1 file is read as it is and written as version 2 from now on.
         lock.version = VERSION;
         Ok(lock)
+    }
+
+    /// Whether nothing at all is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.entries() == 0
     }
 
     /// The number of entries `count:` records: what a lockfile cut at a line boundary lacks.
@@ -268,7 +299,7 @@ impl Lockfile {
         }
         map_header(&mut o, "assets", self.assets.is_empty());
         for (hash, a) in &self.assets {
-            if a.url.is_none() && a.media_id.is_none() {
+            if a.is_empty() {
                 o.push_str(&format!("  {}: {{}}\n", scalar(hash.as_str())));
                 continue;
             }
@@ -278,6 +309,12 @@ impl Lockfile {
             }
             if let Some(m) = &a.media_id {
                 field(&mut o, 2, "media_id", m.as_str());
+            }
+            if let Some(n) = &a.name {
+                field(&mut o, 2, "name", n);
+            }
+            if let Some(t) = a.attempted {
+                o.push_str(&format!("    attempted: {t}\n"));
             }
         }
         if !self.remote.is_empty() {
@@ -460,7 +497,7 @@ mod tests {
             ContentHash::of(b"img"),
             AssetEntry {
                 url: Some("http://u".into()),
-                media_id: None,
+                ..AssetEntry::default()
             },
         );
         let dir = tempfile::tempdir().unwrap();
@@ -543,11 +580,20 @@ mod tests {
             ContentHash::of(b"a"),
             AssetEntry {
                 url: Some("http://mmbiz.qpic.cn/a?wx_fmt=png&x=1".into()),
-                media_id: None,
+                ..AssetEntry::default()
             },
         );
         l.assets
             .insert(ContentHash::of(b"b"), AssetEntry::default());
+        l.assets.insert(
+            ContentHash::of(b"c"),
+            AssetEntry {
+                url: Some("http://mmbiz.qpic.cn/c".into()),
+                name: Some("0123abcd0123abcd.jpg".into()),
+                attempted: Some(1_700_000_000),
+                ..AssetEntry::default()
+            },
+        );
         l.remote.insert(
             "https://example.com/a b.png?x=1#f".into(),
             ContentHash::of(b"a"),

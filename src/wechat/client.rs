@@ -1,6 +1,7 @@
-//! The HTTP client for the WeChat API: one request path shared by every endpoint (token, retries with backoff, refresh-once on a
-//! rejected token, the "error iff errcode ≠ 0" rule, UTF-8 in both directions), and one typed
-//! method per endpoint.
+//! The HTTP client for the WeChat API: one request path shared by every endpoint (token,
+//! retries with backoff, refresh-once on a rejected token, the "error iff errcode ≠ 0" rule,
+//! UTF-8 in both directions, an overall deadline per attempt and a size cap on every answer),
+//! and one typed method per endpoint.
 
 use std::fmt;
 use std::sync::{Arc, Once};
@@ -17,7 +18,7 @@ use super::format::ImageFormat;
 use super::options::{ClientOptions, RetryPolicy, TokenHook};
 use super::redact::Secret;
 use super::token::{TokenSource, TokenStore, now_unix};
-use super::types::{Article, Draft, DraftPage, Material, MediaId, UploadedImage};
+use super::types::{Article, Draft, DraftPage, Material, MaterialPage, MediaId, UploadedImage};
 
 /// A WeChat API client. Cheap to clone; clones share the token cache and connection pool.
 #[derive(Clone)]
@@ -29,6 +30,7 @@ struct Inner {
     http: reqwest::Client,
     base: String,
     retry: RetryPolicy,
+    deadline: Duration,
     tokens: Mutex<TokenStore>,
     on_token: Option<TokenHook>,
     /// The last token passed to `on_token`, so each is announced once however it was obtained.
@@ -106,6 +108,7 @@ impl Client {
                 http,
                 base,
                 retry: opts.retry,
+                deadline: opts.deadline,
                 tokens: Mutex::new(tokens),
                 on_token: opts.on_token,
                 announced: std::sync::Mutex::new(None),
@@ -224,7 +227,23 @@ impl Client {
         let payload = upload_payload(bytes.into(), filename);
         let query = [("type", "image".to_string())];
         let value = self.call(Endpoint::AddMaterial, &query, &payload).await?;
-        decode(Endpoint::AddMaterial, value)
+        let m: Material = decode(Endpoint::AddMaterial, value)?;
+        created_id(Endpoint::AddMaterial, &m.media_id)?;
+        Ok(m)
+    }
+
+    /// `material/batchget_material?type=image`: a page of the account's permanent images
+    /// (`count` in 1..=20), each with the file name it was uploaded under.
+    pub async fn batchget_image_material(
+        &self,
+        offset: u32,
+        count: u32,
+    ) -> Result<MaterialPage, Error> {
+        let body = to_json(&json!({ "type": "image", "offset": offset, "count": count }));
+        let value = self
+            .call(Endpoint::BatchgetMaterial, &[], &Payload::Json(body))
+            .await?;
+        decode(Endpoint::BatchgetMaterial, value)
     }
 
     /// `draft/add`: creates a draft with 1–8 articles and returns its `media_id`. Never retried
@@ -238,7 +257,9 @@ impl Client {
         let value = self
             .call(Endpoint::DraftAdd, &[], &Payload::Json(body))
             .await?;
-        decode::<Resp>(Endpoint::DraftAdd, value).map(|r| r.media_id)
+        let id = decode::<Resp>(Endpoint::DraftAdd, value)?.media_id;
+        created_id(Endpoint::DraftAdd, &id)?;
+        Ok(id)
     }
 
     /// `draft/update`: replaces the article at `index` (0-based) of a draft.
@@ -264,6 +285,8 @@ impl Client {
     }
 
     /// `draft/batchget`: `count` in 1..=20; with `no_content` the articles lack `content`.
+    /// With content, a page must fit [`super::endpoint::CONTENT_REPLY_MAX`]: ask for fewer
+    /// drafts per page when they are long multi-article ones.
     pub async fn draft_batchget(
         &self,
         offset: u32,
@@ -354,16 +377,30 @@ impl Client {
                 retries += 1;
                 continue;
             }
-            if !endpoint.is_idempotent() && err.is_ambiguous() {
-                return Err(err.into_outcome_unknown());
-            }
-            return Err(err);
+            return Err(err.settled(endpoint));
         }
     }
 
-    /// One HTTP exchange. WeChat answers errors with HTTP 200 and an `errcode`; success bodies
-    /// may or may not carry `errcode: 0`.
+    /// One HTTP exchange, all of it (connecting, sending, every byte of the answer) within the
+    /// deadline: reqwest's read timeout restarts with each byte, so an answer trickling in
+    /// would otherwise never end. Dropping the exchange closes its connection.
     async fn send(
+        &self,
+        endpoint: Endpoint,
+        query: &[(&str, String)],
+        payload: &Payload,
+        token: Option<&Secret>,
+    ) -> Result<Value, Error> {
+        let exchange = self.exchange(endpoint, query, payload, token);
+        match tokio::time::timeout(self.inner.deadline, exchange).await {
+            Ok(result) => result,
+            Err(_elapsed) => Err(Error::timeout(endpoint)),
+        }
+    }
+
+    /// One HTTP exchange, without the deadline. WeChat answers errors with HTTP 200 and an
+    /// `errcode`; success bodies may or may not carry `errcode: 0`.
+    async fn exchange(
         &self,
         endpoint: Endpoint,
         query: &[(&str, String)],
@@ -412,15 +449,32 @@ impl Client {
             .map_err(|e| transport_error(endpoint, &e))?;
         let status = resp.status();
         self.note_server_date(resp.headers());
-        let body = resp
-            .bytes()
+        if !status.is_success() {
+            // Only a snippet of an error page is shown: read no more than that needs.
+            let body = read_capped(resp, ERROR_PAGE_MAX, endpoint)
+                .await
+                .or_else(|e| match e {
+                    Capped::Over(partial) => Ok(partial),
+                    Capped::Failed(e) => Err(e),
+                })?;
+            return Err(Error::http(
+                endpoint,
+                status.as_u16(),
+                &String::from_utf8_lossy(&body),
+            ));
+        }
+        let cap = endpoint.reply_cap();
+        if resp.content_length().is_some_and(|n| n > cap) {
+            return Err(Error::too_large(endpoint, cap));
+        }
+        let body = read_capped(resp, cap, endpoint)
             .await
-            .map_err(|e| transport_error(endpoint, &e))?;
+            .map_err(|e| match e {
+                Capped::Over(_) => Error::too_large(endpoint, cap),
+                Capped::Failed(e) => e,
+            })?;
         // WeChat labels bodies `encoding=utf-8`, which generic decoders miss; they are UTF-8.
         let text = String::from_utf8_lossy(&body);
-        if !status.is_success() {
-            return Err(Error::http(endpoint, status.as_u16(), &text));
-        }
         let value: Value = serde_json::from_str(&text)
             .map_err(|e| Error::decode(endpoint, &format!("{e}: {text}")))?;
         if !value.is_object() {
@@ -448,8 +502,60 @@ fn errcode(v: &Value) -> Option<i64> {
     }
 }
 
+/// Of an error page (a non-2xx answer), at most this much is read.
+const ERROR_PAGE_MAX: u64 = 16 * 1024;
+
+/// Why [`read_capped`] stopped.
+enum Capped {
+    /// The body is longer than the cap: the bytes read so far (at most the cap).
+    Over(Vec<u8>),
+    Failed(Error),
+}
+
+/// Reads a body of at most `cap` bytes, stopping as soon as the bytes received are more: a
+/// longer body is never held whole.
+async fn read_capped(
+    mut resp: reqwest::Response,
+    cap: u64,
+    endpoint: Endpoint,
+) -> Result<Vec<u8>, Capped> {
+    // usize::MAX when u64 does not fit: then the cap is never reached before memory is.
+    let cap = usize::try_from(cap).unwrap_or(usize::MAX);
+    let mut body = Vec::with_capacity(
+        resp.content_length()
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0)
+            .min(cap),
+    );
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = cap - body.len();
+                if chunk.len() > room {
+                    body.extend_from_slice(&chunk[..room]);
+                    return Err(Capped::Over(body));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => return Err(Capped::Failed(transport_error(endpoint, &e))),
+        }
+    }
+}
+
+/// A typed answer; an answer that lacks what the call returns is a decode error, which for a
+/// creating call means its outcome is unknown.
 fn decode<T: DeserializeOwned>(endpoint: Endpoint, value: Value) -> Result<T, Error> {
-    serde_json::from_value(value).map_err(|e| Error::decode(endpoint, &e.to_string()))
+    serde_json::from_value(value)
+        .map_err(|e| Error::decode(endpoint, &e.to_string()).settled(endpoint))
+}
+
+/// An empty id is no answer: WeChat may have created something it did not name.
+fn created_id(endpoint: Endpoint, id: &MediaId) -> Result<(), Error> {
+    if id.as_str().trim().is_empty() {
+        return Err(Error::decode(endpoint, "the answer's `media_id` is empty").settled(endpoint));
+    }
+    Ok(())
 }
 
 /// serde_json writes non-ASCII as raw UTF-8, which is what WeChat requires (escaped text shows

@@ -3,6 +3,18 @@
 
 use std::fmt;
 
+/// The cap on answers that carry article content. A draft's article holds under 1 MB of
+/// HTML (and under 20,000 characters); the emulator's answer to `draft/batchget` of 20 drafts
+/// of one article each at that limit, with content, is 20.1 MB (measured by
+/// `tests/wechat_client.rs`); 64 MiB leaves more than three times that, and one draft
+/// (`draft/get`, at most eight articles) fits eight times. A page of 20 drafts of eight
+/// such articles each would not fit: ask for fewer drafts per page when reading content.
+pub const CONTENT_REPLY_MAX: u64 = 64 * 1024 * 1024;
+
+/// The cap on every other answer: the largest (a page of 20 drafts of eight articles without
+/// content) is about 120 KB (measured likewise).
+pub const REPLY_MAX: u64 = 1024 * 1024;
+
 /// The endpoints the client calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
@@ -10,6 +22,7 @@ pub enum Endpoint {
     StableToken,
     UploadImg,
     AddMaterial,
+    BatchgetMaterial,
     DraftAdd,
     DraftUpdate,
     DraftGet,
@@ -26,6 +39,7 @@ impl Endpoint {
             Endpoint::StableToken => "/cgi-bin/stable_token",
             Endpoint::UploadImg => "/cgi-bin/media/uploadimg",
             Endpoint::AddMaterial => "/cgi-bin/material/add_material",
+            Endpoint::BatchgetMaterial => "/cgi-bin/material/batchget_material",
             Endpoint::DraftAdd => "/cgi-bin/draft/add",
             Endpoint::DraftUpdate => "/cgi-bin/draft/update",
             Endpoint::DraftGet => "/cgi-bin/draft/get",
@@ -44,6 +58,17 @@ impl Endpoint {
     /// something, so an ambiguous failure must not be retried blindly.
     pub fn is_idempotent(self) -> bool {
         !matches!(self, Endpoint::DraftAdd | Endpoint::AddMaterial)
+    }
+
+    /// The largest answer read, in bytes; a longer one is an error without being read whole.
+    /// Only `draft/get` and `draft/batchget` carry article content: room for a page of 20
+    /// drafts at WeChat's limits (see [`CONTENT_REPLY_MAX`]). Every other answer is under a
+    /// kilobyte, even a page of 20 drafts without content or of 20 materials.
+    pub fn reply_cap(self) -> u64 {
+        match self {
+            Endpoint::DraftGet | Endpoint::DraftBatchget => CONTENT_REPLY_MAX,
+            _ => REPLY_MAX,
+        }
     }
 
     pub(super) fn is_get(self) -> bool {

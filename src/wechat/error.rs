@@ -166,8 +166,12 @@ pub enum ErrorKind {
     /// A non-200 HTTP status (WeChat itself answers 200 even for errors, so this is a proxy or
     /// an outage).
     Http { status: u16, body: String },
-    /// A 200 answer that is not the JSON we expected.
+    /// A 200 answer that is not the JSON we expected: cut short, garbled, or lacking what
+    /// the call returns. The request may have been applied.
     Decode { detail: String },
+    /// An answer longer than the call's cap ([`Endpoint::reply_cap`]); it was not read
+    /// further. The request may have been applied.
+    TooLarge { limit: u64 },
     /// Missing or unusable settings (no AppID, no secret, a bad proxy URL).
     Config { detail: String },
 }
@@ -222,6 +226,10 @@ impl Error {
                 detail: snippet(&scrub(detail)),
             },
         )
+    }
+
+    pub(crate) fn too_large(endpoint: Endpoint, limit: u64) -> Error {
+        Error::new(Some(endpoint), ErrorKind::TooLarge { limit })
     }
 
     pub(crate) fn config(detail: &str) -> Error {
@@ -283,14 +291,29 @@ impl Error {
     }
 
     /// True when the request may have reached WeChat and been applied even though no clear
-    /// answer came back.
+    /// answer came back: no answer in time (including the overall deadline), a connection
+    /// lost after the request was sent, a 5xx from something in between (it may have passed
+    /// the request on), `-1` (WeChat's own "system busy"), and an HTTP 200 whose body cannot
+    /// be read as a complete answer (malformed, lacking the id, too long). Definitely not
+    /// applied: a connection that failed before sending, any other `errcode`, a 4xx, a bad
+    /// setting.
     pub fn is_ambiguous(&self) -> bool {
         match &self.kind {
-            ErrorKind::Timeout => true,
+            ErrorKind::Timeout | ErrorKind::Decode { .. } | ErrorKind::TooLarge { .. } => true,
             ErrorKind::Transport { connect, .. } => !connect,
             ErrorKind::Http { status, .. } => *status >= 500,
             ErrorKind::Api { code, .. } => *code == -1,
-            _ => false,
+            ErrorKind::Config { .. } => false,
+        }
+    }
+
+    /// The rule every call ends with: a non-idempotent call whose request may have been
+    /// applied is marked outcome-unknown, so its caller reconciles instead of repeating it.
+    pub(crate) fn settled(self, endpoint: Endpoint) -> Error {
+        if !endpoint.is_idempotent() && self.is_ambiguous() {
+            self.into_outcome_unknown()
+        } else {
+            self
         }
     }
 
@@ -369,12 +392,18 @@ impl Error {
     /// What the user can do about this error.
     pub fn hint(&self) -> Option<String> {
         if self.outcome_unknown {
-            return Some(
+            // Each creating call has its own way of finding what it may have made.
+            let next = match self.endpoint {
+                Some(Endpoint::AddMaterial) => {
+                    "the next run looks for the image among the account's permanent material \
+                     (material/batchget_material) before uploading it again"
+                }
+                _ => "the next run checks the draft box before creating anything",
+            };
+            return Some(format!(
                 "the request may or may not have been applied by WeChat; it was not retried \
-                 so as not to create a duplicate — the next run checks the draft box before \
-                 creating anything"
-                    .into(),
-            );
+                 so as not to create a duplicate — {next}"
+            ));
         }
         match &self.kind {
             ErrorKind::Api { code, .. } => self.api_hint(*code),
@@ -391,6 +420,11 @@ impl Error {
             ErrorKind::Http { status, .. } if *status < 500 => Some(
                 "WeChat answers every API error with HTTP 200, so this status came from \
                  something in between: check api.base_url / WXSYNC_API_BASE and the proxy"
+                    .into(),
+            ),
+            ErrorKind::TooLarge { .. } => Some(
+                "no WeChat answer is this long: check api.base_url / WXSYNC_API_BASE and the \
+                 proxy"
                     .into(),
             ),
             ErrorKind::Config { .. } => Some(
@@ -553,6 +587,11 @@ impl fmt::Display for Error {
             ErrorKind::Transport { detail, .. } => write!(f, "connection failed: {detail}")?,
             ErrorKind::Http { status, body } => write!(f, "HTTP {status}: {body}")?,
             ErrorKind::Decode { detail } => write!(f, "unexpected response: {detail}")?,
+            ErrorKind::TooLarge { limit } => write!(
+                f,
+                "the answer is longer than {} and was not read",
+                size(*limit)
+            )?,
             ErrorKind::Config { detail } => write!(f, "{detail}")?,
         }
         if self.outcome_unknown {
@@ -566,6 +605,18 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// A byte count for messages: `64 MiB`, `512 KiB`, `300 bytes`.
+fn size(n: u64) -> String {
+    const KIB: u64 = 1024;
+    if n >= KIB * KIB && n.is_multiple_of(KIB * KIB) {
+        format!("{} MiB", n / (KIB * KIB))
+    } else if n >= KIB && n.is_multiple_of(KIB) {
+        format!("{} KiB", n / KIB)
+    } else {
+        format!("{n} bytes")
+    }
+}
 
 /// Long bodies (an HTML error page from a proxy) are cut so a message stays readable.
 fn snippet(text: &str) -> String {
@@ -623,6 +674,47 @@ mod tests {
         assert_eq!(
             Error::http(Endpoint::DraftAdd, 502, "bad gateway").class(),
             ErrorClass::Retry
+        );
+    }
+
+    /// What may have been applied, and so makes a creating call outcome-unknown.
+    #[test]
+    fn ambiguity() {
+        let ep = Endpoint::DraftAdd;
+        let maybe = [
+            Error::timeout(ep),
+            Error::transport(ep, "reset", false),
+            Error::http(ep, 502, "bad gateway"),
+            Error::api(ep, -1, "system error"),
+            Error::decode(ep, "EOF while parsing"),
+            Error::too_large(ep, 1 << 20),
+        ];
+        for e in maybe {
+            assert!(e.is_ambiguous(), "{e}");
+            let e = e.settled(ep);
+            assert!(e.is_outcome_unknown(), "{e}");
+            assert!(e.to_string().contains("draft box"), "{e}");
+        }
+        // A read is never outcome-unknown: there is nothing to reconcile.
+        let read = Error::decode(Endpoint::DraftGet, "x").settled(Endpoint::DraftGet);
+        assert!(!read.is_outcome_unknown());
+        let not = [
+            Error::transport(ep, "refused", true),
+            Error::http(ep, 404, "not found"),
+            Error::api(ep, 45009, "quota"),
+            Error::config("no AppID"),
+        ];
+        for e in not {
+            assert!(!e.is_ambiguous(), "{e}");
+            assert!(!e.settled(ep).is_outcome_unknown());
+        }
+        let m = Error::decode(Endpoint::AddMaterial, "x").settled(Endpoint::AddMaterial);
+        assert!(m.to_string().contains("material/batchget_material"), "{m}");
+        assert!(!m.to_string().contains("draft box"), "{m}");
+        assert!(
+            Error::too_large(ep, 64 << 20)
+                .to_string()
+                .contains("64 MiB")
         );
     }
 

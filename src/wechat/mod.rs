@@ -18,11 +18,12 @@ pub use endpoint::Endpoint;
 pub use error::{ErrCode, Error, ErrorClass, ErrorKind};
 pub use format::ImageFormat;
 pub use options::{
-    ClientOptions, ConfigDefaults, DEFAULT_BASE_URL, RetryPolicy, TokenHook, TokenMode,
+    ClientOptions, ConfigDefaults, DEFAULT_BASE_URL, DEFAULT_DEADLINE, RetryPolicy, TokenHook,
+    TokenMode,
 };
 pub use redact::Secret;
 pub use types::{
     Article, ArticleType, CoverInfo, CropPercent, Draft, DraftPage, DraftSummary,
-    FooterProductInfo, ImageInfo, ImageItem, Material, MediaId, NewsItem, ProductInfo,
-    UploadedImage,
+    FooterProductInfo, ImageInfo, ImageItem, Material, MaterialItem, MaterialPage, MediaId,
+    NewsItem, ProductInfo, UploadedImage,
 };

@@ -15,6 +15,12 @@ use super::token::TokenSource;
 /// WeChat's API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
 
+/// The default [`ClientOptions::deadline`]. The longest legitimate exchange is a 10 MB
+/// permanent image going up (or a draft of eight 1 MB articles coming down): 120 s covers it
+/// down to about 100 KB/s, twice the 60 s a single read may wait. It stays well inside the
+/// window in which a lost `draft/add` or `add_material` is matched by time (15 minutes).
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(120);
+
 /// How transient failures are retried.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -57,6 +63,10 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// Longest wait for the next bytes of an answer.
     pub read_timeout: Duration,
+    /// Longest time one attempt may take from connecting to the last byte of the answer,
+    /// however steadily bytes arrive: `read_timeout` alone lets an answer that trickles in a
+    /// byte a second hold a run for hours. Reached, the call is a timeout.
+    pub deadline: Duration,
     pub retry: RetryPolicy,
     pub on_token: Option<TokenHook>,
 }
@@ -76,6 +86,7 @@ impl fmt::Debug for ClientOptions {
             .field("cache_dir", &self.cache_dir)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
+            .field("deadline", &self.deadline)
             .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
@@ -109,6 +120,7 @@ impl ClientOptions {
             cache_dir: None,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
+            deadline: DEFAULT_DEADLINE,
             retry: RetryPolicy::default(),
             on_token: None,
         }

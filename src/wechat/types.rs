@@ -299,6 +299,31 @@ pub struct Material {
     pub url: Option<String>,
 }
 
+/// `material/batchget_material`: one page of the account's permanent material of one type.
+/// Its order is undocumented.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaterialPage {
+    #[serde(default)]
+    pub total_count: u64,
+    #[serde(default)]
+    pub item_count: u64,
+    #[serde(default)]
+    pub item: Vec<MaterialItem>,
+}
+
+/// A permanent material as `material/batchget_material` lists it: `name` is the file name it
+/// was uploaded under, the only trace of what was uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaterialItem {
+    pub media_id: MediaId,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_time: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,10 @@
 //! HTTP: the routes (`/cgi-bin/*` like the real server, `/__emu/*` for tests), request
-//! logging, fault injection (errcode, delay, HTTP status, dropped connection) and the
-//! response format (`application/json; encoding=utf-8`, HTTP 200 for API errors).
+//! logging, fault injection (errcode, delay, HTTP status, dropped connection, and answers
+//! that are malformed, incomplete, oversized or trickling) and the response format
+//! (`application/json; encoding=utf-8`, HTTP 200 for API errors).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -213,6 +215,7 @@ async fn api(
             errcode: None,
             fault: fault.as_ref().map(Fault::describe),
             time,
+            answer_bytes: None,
         });
         (seq, fault)
     };
@@ -262,10 +265,138 @@ async fn api(
     set_code(Some(
         answer.get("errcode").and_then(Value::as_i64).unwrap_or(0),
     ));
-    if fault.is_some_and(|f| f.drop == Some(DropMode::After)) {
+    let Some(f) = fault else {
+        let resp = json_response(StatusCode::OK, &answer);
+        note_sent(&shared, seq, body_len(&resp));
+        return resp;
+    };
+    if f.drop == Some(DropMode::After) {
         return dropped();
     }
-    json_response(StatusCode::OK, &answer)
+    garbled(shared.clone(), seq, &f, answer)
+}
+
+fn body_len(resp: &Response) -> u64 {
+    resp.body().size_hint().exact().unwrap_or(0)
+}
+
+/// Records in the log entry `seq` how many bytes of its answer were sent.
+fn note_sent(shared: &Shared, seq: u64, n: u64) {
+    let mut st = lock(shared);
+    if let Some(e) = st.log.iter_mut().rev().find(|e| e.seq == seq) {
+        e.answer_bytes = Some(n);
+    }
+}
+
+/// The answer of a processed call, spoilt as the fault says: fields removed, cut in half,
+/// padded to an enormous size, and/or sent a byte at a time.
+fn garbled(shared: Shared, seq: u64, f: &Fault, mut answer: Value) -> Response {
+    if let Some(m) = answer.as_object_mut() {
+        for field in &f.without {
+            m.remove(field);
+        }
+    }
+    let mut bytes = serde_json::to_vec(&answer).unwrap_or_default();
+    if f.malformed {
+        bytes.truncate(bytes.len() / 2);
+    }
+    let body = Streamed {
+        padding: f.oversize.unwrap_or(0),
+        declared: f.oversize.is_none() || f.declare_length,
+        answer: Bytes::from(bytes),
+        pos: 0,
+        every: f.trickle_ms.map(Duration::from_millis),
+        sleep: None,
+        log: Some((shared, seq)),
+    };
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json; encoding=utf-8")
+        .body(Body::new(body))
+        .unwrap_or_else(|_| dropped())
+}
+
+/// Whitespace to pad an oversized answer with, sent from here rather than allocated.
+static SPACES: [u8; 64 * 1024] = [b' '; 64 * 1024];
+
+/// An answer body made as it is sent: `padding` bytes of whitespace, then `answer`; with
+/// `every`, one byte per interval. When dropped (complete, or its connection closed), it
+/// records in the log how many bytes it handed over.
+struct Streamed {
+    padding: u64,
+    /// Whether the length is announced (`Content-Length`) rather than chunked.
+    declared: bool,
+    answer: Bytes,
+    /// Bytes produced so far, padding included.
+    pos: u64,
+    every: Option<Duration>,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    log: Option<(Shared, u64)>,
+}
+
+impl Streamed {
+    fn total(&self) -> u64 {
+        self.padding + self.answer.len() as u64
+    }
+}
+
+impl HttpBody for Streamed {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        if self.pos >= self.total() {
+            return Poll::Ready(None);
+        }
+        if let Some(every) = self.every {
+            let sleep = self
+                .sleep
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(every)));
+            if sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.sleep = None;
+        }
+        // One byte per interval when trickling, else as much as one frame takes.
+        let most = if self.every.is_some() {
+            1
+        } else {
+            SPACES.len() as u64
+        };
+        let chunk = if self.pos < self.padding {
+            let n = most.min(self.padding - self.pos) as usize;
+            Bytes::from_static(&SPACES[..n])
+        } else {
+            let at = (self.pos - self.padding) as usize;
+            let n = (most as usize).min(self.answer.len() - at);
+            self.answer.slice(at..at + n)
+        };
+        self.pos += chunk.len() as u64;
+        Poll::Ready(Some(Ok(http_body::Frame::data(chunk))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.pos >= self.total()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        if self.declared {
+            http_body::SizeHint::with_exact(self.total() - self.pos)
+        } else {
+            http_body::SizeHint::default()
+        }
+    }
+}
+
+impl Drop for Streamed {
+    fn drop(&mut self) {
+        if let Some((shared, seq)) = self.log.take() {
+            note_sent(&shared, seq, self.pos);
+        }
+    }
 }
 
 async fn get_log(AxState(shared): AxState<Shared>) -> Response {

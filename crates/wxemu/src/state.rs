@@ -76,6 +76,9 @@ pub struct Config {
     pub delete_missing_code: i64,
     /// `draft/batchget` order: newest `update_time` first, else oldest first.
     pub batchget_newest_first: bool,
+    /// `material/batchget_material` order: newest `update_time` first, else oldest first
+    /// (the real order is not documented).
+    pub material_batchget_newest_first: bool,
     /// Daily call limits per path (e.g. `"draft/add": 100`) → 45009.
     pub daily_limits: BTreeMap<String, u64>,
 }
@@ -111,6 +114,7 @@ impl Default for Config {
             strip_links: true,
             delete_missing_code: 0,
             batchget_newest_first: true,
+            material_batchget_newest_first: true,
             daily_limits: BTreeMap::new(),
         }
     }
@@ -137,6 +141,11 @@ pub struct LogEntry {
     pub fault: Option<String>,
     /// Virtual time of arrival.
     pub time: i64,
+    /// Bytes of the answer's body the emulator handed to the connection: known once the body
+    /// is complete or its connection is closed (how far an oversized or trickling answer got
+    /// before the client gave up); `None` before then and for a dropped connection.
+    #[serde(default)]
+    pub answer_bytes: Option<u64>,
 }
 
 impl LogEntry {
@@ -172,7 +181,9 @@ pub enum DropMode {
     After,
 }
 
-/// A fault for the next `times` calls to `path`. Combine a delay with any one effect.
+/// A fault for the next `times` calls to `path`. Combine a delay with any one effect; the
+/// answer faults (`malformed`, `without`, `oversize`, `trickle_ms`) apply to a call that was
+/// processed, so whatever it creates is created, and combine with each other.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fault {
     /// `draft/add` or `/cgi-bin/draft/add`.
@@ -193,6 +204,27 @@ pub struct Fault {
     /// Answer this HTTP status (a failing gateway) instead of processing the call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
+    /// Process the call, then answer HTTP 200 with only the first half of the JSON answer.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub malformed: bool,
+    /// Process the call, then answer without these fields (e.g. `media_id`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub without: Vec<String>,
+    /// Process the call, then answer HTTP 200 with this many bytes of whitespace before the
+    /// JSON answer, generated as they are sent (never held in memory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oversize: Option<u64>,
+    /// With `oversize`: declare the length in `Content-Length` (else the body is chunked, and
+    /// only counting while reading finds it too long).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub declare_length: bool,
+    /// Process the call, then send the answer one byte every this many milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trickle_ms: Option<u64>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn one() -> u32 {
@@ -209,6 +241,11 @@ impl Fault {
             delay_ms: None,
             drop: None,
             http_status: None,
+            malformed: false,
+            without: Vec::new(),
+            oversize: None,
+            declare_length: false,
+            trickle_ms: None,
         }
     }
 
@@ -252,6 +289,48 @@ impl Fault {
         }
     }
 
+    /// The next call to `path` is processed, then answered with half of its JSON: HTTP 200, a
+    /// body no parser reads.
+    pub fn malformed(path: &str) -> Fault {
+        Fault {
+            malformed: true,
+            ..Fault::on(path)
+        }
+    }
+
+    /// The next call to `path` is processed, then answered without `field` (e.g. a
+    /// `draft/add` answer without `media_id`).
+    pub fn without_field(path: &str, field: &str) -> Fault {
+        Fault {
+            without: vec![field.to_string()],
+            ..Fault::on(path)
+        }
+    }
+
+    /// The next call to `path` is processed, then answered with `padding` bytes of whitespace
+    /// before the JSON answer, chunked (no `Content-Length`). See [`Fault::declare_length`].
+    pub fn oversized(path: &str, padding: u64) -> Fault {
+        Fault {
+            oversize: Some(padding),
+            ..Fault::on(path)
+        }
+    }
+
+    /// With [`Fault::oversized`]: the answer's length is declared up front.
+    pub fn declare_length(mut self) -> Fault {
+        self.declare_length = true;
+        self
+    }
+
+    /// The next call to `path` is processed, then its answer is sent one byte every `ms`
+    /// milliseconds (a connection that trickles: no single read ever waits long).
+    pub fn trickle(path: &str, ms: u64) -> Fault {
+        Fault {
+            trickle_ms: Some(ms),
+            ..Fault::on(path)
+        }
+    }
+
     /// Applies to the next `n` calls instead of one.
     pub fn times(mut self, n: u32) -> Fault {
         self.times = n;
@@ -276,6 +355,23 @@ impl Fault {
         }
         if let Some(d) = self.drop {
             parts.push(format!("drop {d:?}").to_lowercase());
+        }
+        if self.malformed {
+            parts.push("malformed".to_string());
+        }
+        for f in &self.without {
+            parts.push(format!("without {f}"));
+        }
+        if let Some(n) = self.oversize {
+            let how = if self.declare_length {
+                "declared"
+            } else {
+                "chunked"
+            };
+            parts.push(format!("oversize {n} ({how})"));
+        }
+        if let Some(ms) = self.trickle_ms {
+            parts.push(format!("trickle {ms}ms/byte"));
         }
         parts.join(", ")
     }
@@ -310,6 +406,9 @@ pub struct StoredMaterial {
     pub size: usize,
     pub url: String,
     pub update_time: i64,
+    /// Orders materials whose update_time is the same second.
+    #[serde(default)]
+    pub update_seq: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -539,13 +638,15 @@ impl State {
         {
             return answer;
         }
-        let get_only = matches!(name, "token" | "draft/count");
+        let get_only = matches!(name, "token" | "draft/count" | "material/get_materialcount");
         let known = matches!(
             name,
             "token"
                 | "stable_token"
                 | "media/uploadimg"
                 | "material/add_material"
+                | "material/batchget_material"
+                | "material/get_materialcount"
                 | "draft/add"
                 | "draft/update"
                 | "draft/get"
@@ -574,6 +675,7 @@ impl State {
             "media/uploadimg" => self.uploadimg(req),
             "material/add_material" => self.add_material(req),
             "draft/count" => json!({"total_count": self.drafts.len()}),
+            "material/get_materialcount" => self.material_count(),
             _ => {
                 let body = match self.json_body(req.body) {
                     Ok(v) => v,
@@ -584,6 +686,7 @@ impl State {
                     "draft/update" => self.draft_update(&body),
                     "draft/get" => self.draft_get(&body),
                     "draft/batchget" => self.draft_batchget(&body),
+                    "material/batchget_material" => self.material_batchget(&body),
                     _ => self.draft_delete(&body),
                 }
             }
@@ -807,6 +910,7 @@ impl State {
         let url = format!("http://mmbiz.qpic.cn/mmbiz_{dir}/{media_id}/0?wx_fmt={fmt}");
         self.trusted_urls.insert(url.clone());
         let now = self.now();
+        let seq = self.next_seq();
         self.materials.insert(
             media_id.clone(),
             StoredMaterial {
@@ -816,6 +920,7 @@ impl State {
                 size,
                 url: url.clone(),
                 update_time: now,
+                update_seq: seq,
             },
         );
         json!({"media_id": media_id, "url": url})
@@ -1116,6 +1221,64 @@ impl State {
             return self.error(code);
         }
         json!({"errcode": 0, "errmsg": "ok"})
+    }
+
+    /// `material/get_materialcount`: the library's size per type (images include thumbs).
+    fn material_count(&self) -> Answer {
+        let count = |kinds: &[&str]| {
+            self.materials
+                .values()
+                .filter(|m| kinds.contains(&m.kind.as_str()))
+                .count()
+        };
+        json!({
+            "voice_count": count(&["voice"]),
+            "video_count": count(&["video"]),
+            "image_count": count(&["image", "thumb"]),
+            "news_count": 0,
+        })
+    }
+
+    /// `material/batchget_material`: one page (`count` 1–20) of the materials of a type, each
+    /// with the file name it was uploaded under. `news` is a valid type with no items here.
+    fn material_batchget(&mut self, body: &Value) -> Answer {
+        let kind = body.get("type").and_then(Value::as_str).unwrap_or("");
+        let kinds: &[&str] = match kind {
+            "image" => &["image", "thumb"],
+            "voice" => &["voice"],
+            "video" => &["video"],
+            "news" => &[],
+            _ => return self.error(40004),
+        };
+        let offset = body.get("offset").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let count = body.get("count").and_then(Value::as_u64).unwrap_or(0) as usize;
+        if !(1..=20).contains(&count) {
+            return self.error_msg(40002, "invalid argument");
+        }
+        let mut list: Vec<&StoredMaterial> = self
+            .materials
+            .values()
+            .filter(|m| kinds.contains(&m.kind.as_str()))
+            .collect();
+        list.sort_by_key(|m| (m.update_time, m.update_seq));
+        if self.config.material_batchget_newest_first {
+            list.reverse();
+        }
+        let total = list.len();
+        let items: Vec<Value> = list
+            .into_iter()
+            .skip(offset)
+            .take(count)
+            .map(|m| {
+                json!({
+                    "media_id": m.media_id,
+                    "name": m.name,
+                    "update_time": m.update_time,
+                    "url": m.url,
+                })
+            })
+            .collect();
+        json!({"total_count": total, "item_count": items.len(), "item": items})
     }
 
     /// Takes one use of the first pending fault for `path`.

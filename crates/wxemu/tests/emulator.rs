@@ -498,3 +498,195 @@ fn the_binary_serves_until_stopped() {
     drop(stdout);
     assert!(r.json["access_token"].is_string(), "{:?}", r.json);
 }
+
+/// One exchange, raw: the head and the body bytes as sent (a chunked body is de-chunked).
+fn raw(
+    addr: &str,
+    method: &str,
+    target: &str,
+    ctype: Option<&str>,
+    body: &[u8],
+) -> (String, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    let mut head = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(ct) = ctype {
+        head.push_str(&format!("Content-Type: {ct}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).unwrap();
+    let split = all
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete head");
+    let head = String::from_utf8_lossy(&all[..split]).to_ascii_lowercase();
+    let mut rest = all[split + 4..].to_vec();
+    if head.contains("transfer-encoding: chunked") {
+        let mut out = Vec::new();
+        let mut at = 0;
+        loop {
+            let eol = at + rest[at..].windows(2).position(|w| w == b"\r\n").unwrap();
+            let len =
+                usize::from_str_radix(std::str::from_utf8(&rest[at..eol]).unwrap(), 16).unwrap();
+            if len == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[eol + 2..eol + 2 + len]);
+            at = eol + 2 + len + 2;
+        }
+        rest = out;
+    }
+    (head, rest)
+}
+
+#[test]
+fn answer_faults_garble_the_answer_of_a_processed_call() {
+    let api = Api::new();
+    let token = api.token();
+    let thumb = api.cover(&token);
+    let add = format!("/cgi-bin/draft/add?access_token={token}");
+    let draft = serde_json::to_vec(&json!({"articles": [{
+        "title": "T", "content": "<p>x</p>", "thumb_media_id": thumb
+    }]}))
+    .unwrap();
+    let post = |target: &str| raw(&api.addr, "POST", target, Some("application/json"), &draft);
+
+    // Malformed: half of the JSON, HTTP 200, and the draft was made.
+    api.emu.inject(Fault::malformed("draft/add"));
+    let (head, body) = post(&add);
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(serde_json::from_slice::<Value>(&body).is_err(), "{body:?}");
+    assert!(String::from_utf8_lossy(&body).starts_with('{'), "{body:?}");
+    assert_eq!(api.emu.drafts().len(), 1);
+
+    // Without media_id: a complete JSON object lacking it; the draft was made.
+    api.emu
+        .inject(Fault::without_field("draft/add", "media_id"));
+    let (_, body) = post(&add);
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert!(v.get("media_id").is_none() && v.is_object(), "{v}");
+    assert_eq!(api.emu.drafts().len(), 2);
+
+    // Oversized: padding then the answer, chunked or declared, generated as sent.
+    for fault in [
+        Fault::oversized("draft/add", 3 << 20),
+        Fault::oversized("draft/add", 3 << 20).declare_length(),
+    ] {
+        api.emu.inject(fault.clone());
+        let (head, body) = post(&add);
+        assert_eq!(
+            head.contains(&format!("content-length: {}", body.len())),
+            fault.declare_length,
+            "{head}"
+        );
+        assert!(body.len() > 3 << 20);
+        let v: Value = serde_json::from_slice(&body).expect("whitespace, then the answer");
+        assert!(v["media_id"].is_string());
+        let logged = api.emu.calls("draft/add").last().unwrap().answer_bytes;
+        assert_eq!(logged, Some(body.len() as u64));
+    }
+    assert_eq!(api.emu.drafts().len(), 4);
+
+    // Trickle: the answer, one byte per interval.
+    let count = format!("/cgi-bin/draft/count?access_token={token}");
+    api.emu.inject(Fault::trickle("draft/count", 40));
+    let started = std::time::Instant::now();
+    let (_, body) = raw(&api.addr, "GET", &count, None, b"");
+    let took = started.elapsed();
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["total_count"],
+        4
+    );
+    assert!(
+        took >= std::time::Duration::from_millis(40 * body.len() as u64),
+        "{} bytes in {took:?}",
+        body.len()
+    );
+
+    // A lost add_material answer: the material is stored all the same.
+    api.emu.inject(Fault::drop_after("material/add_material"));
+    let before = api.emu.materials().len();
+    let mut body =
+        b"--XB\r\nContent-Disposition: form-data; name=\"media\"; filename=\"c.jpg\"\r\n\r\n"
+            .to_vec();
+    body.extend_from_slice(&jpeg());
+    body.extend_from_slice(b"\r\n--XB--\r\n");
+    let mut s = TcpStream::connect(&api.addr).unwrap();
+    let head = format!(
+        "POST /cgi-bin/material/add_material?type=image&access_token={token} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary=XB\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&body).unwrap();
+    let mut answer = Vec::new();
+    // The connection ends without a complete answer (reset or cut): either is fine here.
+    let _ = s.read_to_end(&mut answer);
+    assert!(!String::from_utf8_lossy(&answer).contains("media_id"));
+    assert_eq!(api.emu.materials().len(), before + 1);
+}
+
+#[test]
+fn material_listing_and_count() {
+    let api = Api::new();
+    let token = api.token();
+    let list = |offset: u64, count: u64| {
+        api.post(
+            &format!("/cgi-bin/material/batchget_material?access_token={token}"),
+            &json!({"type": "image", "offset": offset, "count": count}),
+        )
+    };
+    assert_eq!(
+        list(0, 20),
+        json!({"total_count": 0, "item_count": 0, "item": []})
+    );
+    let mut ids = Vec::new();
+    for name in ["a.jpg", "b.jpg", "c.jpg"] {
+        let r = api.upload(
+            &format!("/cgi-bin/material/add_material?type=image&access_token={token}"),
+            Some(name),
+            &jpeg(),
+        );
+        ids.push(r["media_id"].as_str().unwrap().to_string());
+    }
+    let page = list(0, 2);
+    assert_eq!(page["total_count"], 3);
+    assert_eq!(page["item_count"], 2);
+    // Newest first (a knob): c, b; then a.
+    assert_eq!(page["item"][0]["name"], "c.jpg");
+    assert_eq!(page["item"][0]["media_id"], ids[2].as_str());
+    assert!(page["item"][0]["update_time"].is_i64());
+    assert!(
+        page["item"][0]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://mmbiz.qpic.cn/")
+    );
+    assert_eq!(page["item"][1]["name"], "b.jpg");
+    assert_eq!(list(2, 20)["item"][0]["name"], "a.jpg");
+    assert_eq!(code(&list(0, 0)), 40002);
+    assert_eq!(code(&list(0, 21)), 40002);
+    let bad = api.post(
+        &format!("/cgi-bin/material/batchget_material?access_token={token}"),
+        &json!({"type": "pdf", "offset": 0, "count": 1}),
+    );
+    assert_eq!(code(&bad), 40004);
+    api.emu
+        .configure(|c| c.material_batchget_newest_first = false);
+    assert_eq!(list(0, 1)["item"][0]["name"], "a.jpg");
+
+    let counts = api.get(&format!(
+        "/cgi-bin/material/get_materialcount?access_token={token}"
+    ));
+    assert_eq!(counts["image_count"], 3);
+    assert_eq!(counts["voice_count"], 0);
+    let wrong = api.post(
+        &format!("/cgi-bin/material/get_materialcount?access_token={token}"),
+        &json!({}),
+    );
+    assert_eq!(code(&wrong), 43001);
+}

@@ -2,13 +2,16 @@
 //! `draft/update`, recording each success in the lockfile at once.
 //!
 //! Nothing is lost on any failure: an article fails alone and the rest go on; a `draft/add`
-//! whose outcome is unknown is recorded as `unknown` before the call, so a crash or a dropped
-//! connection makes the next run look for that draft (`draft/batchget`) instead of creating a
-//! duplicate; a daily quota error stops the run with everything so far recorded.
+//! is recorded as `unknown` before the call, so a crash or an answer lost (a timeout, a
+//! dropped connection, a body that cannot be read) makes the next run look for that draft
+//! (`draft/batchget`) instead of creating a duplicate; an `add_material` is recorded the same
+//! way, and the next run looks for that material (`material/batchget_material`) instead of
+//! uploading an orphan; a daily quota error stops the run with everything so far recorded.
 //!
 //! This module is the run loop; each job has its own: [`upload`] (images), [`reconcile`]
-//! (finding drafts whose add was lost), [`push`] (`draft/add`, `draft/update`) and [`prune`].
-//! What is sent is the payload with its placeholders resolved ([`crate::sync::resolve`]).
+//! (finding the drafts and materials whose creation's answer was lost), [`push`]
+//! (`draft/add`, `draft/update`) and [`prune`]. What is sent is the payload with its
+//! placeholders resolved ([`crate::sync::resolve`]).
 
 mod prune;
 mod push;

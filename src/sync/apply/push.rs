@@ -141,12 +141,10 @@ impl Run<'_> {
                 self.lock.save(self.root)?;
             }
             Err(e) if e.is_outcome_unknown() => {
+                // The entries stay `unknown`; the error's hint says the next run looks for
+                // the draft before creating one.
                 for m in members {
-                    self.fail(
-                        m,
-                        e.code(),
-                        format!("{e} — the draft may or may not exist; the next run looks for it before creating one"),
-                    );
+                    self.fail(m, e.code(), e.to_string());
                 }
             }
             Err(e) => {

@@ -1,19 +1,24 @@
-//! Reconciling lost adds: a `draft/add` whose answer never came may have created a draft.
-//! Before creating anything, the drafts of the account are listed (`draft/batchget`) and a
-//! match is bound instead of creating a duplicate.
+//! Reconciling lost creations. A `draft/add` whose answer never came may have created a
+//! draft: before creating anything, the drafts of the account are listed (`draft/batchget`)
+//! and a match is bound instead of creating a duplicate. Likewise an `add_material` whose
+//! answer never came may have stored the image: before it is uploaded again, the account's
+//! permanent images are listed (`material/batchget_material`) and one with the name it was
+//! sent under, made around then, is recorded instead of uploading an orphan.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Run, work_members};
 use crate::error::Result;
+use crate::hash::ContentHash;
 use crate::site::ArticlePath;
 use crate::sync::lock::{Entry, State};
 use crate::sync::plan::Work;
-use crate::wechat::{DraftSummary, MediaId};
+use crate::wechat::{self, DraftSummary, MaterialItem, MediaId};
 
-/// How far from the recorded attempt a draft's creation may be and still be ours: the call
-/// itself, plus a margin for clocks (the attempt is on WeChat's clock when an earlier answer
-/// of that run told it, else on this machine's).
+/// How far from the recorded attempt a draft's or material's creation may be and still be
+/// ours: the call itself (at most the client's deadline), plus a margin for clocks (the
+/// attempt is on WeChat's clock when an earlier answer of that run told it, else on this
+/// machine's).
 const WINDOW_BEFORE: i64 = 120;
 const WINDOW_AFTER: i64 = 900;
 
@@ -24,6 +29,12 @@ struct Sent {
     digest: Option<String>,
     /// Unix seconds; absent in lockfiles written before it was recorded.
     attempted: Option<i64>,
+}
+
+/// Whether a creation time fits an attempt; no time from WeChat leaves it to the rest of the
+/// evidence.
+fn around(attempted: i64, created: Option<i64>) -> bool {
+    created.is_none_or(|c| c >= attempted - WINDOW_BEFORE && c <= attempted + WINDOW_AFTER)
 }
 
 fn created(d: &DraftSummary) -> Option<i64> {
@@ -47,11 +58,11 @@ fn could_be_ours(d: &DraftSummary, sent: &[Sent]) -> bool {
             // WeChat writes a digest of its own when none is sent.
             && s.digest.as_ref().is_none_or(|dg| a.digest.as_deref() == Some(dg.as_str()))
     });
-    let when = match (sent.first().and_then(|s| s.attempted), created(d)) {
-        (Some(t), Some(c)) => c >= t - WINDOW_BEFORE && c <= t + WINDOW_AFTER,
-        // No recorded attempt (an older lockfile) or no time from WeChat: content decides.
-        _ => true,
-    };
+    // No recorded attempt (an older lockfile) or no time from WeChat: content decides.
+    let when = sent
+        .first()
+        .and_then(|s| s.attempted)
+        .is_none_or(|t| around(t, created(d)));
     same && when
 }
 
@@ -159,6 +170,50 @@ impl Run<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Looks for the permanent images whose `add_material` answers were lost, given as
+    /// (hash, name sent, time sent): the name comes from the image's content hash, so a
+    /// material of that name made around that time is that image. Two such (the same image
+    /// stored twice) are the same picture, so the first found is taken. Returns those found.
+    ///
+    /// The library's order is undocumented: the listing stops early only once every image is
+    /// found, or once it has been newest-first so far and has reached materials older than
+    /// every attempt; else it reads to the end.
+    pub(super) async fn find_lost_materials(
+        &self,
+        pending: &[(ContentHash, String, i64)],
+    ) -> std::result::Result<BTreeMap<ContentHash, MaterialItem>, wechat::Error> {
+        let earliest = pending.iter().map(|p| p.2).min().unwrap_or(0);
+        let mut found = BTreeMap::new();
+        let mut offset = 0u32;
+        let mut newest_first = true;
+        let mut last: Option<i64> = None;
+        loop {
+            let page = self.client.batchget_image_material(offset, 20).await?;
+            let n = page.item.len() as u32;
+            for item in page.item {
+                if let (Some(prev), Some(t)) = (last, item.update_time) {
+                    newest_first &= t <= prev;
+                }
+                last = item.update_time.or(last);
+                let ours = pending.iter().find(|(hash, name, at)| {
+                    !found.contains_key(hash) && item.name == *name && around(*at, item.update_time)
+                });
+                if let Some((hash, _, _)) = ours {
+                    found.insert(hash.clone(), item);
+                }
+            }
+            offset += n;
+            let past = newest_first && last.is_some_and(|t| t < earliest - WINDOW_BEFORE);
+            if found.len() == pending.len()
+                || n == 0
+                || u64::from(offset) >= page.total_count
+                || past
+            {
+                return Ok(found);
+            }
+        }
     }
 
     /// What was sent for an article in the add whose answer was lost.

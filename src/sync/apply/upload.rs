@@ -1,7 +1,9 @@
 //! Uploading the images a run's work needs and the lockfile lacks, once per content hash:
-//! remote images are fetched first (unless the lockfile knows their URL), then every image is
+//! remote images are fetched first (unless the lockfile knows their URL), an `add_material`
+//! an earlier run lost the answer to is looked for ([`super::reconcile`]), then every image is
 //! prepared for its endpoint ([`crate::media`]) and uploaded, four at a time, each success
-//! recorded in the lockfile at once.
+//! recorded in the lockfile at once. An `add_material` is recorded (name, time) before it is
+//! sent, like a `draft/add`, so a lost answer leaves no orphaned material behind.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -13,10 +15,10 @@ use super::{Run, work_members};
 use crate::error::Result;
 use crate::hash::ContentHash;
 use crate::media::fetch::Fetcher;
-use crate::media::{Endpoint, Use, cache::prepare_cached, probe::check_header};
+use crate::media::{Endpoint, Prepared, Use, cache::prepare_cached, probe::check_header};
 use crate::render::{RemoteImage, Role};
 use crate::site::ArticlePath;
-use crate::sync::lock::AssetEntry;
+use crate::sync::lock::{AssetEntry, Lockfile};
 use crate::sync::plan::Work;
 use crate::wechat::{self, Client, ErrCode};
 
@@ -84,6 +86,7 @@ impl Run<'_> {
         if !needs.to_fetch.is_empty() {
             self.fetch_remote(&mut needs).await?;
         }
+        self.reconcile_uploads(&mut needs).await?;
         self.upload_jobs(needs).await
     }
 
@@ -196,34 +199,125 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Settles the uploads an earlier run left without an outcome (an `add_material` whose
+    /// answer was lost) before any of those images is uploaded again: a material found is
+    /// recorded and its job dropped; one not found is uploaded as usual. If the material
+    /// library cannot be read, those images are not uploaded in this run (that could orphan a
+    /// material) and their articles fail.
+    async fn reconcile_uploads(&mut self, n: &mut Needs) -> Result<()> {
+        let pending: Vec<(ContentHash, String, i64)> = n
+            .jobs
+            .keys()
+            .filter_map(|h| {
+                let (name, at) = self.lock.assets.get(h)?.pending_material()?;
+                Some((h.clone(), name.to_string(), at))
+            })
+            .collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let found = match self.find_lost_materials(&pending).await {
+            Ok(f) => f,
+            Err(e) => {
+                for (hash, _, _) in &pending {
+                    let Some(job) = n.jobs.remove(hash) else {
+                        continue;
+                    };
+                    for m in n.users.get(hash).cloned().unwrap_or_default() {
+                        self.fail_api(&m, &e);
+                        self.prefix_error(
+                            &m,
+                            &format!(
+                                "looking for the lost upload of {} (it stays recorded as unknown)",
+                                job.label
+                            ),
+                        );
+                    }
+                }
+                return Ok(());
+            }
+        };
+        for (hash, _, _) in &pending {
+            let slot = self.lock.assets.entry(hash.clone()).or_default();
+            slot.settle();
+            if let Some(item) = found.get(hash) {
+                slot.media_id = Some(item.media_id.clone());
+                if item.url.is_some() {
+                    slot.url = item.url.clone();
+                }
+            }
+            let material = n.jobs.get(hash).is_some_and(|j| j.material);
+            if satisfied(Some(slot), material) {
+                n.jobs.remove(hash);
+                for url in n.urls_of.remove(hash).unwrap_or_default() {
+                    self.lock.remote.insert(url, hash.clone());
+                }
+            } else if slot.is_empty() {
+                self.lock.assets.remove(hash);
+            }
+        }
+        self.lock.save(self.root)
+    }
+
     /// Prepares and uploads every job, recording each success; a daily quota error stops the
-    /// uploads not yet started.
+    /// uploads not yet started. Each job is two tasks, preparing then sending, so that what an
+    /// `add_material` will be named is recorded (with the time) before it is sent: if its
+    /// answer is lost, that is what the next run looks for.
     async fn upload_jobs(&mut self, mut n: Needs) -> Result<()> {
         let mut queue: Vec<Job> = std::mem::take(&mut n.jobs).into_values().rev().collect();
+        // A first run writes the lockfile for the evidence of its first add_material; should
+        // that be all, and settled, it removes the file again (a run that recorded nothing
+        // leaves no lockfile behind).
+        let lock_path = Lockfile::path(self.root);
+        let had_lock = lock_path.exists();
         let mut tasks = JoinSet::new();
-        let mut running: BTreeMap<tokio::task::Id, Job> = BTreeMap::new();
+        // Each task's job, and whether it is sending (past the point where the request may
+        // reach WeChat).
+        let mut running: BTreeMap<tokio::task::Id, (Job, bool)> = BTreeMap::new();
         let root = Arc::new(self.root.to_path_buf());
         loop {
             while tasks.len() < CONCURRENCY && self.stopped.is_none() {
                 let Some(job) = queue.pop() else {
                     break;
                 };
-                let (client, root, j) = (self.client.clone(), root.clone(), job.clone());
-                let handle = tasks.spawn(async move { upload(&client, &root, &j).await });
-                running.insert(handle.id(), job);
+                let (root, j) = (root.clone(), job.clone());
+                let handle =
+                    tasks.spawn(async move { prepare_job(&root, &j).await.map(Step::Prepared) });
+                running.insert(handle.id(), (job, false));
             }
             let Some(joined) = tasks.join_next_with_id().await else {
                 break;
             };
             let (job, result) = match joined {
-                Ok((id, r)) => (running.remove(&id), r),
-                Err(e) => (
-                    running.remove(&e.id()),
-                    Err(UploadError::Local(panicked(&e))),
-                ),
+                Ok((id, r)) => (running.remove(&id).map(|(j, _)| j), r),
+                Err(e) => {
+                    let (job, sending) = running.remove(&e.id()).unzip();
+                    let why = panicked(&e);
+                    // A task that failed while sending may have sent: as good as a lost answer.
+                    let err = if sending == Some(true) {
+                        UploadError::Lost(why)
+                    } else {
+                        UploadError::Local(why)
+                    };
+                    (job, Err(err))
+                }
             };
             let Some(job) = job else { continue };
-            self.record(&mut n, &job, result)?;
+            match result {
+                Ok(Step::Prepared(_)) if self.stopped.is_some() => queue.push(job),
+                Ok(Step::Prepared(prepared)) => {
+                    let name = file_name(&job.hash, &prepared);
+                    if prepared.endpoint == Endpoint::Material {
+                        self.record_attempt(&job.hash, &name)?;
+                    }
+                    let client = self.client.clone();
+                    let handle = tasks
+                        .spawn(async move { send(&client, prepared, &name).await.map(Step::Sent) });
+                    running.insert(handle.id(), (job, true));
+                }
+                Ok(Step::Sent(entry)) => self.record(&mut n, &job, Ok(entry))?,
+                Err(e) => self.record(&mut n, &job, Err(e))?,
+            }
         }
         if let Some(why) = self.stopped.clone() {
             for job in queue {
@@ -236,10 +330,35 @@ impl Run<'_> {
                 }
             }
         }
+        if !had_lock && self.lock.is_empty() {
+            match std::fs::remove_file(&lock_path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(crate::error::Error::Write {
+                        path: lock_path,
+                        source: e,
+                    });
+                }
+                _ => {}
+            }
+        }
         Ok(())
     }
 
-    /// Records an upload in the lockfile, or fails the articles that needed it.
+    /// Records, before an `add_material` is sent, what it is named and when it is sent: the
+    /// evidence the next run needs if the answer is lost (or the run killed meanwhile).
+    fn record_attempt(&mut self, hash: &ContentHash, name: &str) -> Result<()> {
+        // On WeChat's clock when an answer has told it (the materials' times are on it).
+        let now = crate::wechat::token::now_unix() as i64
+            + self.client.server_clock_offset().unwrap_or(0);
+        let slot = self.lock.assets.entry(hash.clone()).or_default();
+        slot.name = Some(name.to_string());
+        slot.attempted = Some(now);
+        self.lock.save(self.root)
+    }
+
+    /// Records an upload in the lockfile, or fails the articles that needed it. An upload
+    /// whose outcome is unknown keeps its evidence for the next run; any other outcome
+    /// settles it.
     fn record(
         &mut self,
         n: &mut Needs,
@@ -248,6 +367,17 @@ impl Run<'_> {
     ) -> Result<()> {
         let hash = &job.hash;
         let users = n.users.get(hash).cloned().unwrap_or_default();
+        let unknown = match &result {
+            Err(UploadError::Api(e)) => e.is_outcome_unknown(),
+            Err(UploadError::Lost(_)) => true,
+            _ => false,
+        };
+        if !unknown && let Some(slot) = self.lock.assets.get_mut(hash) {
+            slot.settle();
+            if slot.is_empty() {
+                self.lock.assets.remove(hash);
+            }
+        }
         match result {
             Ok(entry) => {
                 self.uploads += 1;
@@ -262,16 +392,11 @@ impl Run<'_> {
                 for url in n.urls_of.remove(hash).unwrap_or_default() {
                     self.lock.remote.insert(url, hash.clone());
                 }
-                self.lock.save(self.root)?;
             }
             Err(UploadError::Api(e)) => {
                 for m in users {
                     self.fail_api(&m, &e);
-                    if let Some(d) = self.rows.get_mut(&m)
-                        && let Some(err) = &mut d.error
-                    {
-                        err.message = format!("uploading {}: {}", job.label, err.message);
-                    }
+                    self.prefix_error(&m, &format!("uploading {}", job.label));
                 }
             }
             Err(UploadError::Local(why)) => {
@@ -279,22 +404,53 @@ impl Run<'_> {
                     self.fail(&m, None, format!("image {}: {why}", job.label));
                 }
             }
+            Err(UploadError::Lost(why)) => {
+                let next = if self
+                    .lock
+                    .assets
+                    .get(hash)
+                    .is_some_and(|a| a.pending_material().is_some())
+                {
+                    "; the next run looks for it among the account's permanent material \
+                     (material/batchget_material) before uploading it again"
+                } else {
+                    ""
+                };
+                for m in users {
+                    self.fail(&m, None, format!("image {}: {why}{next}", job.label));
+                }
+            }
         }
-        Ok(())
+        self.lock.save(self.root)
     }
+
+    /// Puts what was being done in front of an article's error message.
+    fn prefix_error(&mut self, m: &ArticlePath, doing: &str) {
+        if let Some(d) = self.rows.get_mut(m)
+            && let Some(err) = &mut d.error
+        {
+            err.message = format!("{doing}: {}", err.message);
+        }
+    }
+}
+
+/// What one upload task did.
+enum Step {
+    /// The image is ready for its endpoint; sending it is the next task.
+    Prepared(Prepared),
+    Sent(AssetEntry),
 }
 
 enum UploadError {
     Api(wechat::Error),
+    /// Failed here, before anything was sent.
     Local(String),
+    /// Failed here while sending: the request may have reached WeChat.
+    Lost(String),
 }
 
-/// Prepares one image for its endpoint (once per machine: `.wxsync/images/`) and uploads it.
-async fn upload(
-    client: &Client,
-    root: &Path,
-    job: &Job,
-) -> std::result::Result<AssetEntry, UploadError> {
+/// Prepares one image for its endpoint (once per machine: `.wxsync/images/`).
+async fn prepare_job(root: &Path, job: &Job) -> std::result::Result<Prepared, UploadError> {
     let bytes: Vec<u8> = match &job.source {
         Source::File(p) => {
             let bytes = tokio::fs::read(root.join(p.as_str()))
@@ -317,27 +473,41 @@ async fn upload(
         Use::Body
     };
     let (root2, hash) = (root.to_path_buf(), job.hash.clone());
-    let prepared = tokio::task::spawn_blocking(move || prepare_cached(&root2, &hash, &bytes, use_))
+    tokio::task::spawn_blocking(move || prepare_cached(&root2, &hash, &bytes, use_))
         .await
         .map_err(|e| UploadError::Local(format!("preparing it failed: {e}")))?
-        .map_err(|e| UploadError::Local(e.0))?;
-    let hex = job.hash.hex();
-    let filename = format!("{}.{}", &hex[..hex.len().min(16)], prepared.extension());
+        .map_err(|e| UploadError::Local(e.0))
+}
+
+/// The name an image is uploaded under: from the hash of its source, so that a permanent
+/// material can be recognised in the library (`material/batchget_material` lists names).
+fn file_name(hash: &ContentHash, prepared: &Prepared) -> String {
+    let hex = hash.hex();
+    format!("{}.{}", &hex[..hex.len().min(16)], prepared.extension())
+}
+
+/// Uploads a prepared image to its endpoint.
+async fn send(
+    client: &Client,
+    prepared: Prepared,
+    filename: &str,
+) -> std::result::Result<AssetEntry, UploadError> {
     match prepared.endpoint {
         Endpoint::UploadImg => client
-            .upload_image(prepared.bytes, &filename)
+            .upload_image(prepared.bytes, filename)
             .await
             .map(|u| AssetEntry {
                 url: Some(u.url),
-                media_id: None,
+                ..AssetEntry::default()
             })
             .map_err(UploadError::Api),
         Endpoint::Material => client
-            .add_image_material(prepared.bytes, &filename)
+            .add_image_material(prepared.bytes, filename)
             .await
             .map(|m| AssetEntry {
                 url: m.url,
                 media_id: Some(m.media_id),
+                ..AssetEntry::default()
             })
             .map_err(UploadError::Api),
     }
