@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::fs::{TEXT_MAX, read_capped, strip_bom};
 use crate::hash::ContentHash;
 use crate::site::{ArticlePath, Site};
-use crate::sync::lock::{Entry, Lockfile, RunLock, State};
+use crate::sync::lock::{Entry, Lockfile, State};
+use crate::sync::runlock::RunLock;
 use crate::wechat::MediaId;
 
 /// What was adopted.

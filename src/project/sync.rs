@@ -13,8 +13,8 @@ use crate::output::Output;
 use crate::render::Rendered;
 use crate::site::{ArticlePath, Site};
 use crate::sync::apply::{self, Outcome};
-use crate::sync::lock::RunLock;
 use crate::sync::plan::Plan;
+use crate::sync::runlock::RunLock;
 use crate::sync::{github, report};
 
 #[derive(Debug, Clone, Copy, Default)]

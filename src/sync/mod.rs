@@ -8,3 +8,4 @@ pub mod lock;
 pub mod plan;
 pub mod report;
 pub mod resolve;
+pub mod runlock;

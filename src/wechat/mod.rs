@@ -6,12 +6,14 @@
 
 pub mod client;
 pub mod endpoint;
+pub mod errcode;
 pub mod error;
 pub mod format;
 pub mod options;
 pub mod redact;
 pub mod token;
 pub mod types;
+mod wire;
 
 pub use client::Client;
 pub use endpoint::Endpoint;
