@@ -544,6 +544,18 @@ fn references(text: &str, prefix: &str) -> BTreeSet<String> {
     out
 }
 
+/// The bash the runner's `shell: bash` is. On Windows that is Git's: a plain `bash` would be
+/// looked up in System32 first, where it is WSL's.
+fn bash() -> Command {
+    if cfg!(windows) {
+        let git = Path::new(r"C:\Program Files\Git\bin\bash.exe");
+        if git.is_file() {
+            return Command::new(git);
+        }
+    }
+    Command::new("bash")
+}
+
 /// `bash -n` on a `run:` script, with each `${{ … }}` expression replaced by a word.
 #[track_caller]
 fn assert_bash_parses(what: &str, script: &str) {
@@ -559,11 +571,7 @@ fn assert_bash_parses(what: &str, script: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("step.sh");
     std::fs::write(&file, &text).expect("write");
-    let out = Command::new("bash")
-        .arg("-n")
-        .arg(&file)
-        .output()
-        .expect("bash");
+    let out = bash().arg("-n").arg(&file).output().expect("bash");
     assert!(
         out.status.success(),
         "{what}: bash -n: {}\n{text}",
@@ -814,6 +822,8 @@ fn actionlint_passes_when_installed() {
     let out = cmd
         .arg(repo_file(WORKFLOW))
         .arg(repo_file("templates/init/workflow.yml"))
+        .arg(repo_file(CI))
+        .arg(repo_file(RELEASE))
         .output()
         .expect("run actionlint");
     assert!(
@@ -822,4 +832,235 @@ fn actionlint_passes_when_installed() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// The project's own workflows: CI and releases
+// ---------------------------------------------------------------------------------------
+
+const CI: &str = ".github/workflows/ci.yml";
+const RELEASE: &str = ".github/workflows/release.yml";
+
+const JOB_KEYS: &[&str] = &[
+    "name",
+    "if",
+    "runs-on",
+    "permissions",
+    "steps",
+    "env",
+    "timeout-minutes",
+    "concurrency",
+    "environment",
+    "needs",
+    "strategy",
+    "defaults",
+    "outputs",
+    "continue-on-error",
+];
+
+/// The keys GitHub accepts at each level, `uses` pinned, every script parsing in bash;
+/// returns the workflow and its text.
+fn workflow(rel: &str) -> (Yaml, String) {
+    let wf = yaml(rel);
+    let text = std::fs::read_to_string(repo_file(rel)).expect("read");
+    assert_keys_within(
+        rel,
+        &wf,
+        &[
+            "name",
+            "run-name",
+            "on",
+            "permissions",
+            "env",
+            "defaults",
+            "concurrency",
+            "jobs",
+        ],
+    );
+    assert_eq!(
+        wf["permissions"]["contents"],
+        Yaml::from("read"),
+        "{rel}: read-only by default"
+    );
+    for (name, job) in wf["jobs"].as_mapping().expect("jobs") {
+        let what = format!("{rel}: job {name:?}");
+        assert_keys_within(&what, job, JOB_KEYS);
+        assert!(job.get("runs-on").is_some(), "{what}: runs-on");
+        assert!(job.get("timeout-minutes").is_some(), "{what}: timeout");
+        for step in job["steps"].as_sequence().expect("steps") {
+            assert_keys_within(&what, step, STEP_KEYS);
+            match (step.get("run"), step.get("uses")) {
+                (Some(run), None) => assert_bash_parses(&what, run.as_str().expect("script")),
+                (None, Some(uses)) => {
+                    let uses = uses.as_str().expect("uses");
+                    assert!(uses.contains('@'), "{what}: `{uses}` is not pinned");
+                }
+                _ => panic!("{what}: a step needs exactly one of run and uses"),
+            }
+        }
+    }
+    (wf, text)
+}
+
+/// Every `run:` script of a job, joined.
+fn scripts(job: &Yaml) -> String {
+    job["steps"]
+        .as_sequence()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["run"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn ci_runs_lints_the_package_list_actionlint_and_the_tests_on_three_oses() {
+    let (wf, _) = workflow(CI);
+    let on = &wf["on"];
+    assert!(on.get("push").is_some() && on.get("pull_request").is_some());
+
+    let lint = scripts(&wf["jobs"]["lint"]);
+    for command in [
+        "cargo fmt --all --check",
+        "cargo clippy --workspace --all-targets --locked -- -D warnings",
+        ".ci/package-check",
+        "node .ci/actionlint.cjs",
+        ".github/workflows/*.yml",
+    ] {
+        assert!(lint.contains(command), "the lint job runs `{command}`");
+    }
+
+    let test = &wf["jobs"]["test"];
+    let oses: BTreeSet<&str> = test["strategy"]["matrix"]["os"]
+        .as_sequence()
+        .expect("an os matrix")
+        .iter()
+        .filter_map(Yaml::as_str)
+        .collect();
+    assert_eq!(
+        oses,
+        BTreeSet::from(["ubuntu-latest", "macos-latest", "windows-latest"])
+    );
+    let test = scripts(test);
+    assert!(test.contains("cargo test --workspace --locked"));
+    assert!(test.contains("git config --global core.autocrlf false"));
+    assert!(test.contains("scripts/package.sh") && test.contains("scripts/install.sh"));
+
+    let browser = &wf["jobs"]["browser"];
+    let step = browser["steps"]
+        .as_sequence()
+        .expect("steps")
+        .iter()
+        .find(|s| {
+            s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("--test watch_browser"))
+        })
+        .expect("the browser suite");
+    assert_eq!(step["env"]["WXSYNC_BROWSER"], Yaml::from("1"));
+    assert!(scripts(browser).contains("WXSYNC_CHROMIUM="));
+}
+
+#[test]
+fn release_builds_checks_and_publishes_the_assets_on_a_version_tag() {
+    let (wf, text) = workflow(RELEASE);
+    assert_keys_within("on", &wf["on"], &["push"]);
+    assert_eq!(wf["on"]["push"]["tags"][0], Yaml::from("v*"));
+    assert!(wf["on"]["push"].get("branches").is_none());
+
+    // Notes from the changelog, the tag checked against Cargo.toml, the crate packaged.
+    let notes = scripts(&wf["jobs"]["notes"]);
+    assert!(notes.contains("scripts/release-notes.sh \"$TAG\""));
+    assert!(notes.contains("v$version"));
+    assert!(scripts(&wf["jobs"]["crate"]).contains("cargo package --locked"));
+
+    // Each target built and packaged by the one script, and installed the action's way.
+    let build = &wf["jobs"]["build"];
+    let targets: BTreeSet<&str> = build["strategy"]["matrix"]["include"]
+        .as_sequence()
+        .expect("matrix")
+        .iter()
+        .filter_map(|e| e["target"].as_str())
+        .collect();
+    assert_eq!(
+        targets,
+        BTreeSet::from([
+            "x86_64-unknown-linux-musl",
+            "aarch64-unknown-linux-musl",
+            "aarch64-apple-darwin",
+            "x86_64-apple-darwin",
+            "x86_64-pc-windows-msvc",
+        ])
+    );
+    let build_scripts = scripts(build);
+    assert!(build_scripts.contains("scripts/package.sh \"$TARGET\" --out dist"));
+    assert!(build_scripts.contains("bash scripts/install.sh"));
+
+    // Only the publishing job may write, and it needs every build.
+    for (name, job) in wf["jobs"].as_mapping().expect("jobs") {
+        if name.as_str() != Some("publish") {
+            assert!(job.get("permissions").is_none(), "{name:?} writes nothing");
+        }
+    }
+    let publish = &wf["jobs"]["publish"];
+    assert_eq!(publish["permissions"]["contents"], Yaml::from("write"));
+    let needs: Vec<&str> = publish["needs"]
+        .as_sequence()
+        .expect("needs")
+        .iter()
+        .filter_map(Yaml::as_str)
+        .collect();
+    assert!(needs.contains(&"build") && needs.contains(&"crate"));
+    let publish = scripts(publish);
+    assert!(publish.contains("sha256sum -c"));
+    assert!(publish.contains("gh release create \"$TAG\" dist/*"));
+    assert!(publish.contains("--notes-file notes/notes.md"));
+    assert!(!text.contains("secrets."), "no secret but the job's token");
+}
+
+#[test]
+fn the_action_installs_through_the_tested_script_and_builds_only_without_an_asset() {
+    let action = yaml("action.yml");
+    let steps = action["runs"]["steps"].as_sequence().expect("steps");
+    let step = |id: &str| {
+        steps
+            .iter()
+            .find(|s| s["id"].as_str() == Some(id))
+            .unwrap_or_else(|| panic!("no step {id}"))
+    };
+    let release = step("release");
+    assert_eq!(
+        release["run"],
+        Yaml::from("bash \"$GITHUB_ACTION_PATH/scripts/install.sh\"")
+    );
+    assert!(release.get("if").is_none(), "install.sh decides");
+    assert_eq!(
+        step("cache")["if"],
+        Yaml::from("steps.release.outputs.found != 'true'")
+    );
+    let build = steps
+        .iter()
+        .find(|s| s["name"].as_str() == Some("Build wxsync"))
+        .expect("the build step");
+    assert!(
+        build["if"]
+            .as_str()
+            .is_some_and(|c| c.contains("steps.release.outputs.found != 'true'")),
+        "{:?}",
+        build["if"]
+    );
+    assert!(
+        build["run"]
+            .as_str()
+            .is_some_and(|r| r.contains("cargo install --locked")),
+    );
+    // The PATH step says which of the three ways wxsync came.
+    let text = std::fs::read_to_string(repo_file("action.yml")).expect("read");
+    for how in [
+        "the release binary $ASSET",
+        "the cached build from source",
+        "a build from source",
+    ] {
+        assert!(text.contains(how), "{how}");
+    }
 }
