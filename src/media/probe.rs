@@ -187,46 +187,7 @@ fn png_incomplete(b: &[u8]) -> Option<&'static str> {
 
 /// Whether a GIF's blocks run, inside the file, to its trailer (`0x3B`).
 fn gif_whole(b: &[u8]) -> bool {
-    if b.len() < 13 {
-        return false;
-    }
-    let mut i = 13;
-    if b[10] & 0x80 != 0 {
-        i += 3 * (1usize << ((b[10] & 0x07) + 1));
-    }
-    let skip_blocks = |mut i: usize| -> Option<usize> {
-        loop {
-            let n = *b.get(i)? as usize;
-            i += 1;
-            if n == 0 {
-                return Some(i);
-            }
-            i += n;
-        }
-    };
-    loop {
-        match b.get(i) {
-            Some(0x3B) => return true,
-            Some(0x2C) => {
-                let Some(&flags) = b.get(i + 9) else {
-                    return false;
-                };
-                i += 10;
-                if flags & 0x80 != 0 {
-                    i += 3 * (1usize << ((flags & 0x07) + 1));
-                }
-                match skip_blocks(i + 1) {
-                    Some(n) => i = n,
-                    None => return false,
-                }
-            }
-            Some(0x21) => match skip_blocks(i + 2) {
-                Some(n) => i = n,
-                None => return false,
-            },
-            _ => return false,
-        }
-    }
+    walk_gif(b, usize::MAX).1
 }
 
 fn check_dimensions(width: u32, height: u32) -> Result<(), ImageError> {
@@ -255,14 +216,20 @@ pub fn file_dimensions(path: &Path) -> Option<(u32, u32)> {
 
 /// The number of images in a GIF, by walking its blocks (no decompression). Stops at 2.
 fn gif_frames(b: &[u8]) -> usize {
+    walk_gif(b, 2).0
+}
+
+/// Walks a GIF's blocks without decompressing them, until `max_frames` images have been seen
+/// or the blocks end: the images seen, and whether the walk reached the trailer (`0x3B`)
+/// inside the file.
+fn walk_gif(b: &[u8], max_frames: usize) -> (usize, bool) {
     if b.len() < 13 {
-        return 0;
+        return (0, false);
     }
     let mut i = 13;
     if b[10] & 0x80 != 0 {
         i += 3 * (1usize << ((b[10] & 0x07) + 1));
     }
-    let mut frames = 0;
     // Skips data sub-blocks from `i`; returns the index after the terminator.
     let skip_blocks = |mut i: usize| -> Option<usize> {
         loop {
@@ -274,32 +241,32 @@ fn gif_frames(b: &[u8]) -> usize {
             i += n;
         }
     };
-    while let Some(&tag) = b.get(i) {
-        match tag {
-            0x2C => {
+    let mut frames = 0;
+    loop {
+        let next = match b.get(i) {
+            Some(0x3B) => return (frames, true),
+            Some(0x2C) => {
                 frames += 1;
-                if frames > 1 {
-                    break;
+                if frames >= max_frames {
+                    return (frames, false);
                 }
-                let Some(&flags) = b.get(i + 9) else { break };
+                let Some(&flags) = b.get(i + 9) else {
+                    return (frames, false);
+                };
                 i += 10;
                 if flags & 0x80 != 0 {
                     i += 3 * (1usize << ((flags & 0x07) + 1));
                 }
-                i += 1; // LZW minimum code size
-                match skip_blocks(i) {
-                    Some(n) => i = n,
-                    None => break,
-                }
+                skip_blocks(i + 1) // after the LZW minimum code size
             }
-            0x21 => match skip_blocks(i + 2) {
-                Some(n) => i = n,
-                None => break,
-            },
-            _ => break,
+            Some(0x21) => skip_blocks(i + 2),
+            _ => None,
+        };
+        match next {
+            Some(n) => i = n,
+            None => return (frames, false),
         }
     }
-    frames
 }
 
 /// The number of colour components in a JPEG's frame header.
