@@ -1,5 +1,7 @@
-//! The body: the Markdown run through the writer with each image resolved, what the writer
-//! could not render faithfully turned into warnings, and the plain text a `newspic` takes.
+//! The body: the Markdown run through the writer with each image resolved, raw HTML blocks
+//! that never close ended at their first line, what the writer could not render faithfully
+//! turned into warnings (and the limits that stopped it into errors), and the plain text a
+//! `newspic` takes.
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
@@ -9,7 +11,10 @@ use crate::render::assets::Role;
 use crate::render::images::{ArticleImages, Resolver, shown};
 use crate::render::located::Located;
 use crate::render::payload::MediaRef;
-use crate::render::writer;
+use crate::render::shape::MAX_DEPTH;
+use crate::render::unclosed::{self, MAX_UNCLOSED};
+use crate::render::validate::HTML_MAX;
+use crate::render::writer::{self, MAX_NESTING};
 use crate::site::Article;
 use crate::site::config::RemoteImages;
 
@@ -31,6 +36,8 @@ pub struct Body {
     pub title_from_h1: Option<String>,
     /// The first image that resolved, a candidate cover.
     pub first_image: Option<MediaRef>,
+    /// A limit stopped the writer (an error says which): the HTML is not all there.
+    pub stopped: bool,
 }
 
 /// Writes the body, resolving its images into `images` (a `newspic` sends plain text, but its
@@ -43,6 +50,8 @@ pub fn write(
     out: &mut Located<'_>,
 ) -> Body {
     let mut first_image: Option<MediaRef> = None;
+    let closed = unclosed::close(article.body());
+    warn_unclosed(&closed, out);
     let written = {
         let mut resolve = |raw: &str, range: std::ops::Range<usize>| -> String {
             let m = match images.add(res, raw, &article.path, article.dir(), Role::Body) {
@@ -73,18 +82,82 @@ pub fn write(
             }
             src
         };
-        let parser = Parser::new_ext(article.body(), markdown_options()).into_offset_iter();
-        writer::write(parser, opts, &mut resolve)
+        let events = without_dropped(
+            Parser::new_ext(&closed.text, markdown_options()).into_offset_iter(),
+            &closed,
+        )
+        .map(|(e, r)| (e, closed.range_to_body(r)));
+        writer::write(events, opts, &mut resolve)
     };
     warn_notices(&written.notices, out);
     Body {
         html: written.html,
         title_from_h1: written.title_from_h1,
         first_image,
+        stopped: written.stopped,
     }
 }
 
-/// One warning for the first formula and one for the first diagram.
+/// The events of `closed.text` without the HTML blocks it ended early that show nothing (their
+/// first line opens something that never ends).
+fn without_dropped<'e>(
+    events: impl Iterator<Item = (Event<'e>, std::ops::Range<usize>)>,
+    closed: &unclosed::Closed<'_>,
+) -> impl Iterator<Item = (Event<'e>, std::ops::Range<usize>)> {
+    let mut dropping = false;
+    events.filter(move |(e, r)| match e {
+        Event::Start(Tag::HtmlBlock) if closed.is_dropped(r.start) => {
+            dropping = true;
+            false
+        }
+        Event::End(TagEnd::HtmlBlock) if dropping => {
+            dropping = false;
+            false
+        }
+        _ => !dropping,
+    })
+}
+
+/// A warning at each raw HTML block that never closes, and an error past the most ended.
+fn warn_unclosed(closed: &unclosed::Closed<'_>, out: &mut Located<'_>) {
+    for u in &closed.unclosed {
+        out.push_at_body(
+            Diagnostic::warning(
+                out.file,
+                format!(
+                    "`{}` is never closed with `{}`, which would hide everything after it: \
+                     wxsync ends it at this line",
+                    u.opener, u.marker
+                ),
+            )
+            .with_help(format!(
+                "add `{}` where it should end, or write `\\<` to show the `<` as text",
+                u.marker
+            )),
+            u.at..u.at + u.opener.trim_end_matches('>').len(),
+        );
+    }
+    if let Some(u) = &closed.too_many {
+        out.push_at_body(
+            Diagnostic::error(
+                out.file,
+                format!(
+                    "more than {MAX_UNCLOSED} raw HTML blocks are never closed; this `{}` \
+                     hides the rest of the article",
+                    u.opener
+                ),
+            )
+            .with_help(format!(
+                "close each with `{}` where it should end",
+                u.marker
+            )),
+            u.at..u.at + u.opener.trim_end_matches('>').len(),
+        );
+    }
+}
+
+/// One warning for the first formula and one for the first diagram; an error for a limit that
+/// stopped the writer.
 fn warn_notices(notices: &[writer::Notice], out: &mut Located<'_>) {
     let mut math_seen = false;
     let mut diagrams_seen = false;
@@ -112,6 +185,55 @@ fn warn_notices(notices: &[writer::Notice], out: &mut Located<'_>) {
                     r.start..r.start + 3,
                 );
             }
+            writer::Notice::TooDeep(at) => out.push_at_body(
+                Diagnostic::error(
+                    out.file,
+                    format!(
+                        "lists and block quotes nest more than {MAX_NESTING} deep here; \
+                         wxsync stops rendering the article"
+                    ),
+                )
+                .with_help(
+                    "flatten the nesting: WeChat shows deep levels as an ever narrower column",
+                ),
+                *at..*at + 1,
+            ),
+            writer::Notice::HtmlTooDeep(at) => out.push_at_body(
+                Diagnostic::error(
+                    out.file,
+                    format!(
+                        "raw HTML nests elements more than {MAX_DEPTH} deep here; \
+                         wxsync stops rendering the article"
+                    ),
+                )
+                .with_help(
+                    "close the elements you open (`</div>`, `</li>`), or flatten the markup",
+                ),
+                *at..*at + 1,
+            ),
+            writer::Notice::TooManyPasses(at) => out.push_at_body(
+                Diagnostic::error(
+                    out.file,
+                    format!(
+                        "more than {} blocks of raw HTML leave an element open, and each must \
+                         be sanitized alone; wxsync stops rendering the article here",
+                        writer::MAX_PASSES
+                    ),
+                )
+                .with_help("close the elements you open (`</p>`, `</span>`) in each block"),
+                *at..*at + 1,
+            ),
+            writer::Notice::TooLarge(at) => out.push_at_body(
+                Diagnostic::error(
+                    out.file,
+                    format!(
+                        "the HTML passes WeChat's limit of {HTML_MAX} bytes by here; \
+                         wxsync stops rendering the article"
+                    ),
+                )
+                .with_help("split the article into several"),
+                *at..*at,
+            ),
             _ => {}
         }
     }
@@ -121,7 +243,9 @@ fn warn_notices(notices: &[writer::Notice], out: &mut Located<'_>) {
 /// paragraphs separated by a blank line.
 pub fn plain_text(body: &str) -> String {
     let mut out = String::new();
-    for event in Parser::new_ext(body, markdown_options()) {
+    // Raw HTML shows nothing here, but one that never closes would hide the text after it.
+    let closed = unclosed::close(body);
+    for event in Parser::new_ext(&closed.text, markdown_options()) {
         match event {
             Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
                 out.push_str(&t)

@@ -71,7 +71,7 @@ pub fn news_cover(
         first_image.and_then(|first| images.reuse_as_cover(first, res.remote))
     };
     let cover_failed = out
-        .list
+        .list()
         .iter()
         .any(|d| d.is_error() && d.message.starts_with("cover"));
     if cover.is_none() && !cover_failed {

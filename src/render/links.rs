@@ -59,16 +59,19 @@ pub struct Reference {
 #[derive(Debug, Default)]
 pub struct References {
     pub list: Vec<Reference>,
+    /// Each URL's place in `list`: a search of the list per link was quadratic.
+    index: std::collections::HashMap<String, usize>,
 }
 
 impl References {
     /// The number for `url`, registering it with `title` on first use. `next` is the shared
     /// counter (footnotes use it too).
     pub fn number(&mut self, url: &str, title: &str, next: &mut usize) -> usize {
-        if let Some(r) = self.list.iter().find(|r| r.url == url) {
-            return r.number;
+        if let Some(&i) = self.index.get(url) {
+            return self.list[i].number;
         }
         *next += 1;
+        self.index.insert(url.to_string(), self.list.len());
         self.list.push(Reference {
             number: *next,
             title: title.trim().to_string(),

@@ -19,7 +19,9 @@ pub mod located;
 pub mod payload;
 pub mod placeholder;
 pub mod sanitize;
+pub mod shape;
 pub mod theme;
+pub mod unclosed;
 pub mod validate;
 pub mod writer;
 
@@ -171,6 +173,7 @@ impl Renderer {
             take_h1_title: fm.title.is_none(),
         };
         let body = body::write(&opts, &res, article, &mut images, &mut out);
+        let stopped = body.stopped;
 
         let title = fm.title.clone().or(body.title_from_h1).unwrap_or_default();
         if title.trim().is_empty() {
@@ -216,7 +219,13 @@ impl Renderer {
                 ),
             );
         }
-        for finding in validate::check(&payload, text_chars) {
+        let mut findings = validate::check(&payload, text_chars);
+        if stopped {
+            // The sizes of a body the writer stopped are of what it wrote, not of the article;
+            // the error that stopped it says enough. (Only the size findings name no key.)
+            findings.retain(|f| f.key.is_some());
+        }
+        for finding in findings {
             let d = if finding.error {
                 Diagnostic::error(out.file, finding.message)
             } else {
@@ -236,7 +245,7 @@ impl Renderer {
             payload,
             assets: images.assets,
             remote: images.remote,
-            diagnostics: out.list,
+            diagnostics: out.into_list(),
             text_chars,
             sync: fm.sync.unwrap_or(true),
         }
@@ -251,6 +260,9 @@ pub fn render_text(
     text: &str,
     renderer: &Renderer,
 ) -> Result<Rendered, Vec<Diagnostic>> {
+    if text.len() > crate::site::ARTICLE_MAX {
+        return Err(vec![crate::site::too_large(path, text.len())]);
+    }
     let source: Arc<str> = Arc::from(text);
     let split = crate::site::frontmatter::split(&source, path, &source).map_err(|d| vec![d])?;
     let parsed = match split.yaml {

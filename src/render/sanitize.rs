@@ -2,15 +2,17 @@
 //! pass that gives elements from user HTML the theme's inline styles.
 //!
 //! wxsync's own writer escapes everything it emits, so an article with no raw HTML skips this
-//! pass. When raw HTML is present the whole article goes through ammonia, because inline HTML
+//! pass. A top-level block holding raw HTML goes through ammonia whole, because inline HTML
 //! arrives from the Markdown parser in fragments (`<span …>`, text, `</span>`) that can only be
-//! judged together. The CSS property list is shared with the theme loader, so a theme can never
+//! judged together (the writer decides which blocks share a pass). The CSS property list is shared with the theme loader, so a theme can never
 //! use a property this pass would strip.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashSet;
 
 use crate::render::css::ALLOWED_CSS_PROPERTIES;
+use crate::render::html::escape_attr;
 use crate::render::placeholder::SCHEME as ASSET_SCHEME;
 use crate::render::theme::{El, Theme};
 
@@ -82,13 +84,26 @@ const DROP_WITH_CONTENT: &[&str] = &[
     "select", "option", "button", "title", "head",
 ];
 
+thread_local! {
+    /// The local images `clean` found in the fragment being cleaned.
+    static PENDING: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// The allowlist, built once per thread: building it costs more than cleaning a small
+    /// fragment, and an article may have thousands of blocks with raw HTML.
+    static ALLOWLIST: ammonia::Builder<'static> = allowlist();
+}
+
 /// Cleans an article's HTML. Returns the HTML and the local image paths found in user
 /// `<img src>`: each such `src` is replaced by `wxsync-asset:pending:<n>` (n indexing the
 /// list) for the caller to resolve, since resolving needs the article and the filter cannot
 /// borrow it.
 pub fn clean(html: &str) -> (String, Vec<String>) {
-    let pending = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let found = pending.clone();
+    PENDING.with(|p| p.borrow_mut().clear());
+    let cleaned = ALLOWLIST.with(|b| b.clean(html).to_string());
+    let list = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    (cleaned, list)
+}
+
+fn allowlist() -> ammonia::Builder<'static> {
     let mut b = ammonia::Builder::empty();
     b.add_tags(TAGS)
         .clean_content_tags(DROP_WITH_CONTENT.iter().copied().collect::<HashSet<_>>())
@@ -106,21 +121,59 @@ pub fn clean(html: &str) -> (String, Vec<String>) {
         .link_rel(None)
         .strip_comments(true)
         .filter_style_properties(ALLOWED_CSS_PROPERTIES.iter().copied().collect())
-        .attribute_filter(move |element, attribute, value| {
+        .attribute_filter(|element, attribute, value| {
             filter_attribute(element, attribute, value, &|src| {
-                let mut list = found.lock().unwrap_or_else(|e| e.into_inner());
-                list.push(src.to_string());
-                format!("{ASSET_SCHEME}:pending:{}", list.len() - 1)
+                PENDING.with(|p| {
+                    let mut list = p.borrow_mut();
+                    list.push(src.to_string());
+                    format!("{ASSET_SCHEME}:pending:{}", list.len() - 1)
+                })
             })
         });
-    let cleaned = b.clean(html).to_string();
-    let list = pending.lock().map(|l| l.clone()).unwrap_or_default();
-    (cleaned, list)
+    b
 }
 
 /// The marker `clean` leaves for the n-th local image.
 pub fn pending_marker(n: usize) -> String {
     format!("{ASSET_SCHEME}:pending:{n}")
+}
+
+/// The numbers of the markers `clean` left in `html`, in order.
+pub fn pending_indices(html: &str) -> Vec<usize> {
+    let marker = format!("{ASSET_SCHEME}:pending:");
+    html.match_indices(&marker)
+        .filter_map(|(i, _)| {
+            let digits = &html[i + marker.len()..];
+            let n = digits.bytes().take_while(u8::is_ascii_digit).count();
+            digits[..n].parse().ok()
+        })
+        .collect()
+}
+
+/// `html` with each marker `clean` left replaced by the n-th of `resolved`, escaped for the
+/// attribute it sits in: one pass, however many images (a replace per image was quadratic).
+pub fn fill_pending(html: &str, resolved: &[String]) -> String {
+    let marker = format!("{ASSET_SCHEME}:pending:");
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find(&marker) {
+        let digits_at = i + marker.len();
+        let digits = rest[digits_at..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        let n: Option<usize> = rest[digits_at..digits_at + digits].parse().ok();
+        match n.and_then(|n| resolved.get(n)) {
+            Some(url) => {
+                out.push_str(&rest[..i]);
+                escape_attr(url, &mut out);
+            }
+            None => out.push_str(&rest[..digits_at + digits]),
+        }
+        rest = &rest[digits_at + digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn filter_attribute<'u>(
@@ -397,6 +450,24 @@ mod tests {
         assert_eq!(
             spell_out_pre("<p>a b</p><pre>x  y\nz</pre>"),
             "<p>a b</p><pre>x&nbsp;&nbsp;y<br>z</pre>"
+        );
+    }
+
+    #[test]
+    fn pending_markers_are_filled_in_one_pass() {
+        let urls: Vec<String> = (0..11).map(|i| format!("u{i}&")).collect();
+        let html = format!(
+            "<img src=\"{}\"><img src=\"{}\"> {}",
+            pending_marker(10),
+            pending_marker(1),
+            pending_marker(99)
+        );
+        assert_eq!(
+            fill_pending(&html, &urls),
+            format!(
+                "<img src=\"u10&amp;\"><img src=\"u1&amp;\"> {}",
+                pending_marker(99)
+            )
         );
     }
 

@@ -1,16 +1,28 @@
 //! Front matter: the YAML block at the top of an article, split from the body and parsed into
 //! [`FrontMatter`] with the rules of DESIGN §1.3 (API names, `description` → `digest`, ignored
-//! keys collected for one warning, near-miss keys refused, positions at `file:line:column`).
+//! keys collected for one warning, near-miss keys refused, positions at `file:line:column`),
+//! within caps on its size that keep parsing it cheap.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Visitor};
 use serde_yaml::Value;
 
 use crate::diag::{Diagnostic, closest};
 use crate::site::config::{Flag, SECRET_KEYS, find_secrets, typed_error, yaml_error};
-use crate::site::yamlpos::key_offset;
+use crate::site::yamlpos::top_level_keys;
 pub use crate::wechat::ArticleType;
+
+/// The largest front matter wxsync parses, in bytes. Real ones are well under 1 KB; the YAML is
+/// parsed twice and every key checked, so the cap bounds that work.
+pub const MAX_BYTES: usize = 64 * 1024;
+/// The most keys a front matter may have, counting those of nested mappings.
+pub const MAX_KEYS: usize = 1_000;
+/// The most values it may expand to. A YAML alias (`*a`) repeats the whole value it names, so
+/// a few lines can stand for millions of values; each use counts.
+pub const MAX_VALUES: usize = 10_000;
 
 /// A number written as a YAML number or a string (the API sends crops as strings).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -162,6 +174,12 @@ pub fn parse(
     file: &str,
     src: &Arc<str>,
 ) -> Result<Parsed, Vec<Diagnostic>> {
+    if let Err(over) = check_size(yaml) {
+        // The opening fence: the front matter as a whole is at fault.
+        return Err(vec![Diagnostic::error(file, over).at(src, 0, 3).with_help(
+            "keep the front matter to the keys wxsync and your other tools use",
+        )]);
+    }
     let value: Value = match serde_yaml::from_str(yaml) {
         Ok(v) => v,
         Err(e) => return Err(vec![yaml_error(file, src, base, &e)]),
@@ -178,7 +196,9 @@ pub fn parse(
         }
     };
     let yaml_src: Arc<str> = Arc::from(yaml);
-    let at = |path: &[&str]| base + key_offset(&yaml_src, path).unwrap_or(0);
+    // One scan for every key's position: a lookup per key would scan the YAML each time.
+    let offsets = top_level_keys(yaml);
+    let at = |name: &str| base + offsets.get(name).copied().unwrap_or(0);
     let mut errors = Vec::new();
     let mut secret_errors = Vec::new();
     find_secrets(&value, &mut Vec::new(), file, &yaml_src, &mut secret_errors);
@@ -201,7 +221,7 @@ pub fn parse(
         if KNOWN_KEYS.contains(&name) || SECRET_KEYS.contains(&name.to_lowercase().as_str()) {
             continue;
         }
-        let o = at(&[name]);
+        let o = at(name);
         if let Some(k) = closest(name, KNOWN_KEYS, 2) {
             // A near miss; some have a better suggestion than spelling alone gives.
             let suggest = RENAMED
@@ -236,6 +256,115 @@ pub fn parse(
         front,
         ignored_keys: ignored,
     })
+}
+
+/// Checks the front matter's size against [`MAX_BYTES`], [`MAX_KEYS`] and [`MAX_VALUES`]
+/// before it is parsed into a tree: the error says which cap it passes. YAML that does not
+/// parse passes here, for the parse that follows to report.
+fn check_size(yaml: &str) -> Result<(), String> {
+    if yaml.len() > MAX_BYTES {
+        return Err(format!(
+            "the front matter is {} bytes; the limit is {MAX_BYTES}",
+            yaml.len()
+        ));
+    }
+    let budget = Budget {
+        keys: &Cell::new(0),
+        values: &Cell::new(0),
+    };
+    let _ = budget.deserialize(serde_yaml::Deserializer::from_str(yaml));
+    if budget.keys.get() > MAX_KEYS {
+        return Err(format!(
+            "the front matter has more than {MAX_KEYS} keys; the limit is {MAX_KEYS}"
+        ));
+    }
+    if budget.values.get() > MAX_VALUES {
+        return Err(format!(
+            "the front matter expands to more than {MAX_VALUES} values (each use of a YAML alias \
+             counts again); the limit is {MAX_VALUES}"
+        ));
+    }
+    Ok(())
+}
+
+/// Counts keys and values while the YAML is deserialized, and stops once either passes its cap:
+/// aliases are expanded as they are met, so counting as it goes never builds the tree.
+#[derive(Clone, Copy)]
+struct Budget<'a> {
+    keys: &'a Cell<usize>,
+    values: &'a Cell<usize>,
+}
+
+impl Budget<'_> {
+    fn value<E: de::Error>(self) -> Result<(), E> {
+        self.values.set(self.values.get() + 1);
+        if self.values.get() > MAX_VALUES {
+            return Err(E::custom("too many values"));
+        }
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Budget<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Budget<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.value()
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.value()
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.value()
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.value()
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        self.value()
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.value()
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.value()
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        self.deserialize(d)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.value()?;
+        while seq.next_element_seed(self)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.value()?;
+        while map.next_key_seed(self)?.is_some() {
+            self.keys.set(self.keys.get() + 1);
+            if self.keys.get() > MAX_KEYS {
+                return Err(de::Error::custom("too many keys"));
+            }
+            map.next_value_seed(self)?;
+        }
+        Ok(())
+    }
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<(), A::Error> {
+        // A tagged value (`!tag x`): its tag is a value, and so is what it tags.
+        use serde::de::VariantAccess;
+        let ((), variant) = data.variant_seed(self)?;
+        variant.newtype_variant_seed(self)
+    }
 }
 
 #[cfg(test)]
@@ -275,6 +404,35 @@ mod tests {
     fn unclosed_fence() {
         let e = run("---\ntitle: t\n# body\n").unwrap_err();
         assert!(e[0].message.contains("never closed"));
+    }
+
+    #[test]
+    fn size_caps() {
+        let many: String = (0..MAX_KEYS + 1).map(|i| format!("k{i}: v\n")).collect();
+        let e = run(&format!("---\n{many}---\n")).unwrap_err();
+        assert!(e[0].message.contains("more than 1000 keys"), "{e:?}");
+        assert_eq!(e[0].line, Some(1));
+        let big = format!("---\ntitle: {}\n---\n", "x".repeat(MAX_BYTES));
+        assert!(
+            run(&big).unwrap_err()[0]
+                .message
+                .contains("the limit is 65536")
+        );
+        // A billion laughs: nine aliases a level, each level naming the one before.
+        let mut bomb = String::from("---\na0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        bomb.push_str("---\n");
+        let e = run(&bomb).unwrap_err();
+        assert!(e[0].message.contains("values"), "{e:?}");
+        // Just under the caps parses.
+        let under: String = (0..MAX_KEYS - 1).map(|i| format!("k{i}: v\n")).collect();
+        let p = run(&format!("---\ntitle: t\n{under}---\n")).unwrap();
+        assert_eq!(p.ignored_keys.len(), MAX_KEYS - 1);
     }
 
     #[test]

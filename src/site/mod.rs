@@ -15,6 +15,10 @@ pub use config::{Config, LinkMode};
 pub use frontmatter::{ArticleType, FrontMatter};
 
 pub const CONFIG_FILE: &str = "wxsync.yaml";
+/// The largest article wxsync renders, in bytes. WeChat takes less than 1 MB of HTML and
+/// 20,000 characters of text, so an article twice that size cannot be sent whatever it holds;
+/// refusing it before rendering keeps the cost of a check bounded.
+pub const ARTICLE_MAX: usize = 2_000_000;
 /// The local cache directory (git-ignored).
 pub const CACHE_DIR: &str = ".wxsync";
 
@@ -231,7 +235,11 @@ impl Site {
     /// Reads and parses one article's front matter.
     pub fn load(&self, path: &ArticlePath) -> Result<Article, Vec<Diagnostic>> {
         let abs = self.abs(path);
-        let text = read_inside(&self.root, &abs, path.as_str()).map_err(|d| vec![d])?;
+        let shown = path.as_str();
+        let text = read_inside_max(&self.root, &abs, shown, ARTICLE_MAX as u64, &|size| {
+            too_large(shown, size)
+        })
+        .map_err(|d| vec![d])?;
         let source: Arc<str> = Arc::from(text);
         let split = frontmatter::split(&source, path.as_str(), &source).map_err(|d| vec![d])?;
         let parsed = match split.yaml {
@@ -293,6 +301,18 @@ fn walk_error(e: walkdir::Error, root: &Path) -> Error {
 /// is a regular file under `root` (already canonical). A link that leads out of the site is
 /// refused before anything is read.
 pub fn read_inside(root: &Path, path: &Path, shown: &str) -> Result<String, Diagnostic> {
+    read_inside_max(root, path, shown, fs::TEXT_MAX, &|_| text_too_large(shown))
+}
+
+/// [`read_inside`] with a cap of `max` bytes: a larger file is refused unread, with the error
+/// `too_large` makes of its size.
+fn read_inside_max(
+    root: &Path,
+    path: &Path,
+    shown: &str,
+    max: u64,
+    too_large: &dyn Fn(usize) -> Diagnostic,
+) -> Result<String, Diagnostic> {
     let real = path.canonicalize().map_err(|e| {
         Diagnostic::error(
             shown,
@@ -310,15 +330,43 @@ pub fn read_inside(root: &Path, path: &Path, shown: &str) -> Result<String, Diag
         )
         .with_help("replace the symbolic link with the file itself, or move the site root up"));
     }
-    read_text(&real, shown)
+    read_text_max(&real, shown, max, too_large)
 }
 
 /// Reads a UTF-8 text file of at most [`fs::TEXT_MAX`] bytes; a missing file, an unreadable
 /// one, one that is not a regular file or invalid UTF-8 is a diagnostic naming the file (and
 /// the line of the bad bytes). A byte-order mark is dropped.
 pub fn read_text(path: &Path, shown: &str) -> Result<String, Diagnostic> {
-    let mut bytes = fs::read_capped(path, fs::TEXT_MAX)
-        .map_err(|e| Diagnostic::error(shown, format!("cannot read the file: {e}")))?;
+    read_text_max(path, shown, fs::TEXT_MAX, &|_| text_too_large(shown))
+}
+
+fn text_too_large(shown: &str) -> Diagnostic {
+    Diagnostic::error(
+        shown,
+        format!(
+            "cannot read the file: it is larger than {} bytes",
+            fs::TEXT_MAX
+        ),
+    )
+}
+
+fn read_text_max(
+    path: &Path,
+    shown: &str,
+    max: u64,
+    too_large: &dyn Fn(usize) -> Diagnostic,
+) -> Result<String, Diagnostic> {
+    let bytes = fs::read_capped(path, max).map_err(|e| match e {
+        fs::ReadError::TooLarge { .. } => {
+            too_large(std::fs::metadata(path).map_or(0, |m| m.len() as usize))
+        }
+        e => Diagnostic::error(shown, format!("cannot read the file: {e}")),
+    })?;
+    decode(bytes, shown)
+}
+
+/// The text of a file's bytes: UTF-8, a byte-order mark dropped.
+fn decode(mut bytes: Vec<u8>, shown: &str) -> Result<String, Diagnostic> {
     let bom = bytes.len() - fs::strip_bom(&bytes).len();
     bytes.drain(..bom);
     String::from_utf8(bytes).map_err(|e| {
@@ -338,6 +386,20 @@ pub fn read_text(path: &Path, shown: &str) -> Result<String, Diagnostic> {
         .at_line(line, column)
         .with_help("save the file as UTF-8; binary files cannot be articles")
     })
+}
+
+/// The error for an article over [`ARTICLE_MAX`] bytes.
+pub fn too_large(shown: &str, size: usize) -> Diagnostic {
+    Diagnostic::error(
+        shown,
+        format!(
+            "the article is {size} bytes; wxsync renders articles of at most {ARTICLE_MAX} bytes \
+             (WeChat takes less than 1,000,000 bytes of HTML and 20,000 characters of text)"
+        ),
+    )
+    .with_help(
+        "split it into several articles, and keep large data (logs, base64 images) out of it",
+    )
 }
 
 #[cfg(test)]

@@ -8,6 +8,33 @@
 
 /// Byte offset of the key at `path` (outermost first) in `text`.
 pub fn key_offset(text: &str, path: &[&str]) -> Option<usize> {
+    let mut found = None;
+    walk(text, |stack, at| {
+        let hit = stack.len() == path.len() && stack.iter().zip(path).all(|((_, k), p)| k == p);
+        if hit {
+            found = Some(at);
+        }
+        hit
+    });
+    found
+}
+
+/// The offset of every top-level key of `text` (its first occurrence), in one scan: what
+/// pointing at many keys needs, where [`key_offset`] per key would scan the text each time.
+pub fn top_level_keys(text: &str) -> std::collections::HashMap<String, usize> {
+    let mut keys = std::collections::HashMap::new();
+    walk(text, |stack, at| {
+        if let [(_, key)] = stack {
+            keys.entry(key.clone()).or_insert(at);
+        }
+        false
+    });
+    keys
+}
+
+/// Calls `f` with the path of each key line (indent and key, outermost first) and the key's
+/// offset, until `f` returns true.
+fn walk(text: &str, mut f: impl FnMut(&[(usize, String)], usize) -> bool) {
     let mut stack: Vec<(usize, String)> = Vec::new();
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
@@ -24,11 +51,10 @@ pub fn key_offset(text: &str, path: &[&str]) -> Option<usize> {
             stack.pop();
         }
         stack.push((indent, key));
-        if stack.len() == path.len() && stack.iter().zip(path).all(|((_, k), p)| k == p) {
-            return Some(line_start + indent);
+        if f(&stack, line_start + indent) {
+            return;
         }
     }
-    None
 }
 
 /// The key of a `key: value` line, unquoted.
@@ -77,5 +103,9 @@ mod tests {
         assert_eq!(key_offset(y, &["api", "cover"]), None);
         assert_eq!(key_offset("'a b': 1\n", &["a b"]), Some(0));
         assert_eq!(key_offset("url: http://x\n", &["url"]), Some(0));
+        let keys = top_level_keys(y);
+        assert_eq!(keys.get("api"), Some(&y.find("api").unwrap()));
+        assert_eq!(keys.get("cover"), None);
+        assert_eq!(keys.len(), 3);
     }
 }

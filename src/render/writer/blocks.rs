@@ -17,6 +17,13 @@ pub(super) struct Paras {
     quote_depth: usize,
 }
 
+impl Paras {
+    /// The block quotes open here.
+    pub(super) fn quote_depth(&self) -> usize {
+        self.quote_depth
+    }
+}
+
 impl Writer<'_, '_> {
     pub(super) fn paragraph_start(&mut self) {
         let written = !std::mem::take(&mut self.paras.inline_next);

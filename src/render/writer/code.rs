@@ -10,6 +10,46 @@ use super::{Capture, Notice, Writer};
 use crate::render::highlight;
 use crate::render::html::escape_text;
 use crate::render::theme::El;
+use crate::render::validate::TEXT_MAX;
+
+/// How much of an article's code is highlighted. Highlighting costs about a second per
+/// 150 KB; once the code alone holds WeChat's limit of visible characters for the whole
+/// article, the article is refused whatever colour its code has, so the rest is written plain
+/// (the text, and so the error, stay the same). The byte cap bounds code that shows few
+/// characters (blank lines).
+#[derive(Default)]
+pub(super) struct Budget {
+    chars: usize,
+    bytes: usize,
+}
+
+const HIGHLIGHT_MAX_BYTES: usize = 256 * 1024;
+
+impl Budget {
+    /// Splits `code` after the last whole line that still fits the budget, and spends it.
+    fn take<'c>(&mut self, code: &'c str) -> (&'c str, &'c str) {
+        let mut end = 0;
+        for line in code.split_inclusive('\n') {
+            let chars = line
+                .chars()
+                .map(|c| match c {
+                    '\n' | '\r' => 0,
+                    '\t' => highlight::TAB_WIDTH,
+                    _ => 1,
+                })
+                .sum::<usize>();
+            if self.chars + chars >= TEXT_MAX || self.bytes + line.len() > HIGHLIGHT_MAX_BYTES {
+                // Nothing more is highlighted in this article.
+                self.chars = TEXT_MAX;
+                break;
+            }
+            self.chars += chars;
+            self.bytes += line.len();
+            end += line.len();
+        }
+        code.split_at(end)
+    }
+}
 
 /// Code-block languages that are diagrams.
 const DIAGRAMS: &[&str] = &[
@@ -69,7 +109,17 @@ impl Writer<'_, '_> {
         // theme may still set its own background.
         self.open_tag("pre", "", &[&colors, pre]);
         self.open(El::PreCode, "code");
-        highlight::highlight(&text, &lang, self.opt.code_theme, &mut self.out);
+        match self.code.take(&text) {
+            (all, "") => highlight::highlight(all, &lang, self.opt.code_theme, &mut self.out),
+            (lit, rest) => {
+                // `lit` ends with a newline, which `highlight` leaves out: written here.
+                if !lit.is_empty() {
+                    highlight::highlight(lit, &lang, self.opt.code_theme, &mut self.out);
+                    self.out.push_str("<br>");
+                }
+                highlight::push_code_text(rest.strip_suffix('\n').unwrap_or(rest), &mut self.out);
+            }
+        }
         self.out.push_str("</code></pre>");
     }
 

@@ -24,6 +24,13 @@ struct List {
     next: u64,
 }
 
+impl Lists {
+    /// The lists open here.
+    pub(super) fn open_count(&self) -> usize {
+        self.open.len()
+    }
+}
+
 /// Hides a top-level item's bullet when its task box stands in for it.
 const NO_BULLET: &str = "list-style-type:none";
 

@@ -18,13 +18,25 @@ mod notes;
 mod raw;
 mod tables;
 
+pub use raw::MAX_PASSES;
+
 use std::ops::Range;
 
 use pulldown_cmark::{Event, HeadingLevel, Tag, TagEnd};
 
 use crate::render::html::{escape_attr, escape_text, is_cjk};
 use crate::render::theme::{El, Theme};
+use crate::render::validate::HTML_MAX;
 use crate::site::LinkMode;
+
+/// How deep lists and block quotes may nest inside one another. Deeper than any article
+/// needs (WeChat shows a few levels as an ever narrower column); the cap keeps what one line
+/// of `>>>>…` can make small.
+pub const MAX_NESTING: usize = 32;
+
+/// Writing stops when the output, sanitized or not, reaches this size: far past what WeChat
+/// takes, and the most a sanitizer pass is given.
+const OUTPUT_MAX: usize = 4 * HTML_MAX;
 
 /// What the writer needs from outside.
 pub struct WriterOptions<'a> {
@@ -38,11 +50,21 @@ pub struct WriterOptions<'a> {
 /// Turns an image `src` as written (and its byte range in the body) into the `src` to emit.
 pub type ImageResolver<'r> = dyn FnMut(&str, Range<usize>) -> String + 'r;
 
-/// A warning about something the writer could not render faithfully.
+/// Something the writer could not render faithfully (a warning), or a limit that stopped it
+/// (an error: the article cannot be sent, and the rest of the body was not written). Positions
+/// are in the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
     Math(Range<usize>),
     Diagram(String, Range<usize>),
+    /// A list or quote here nests deeper than [`MAX_NESTING`].
+    TooDeep(usize),
+    /// Raw HTML here nests deeper than [`crate::render::shape::MAX_DEPTH`].
+    HtmlTooDeep(usize),
+    /// The HTML passed WeChat's limit by here.
+    TooLarge(usize),
+    /// The block here is one sanitizer pass too many ([`raw::MAX_PASSES`]).
+    TooManyPasses(usize),
 }
 
 /// What the writer produced.
@@ -52,6 +74,8 @@ pub struct Written {
     pub title_from_h1: Option<String>,
     pub raw_html: bool,
     pub notices: Vec<Notice>,
+    /// A limit stopped the writer: the HTML is not all there.
+    pub stopped: bool,
 }
 
 /// Where the events of a construct go when it can only be written once it ends. None of these
@@ -75,8 +99,9 @@ enum Capture {
         text: String,
         range: Range<usize>,
     },
-    /// A raw HTML block, which pulldown-cmark may split into several events.
-    HtmlBlock(String),
+    /// A raw HTML block, which pulldown-cmark may split into several events, and where it
+    /// starts in the body.
+    HtmlBlock(String, usize),
 }
 
 /// A soft line break waiting for the next character, which decides how it is written.
@@ -98,6 +123,12 @@ struct Writer<'a, 'r> {
     links: Vec<links::LinkState>,
     notes: notes::Notes,
     table: tables::Table,
+    code: code::Budget,
+    batch: raw::Batch,
+    /// Sanitizer passes so far (see [`raw::MAX_PASSES`]).
+    passes: usize,
+    /// A limit was reached: nothing more is written (see [`Notice`]).
+    stopped: bool,
     result: Written,
 }
 
@@ -119,6 +150,10 @@ pub fn write<'e>(
         links: Vec::new(),
         notes: notes::Notes::default(),
         table: tables::Table::default(),
+        code: code::Budget::default(),
+        batch: raw::Batch::default(),
+        passes: 0,
+        stopped: false,
         result: Written::default(),
     };
     w.open(El::Article, "section");
@@ -138,6 +173,9 @@ pub fn write<'e>(
         }
     }
     for (event, range) in events {
+        if w.stopped {
+            break;
+        }
         w.event(event, range);
     }
     w.finish()
@@ -213,15 +251,53 @@ impl<'a> Writer<'a, '_> {
         self.dispatch(event, range);
         if closes && self.block.leave() {
             self.sanitize_block(end);
+            self.block.marks.clear();
         }
+        let (kept, all) = self.size();
+        if !self.stopped && (kept >= HTML_MAX || all >= OUTPUT_MAX) {
+            self.stop(Notice::TooLarge(end));
+        }
+    }
+
+    /// Bytes written so far: those that are final (wxsync's own HTML, and raw HTML once
+    /// sanitized), and all of them.
+    fn size(&self) -> (usize, usize) {
+        let notes = self.notes.written;
+        let (kept, all) = match &self.notes.open {
+            // In a footnote, `out` is the footnote's and the article's is set aside.
+            Some(open) => {
+                let outer = if open.outer_raw {
+                    self.block.start
+                } else {
+                    open.article.len()
+                };
+                let inner = if self.block.raw { 0 } else { self.out.len() };
+                (outer + inner, open.article.len() + self.out.len())
+            }
+            None => {
+                let kept = if self.block.raw {
+                    self.block.start
+                } else {
+                    self.out.len()
+                };
+                (kept, self.out.len())
+            }
+        };
+        (kept + notes, all + notes + self.batch.len())
+    }
+
+    /// Stops writing: the article is refused for `why`, and the rest would only cost.
+    fn stop(&mut self, why: Notice) {
+        self.result.notices.push(why);
+        self.stopped = true;
     }
 
     /// Sends an event to the open capture, or renders it.
     fn dispatch(&mut self, event: Event<'_>, range: Range<usize>) {
         match (&mut self.capture, event) {
             (Capture::None, event) => self.render(event, range),
-            (Capture::HtmlBlock(html), Event::Html(h) | Event::Text(h)) => html.push_str(&h),
-            (Capture::HtmlBlock(_), Event::End(TagEnd::HtmlBlock)) => self.html_block_end(),
+            (Capture::HtmlBlock(html, _), Event::Html(h) | Event::Text(h)) => html.push_str(&h),
+            (Capture::HtmlBlock(..), Event::End(TagEnd::HtmlBlock)) => self.html_block_end(),
             (Capture::Code { text, .. }, Event::Text(t)) => text.push_str(&t),
             (Capture::Code { .. }, Event::End(TagEnd::CodeBlock)) => self.code_block_end(),
             // Inside alt text or the title only the text counts: breaks become spaces, and
@@ -256,8 +332,8 @@ impl<'a> Writer<'a, '_> {
             Event::Code(c) => self.inline_code(&c),
             Event::InlineMath(m) => self.inline_math(&m, range),
             Event::DisplayMath(m) => self.display_math(&m, range),
-            Event::Html(h) => self.raw_block(&h),
-            Event::InlineHtml(h) => self.inline_html(&h),
+            Event::Html(h) => self.raw_block(&h, range.start),
+            Event::InlineHtml(h) => self.inline_html(&h, range.start),
             Event::FootnoteReference(label) => self.footnote_reference(&label),
             Event::SoftBreak => self.flow.pending_soft = true,
             Event::HardBreak => {
@@ -273,9 +349,12 @@ impl<'a> Writer<'a, '_> {
         match tag {
             Tag::Paragraph => self.paragraph_start(),
             Tag::Heading { level, .. } => self.heading_start(level),
+            Tag::List(_) | Tag::BlockQuote(_) if self.nesting() >= MAX_NESTING => {
+                self.stop(Notice::TooDeep(range.start));
+            }
             Tag::BlockQuote(kind) => self.blockquote_start(kind),
             Tag::CodeBlock(kind) => self.code_block_start(kind, range),
-            Tag::HtmlBlock => self.capture = Capture::HtmlBlock(String::new()),
+            Tag::HtmlBlock => self.capture = Capture::HtmlBlock(String::new(), range.start),
             Tag::List(start) => self.list_start(start),
             Tag::Item => self.item_start(),
             Tag::FootnoteDefinition(label) => self.footnote_start(&label),
@@ -341,18 +420,29 @@ impl<'a> Writer<'a, '_> {
         self.result.title_from_h1 = (!title.is_empty()).then(|| title.to_string());
     }
 
+    /// Lists and block quotes open here.
+    fn nesting(&self) -> usize {
+        self.lists.open_count() + self.paras.quote_depth()
+    }
+
     fn finish(mut self) -> Written {
-        // pulldown-cmark closes everything it opens; should a capture still be open, the
-        // title and raw HTML keep what they collected.
-        match std::mem::take(&mut self.capture) {
-            Capture::HtmlBlock(html) => self.raw_block(&html),
-            Capture::Title(title) => self.set_title(&title),
-            _ => {}
+        if self.stopped {
+            self.discard_unsanitized();
+        } else {
+            // pulldown-cmark closes everything it opens; should a capture still be open, the
+            // title and raw HTML keep what they collected.
+            match std::mem::take(&mut self.capture) {
+                Capture::HtmlBlock(html, src) => self.raw_block(&html, src),
+                Capture::Title(title) => self.set_title(&title),
+                _ => {}
+            }
+            let src_start = self.block.src_start;
+            self.sanitize_block(src_start);
+            self.flush_batch();
         }
-        let src_start = self.block.src_start;
-        self.sanitize_block(src_start);
         self.write_notes();
         self.close("section");
+        self.result.stopped = self.stopped;
         self.result.html = self.out;
         self.result
     }

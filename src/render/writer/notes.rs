@@ -2,6 +2,8 @@
 //! article is unambiguous. Footnote bodies are written aside as they come and listed, with
 //! the references, at the end of the article.
 
+use std::collections::HashMap;
+
 use super::Writer;
 use crate::render::html::escape_text;
 use crate::render::links::References;
@@ -11,24 +13,30 @@ use crate::render::theme::El;
 pub(super) struct Notes {
     /// The last number given, to a footnote or a reference.
     counter: usize,
-    /// Footnote labels, by the number each was given.
-    numbers: Vec<(String, usize)>,
+    /// The number each footnote label was given.
+    numbers: HashMap<String, usize>,
     /// Each footnote's label and rendered body, in the order defined.
     bodies: Vec<(String, String)>,
+    /// The bytes of those bodies.
+    pub(super) written: usize,
     refs: References,
-    /// While a footnote definition is written: its label, and the article's output set aside.
-    open: Option<(String, String)>,
-    /// Whether the block around the open footnote already held raw HTML: the footnote is
-    /// sanitized on its own, and the block around it must still be when it closes.
-    outer_raw: bool,
+    /// The footnote definition being written.
+    pub(super) open: Option<OpenNote>,
+}
+
+/// A footnote definition being written.
+pub(super) struct OpenNote {
+    label: String,
+    /// The article's output, set aside meanwhile.
+    pub(super) article: String,
+    /// Whether the block around the footnote already held raw HTML: the footnote is sanitized
+    /// on its own, and the block around it must still be when it closes.
+    pub(super) outer_raw: bool,
 }
 
 impl Notes {
     fn number_of(&self, label: &str) -> Option<usize> {
-        self.numbers
-            .iter()
-            .find(|(l, _)| l == label)
-            .map(|(_, n)| *n)
+        self.numbers.get(label).copied()
     }
 
     /// The footnote's number, given on first use (a reference or the definition).
@@ -37,7 +45,7 @@ impl Notes {
             return n;
         }
         self.counter += 1;
-        self.numbers.push((label.to_string(), self.counter));
+        self.numbers.insert(label.to_string(), self.counter);
         self.counter
     }
 
@@ -64,8 +72,11 @@ impl Writer<'_, '_> {
     pub(super) fn footnote_start(&mut self, label: &str) {
         let n = self.notes.footnote(label);
         let article = std::mem::take(&mut self.out);
-        self.notes.open = Some((label.to_string(), article));
-        self.notes.outer_raw = std::mem::take(&mut self.block.raw);
+        self.notes.open = Some(OpenNote {
+            label: label.to_string(),
+            article,
+            outer_raw: std::mem::take(&mut self.block.raw),
+        });
         self.open(El::Note, "section");
         self.out.push_str(&format!("[{n}]&nbsp;"));
         self.paras.inline_next = true;
@@ -74,16 +85,17 @@ impl Writer<'_, '_> {
     pub(super) fn footnote_end(&mut self) {
         self.paras.inline_next = false;
         self.close("section");
-        let Some((label, article)) = self.notes.open.take() else {
+        let Some(open) = self.notes.open.take() else {
             return;
         };
         if std::mem::take(&mut self.block.raw) {
             let at = self.block.src_start;
             self.sanitize_from(0, at..at);
         }
-        let body = std::mem::replace(&mut self.out, article);
-        self.notes.bodies.push((label, body));
-        self.block.raw = std::mem::take(&mut self.notes.outer_raw);
+        let body = std::mem::replace(&mut self.out, open.article);
+        self.notes.written += body.len();
+        self.notes.bodies.push((open.label, body));
+        self.block.raw = open.outer_raw;
     }
 
     /// The footnotes (in the order of their numbers), then the references.
