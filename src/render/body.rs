@@ -3,13 +3,14 @@
 //! turned into warnings (and the limits that stopped it into errors), and the plain text a
 //! `newspic` takes.
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 use crate::diag::Diagnostic;
 use crate::media::{is_remote, is_wechat_hosted};
 use crate::render::assets::Role;
 use crate::render::images::{ArticleImages, Resolver, shown};
 use crate::render::located::Located;
+use crate::render::markdown::markdown_options;
 use crate::render::payload::MediaRef;
 use crate::render::shape::MAX_DEPTH;
 use crate::render::unclosed::{self, MAX_UNCLOSED};
@@ -17,17 +18,6 @@ use crate::render::validate::HTML_MAX;
 use crate::render::writer::{self, MAX_NESTING};
 use crate::site::Article;
 use crate::site::config::RemoteImages;
-
-/// The Markdown extensions wxsync enables (DESIGN §2).
-pub fn markdown_options() -> Options {
-    Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_HEADING_ATTRIBUTES
-        | Options::ENABLE_MATH
-        | Options::ENABLE_GFM
-}
 
 /// The body as HTML.
 pub struct Body {

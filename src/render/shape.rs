@@ -8,6 +8,9 @@
 //! open `<li>`, a block closes an open `<p>`, an end tag closes what it is in scope of). A
 //! formatting element (`<b>`, `<font>`, …) closed by its parent's end tag still counts, as the
 //! parser may open it again, so the count can be above what the parser keeps, rarely below.
+//!
+//! It is longer than most modules because its one job needs the tree builder's tag tables
+//! and scoping rules together; split, each half would be half a model of the same parser.
 
 use std::borrow::Cow;
 

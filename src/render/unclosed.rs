@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, Parser, Tag};
 
-use crate::render::body::markdown_options;
+use crate::render::markdown::markdown_options;
 
 /// The most blocks ended in one article (unclosed ones, and those closed in another letter
 /// case). Each one found may need another parse of the body (the blocks it swallowed are only
