@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use code_blocks::{body_of, code_blocks_as_shown, source_code_blocks};
+use code_blocks::{NOT_PRE, body_of, code_blocks_as_shown, source_code_blocks};
 use pulldown_cmark::{CodeBlockKind, Event, LinkType, Parser, Tag, TagEnd};
 use wxsync::diag::Diagnostic;
 use wxsync::render::theme::BUILTIN;
@@ -59,21 +59,6 @@ fn markdown_files(dir: &Path) -> Vec<String> {
     files.sort();
     files
 }
-
-/// Code-block languages the writer shows as diagram or math source instead of `<pre>`.
-const NOT_PRE: &[&str] = &[
-    "mermaid",
-    "plantuml",
-    "puml",
-    "flowchart",
-    "sequence",
-    "dot",
-    "graphviz",
-    "math",
-    "latex",
-    "tex",
-    "katex",
-];
 
 /// What the Markdown source promises about code: blocks that become `<pre>`, how many line
 /// breaks and whether spaces they hold (each must be spelled `<br>` / `&nbsp;`), and whether

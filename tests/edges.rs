@@ -72,29 +72,26 @@ fn color_always_colours_a_config_error() {
 #[test]
 fn color_never_holds_for_a_config_error_on_a_terminal() {
     let site = broken_config_site();
-    let cmd = format!(
+    let shown = on_a_pty(&format!(
         "{BIN} check --color never --site '{}'",
         site.path().display()
-    );
+    ));
+    assert!(shown.contains("themee"), "{shown}");
+    assert!(!shown.contains("\x1b["), "no colour: {shown}");
+    // The same run without the flag is coloured: the pty is a terminal.
+    let shown = on_a_pty(&format!("{BIN} check --site '{}'", site.path().display()));
+    assert!(shown.contains("\x1b["), "coloured on a terminal: {shown}");
+}
+
+/// What a shell command prints on a pseudo-terminal (util-linux `script`), stdout and stderr
+/// together as a terminal shows them.
+fn on_a_pty(cmd: &str) -> String {
     let out = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
+        .args(["-qec", cmd, "/dev/null"])
         .env_remove("NO_COLOR")
         .env("TERM", "xterm-256color")
         .stdin(Stdio::null())
         .output()
         .expect("util-linux `script` runs wxsync on a pty");
-    let shown = String::from_utf8_lossy(&out.stdout);
-    assert!(shown.contains("themee"), "{shown}");
-    assert!(!shown.contains("\x1b["), "no colour: {shown}");
-    // The same run without the flag is coloured: the pty is a terminal.
-    let cmd = format!("{BIN} check --site '{}'", site.path().display());
-    let out = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .env_remove("NO_COLOR")
-        .env("TERM", "xterm-256color")
-        .stdin(Stdio::null())
-        .output()
-        .expect("script");
-    let shown = String::from_utf8_lossy(&out.stdout);
-    assert!(shown.contains("\x1b["), "coloured on a terminal: {shown}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

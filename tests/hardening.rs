@@ -274,13 +274,7 @@ fn control_characters_are_refused_or_removed() {
     .expect("write");
     let o = check(site.path(), true);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
-    let a = j["articles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["path"] == "articles/ctl.md")
-        .expect("the article");
+    let a = json_article(&o, "articles/ctl.md");
     let errors = a["errors"].to_string();
     assert!(
         errors.contains("title contains a control character (U+0007)"),
@@ -305,13 +299,7 @@ fn control_characters_are_refused_or_removed() {
     .expect("write");
     let o = check(site.path(), true);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
-    let a = j["articles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["path"] == "articles/ctl.md")
-        .expect("the article");
+    let a = json_article(&o, "articles/ctl.md");
     let content = a["payload"]["content"].as_str().unwrap();
     assert!(content.contains("bodywith[31mcontrols"), "{content}");
     assert!(!content.chars().any(|c| c.is_control()), "{content:?}");
@@ -356,4 +344,14 @@ fn a_file_name_that_is_not_utf8_is_reported() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("not valid UTF-8"), "{}", text(&o));
     assert!(text(&o).contains("bad-\u{fffd}-name.md"), "{}", text(&o));
+}
+
+/// One article of `check --json`.
+fn json_article(o: &Output, path: &str) -> serde_json::Value {
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    j["articles"]
+        .as_array()
+        .and_then(|list| list.iter().find(|a| a["path"] == path))
+        .cloned()
+        .unwrap_or_else(|| panic!("{path} is not in the report: {j}"))
 }

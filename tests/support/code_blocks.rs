@@ -61,6 +61,21 @@ fn shown_text(fragment: &str) -> String {
 
 /// The code blocks of Markdown source as they should be shown: diagram and math blocks left
 /// out (they are not `<pre><code>`), the closing newline and `\r` dropped, a tab as four spaces.
+/// Code-block languages the writer shows as diagram or math source instead of `<pre>`.
+pub const NOT_PRE: &[&str] = &[
+    "mermaid",
+    "plantuml",
+    "puml",
+    "flowchart",
+    "sequence",
+    "dot",
+    "graphviz",
+    "math",
+    "latex",
+    "tex",
+    "katex",
+];
+
 pub fn source_code_blocks(md: &str) -> Vec<String> {
     use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
     let mut blocks = Vec::new();
@@ -74,20 +89,7 @@ pub fn source_code_blocks(md: &str) -> Vec<String> {
                     }
                     CodeBlockKind::Indented => String::new(),
                 };
-                let diagram = [
-                    "mermaid",
-                    "plantuml",
-                    "puml",
-                    "flowchart",
-                    "sequence",
-                    "dot",
-                    "graphviz",
-                    "math",
-                    "latex",
-                    "tex",
-                    "katex",
-                ];
-                cur = (!diagram.contains(&lang.as_str())).then(String::new);
+                cur = (!NOT_PRE.contains(&lang.as_str())).then(String::new);
             }
             Event::Text(t) => {
                 if let Some(c) = &mut cur {
