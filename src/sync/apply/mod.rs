@@ -241,19 +241,27 @@ impl Run<'_> {
     }
 
     fn fail_api(&mut self, path: &ArticlePath, e: &wechat::Error) {
+        self.stop_on(e);
         if e.is_account_level() {
             // Said once, in full, as the reason the run stopped; each article only points
             // at it.
-            if self.stopped.is_none() {
-                self.stopped = Some(e.to_string());
-                self.stop_code = e.code();
-                self.account_error = true;
-            }
             self.fail(path, e.code(), format!("not pushed: {}", e.headline()));
+        } else {
+            self.fail(path, e.code(), e.to_string());
+        }
+    }
+
+    /// Stops the run on an error that no other request can get past: one about the account,
+    /// or the day's quota.
+    pub(super) fn stop_on(&mut self, e: &wechat::Error) {
+        if self.stopped.is_some() {
             return;
         }
-        self.fail(path, e.code(), e.to_string());
-        if e.errcode() == Some(ErrCode::DailyQuota) && self.stopped.is_none() {
+        if e.is_account_level() {
+            self.stopped = Some(e.to_string());
+            self.stop_code = e.code();
+            self.account_error = true;
+        } else if e.errcode() == Some(ErrCode::DailyQuota) {
             self.stopped = Some(format!(
                 "WeChat's daily quota is used up ({e}); the rest is pushed on the next run"
             ));

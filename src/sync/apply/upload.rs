@@ -20,7 +20,7 @@ use crate::render::{RemoteImage, Role};
 use crate::site::ArticlePath;
 use crate::sync::lock::{AssetEntry, Lockfile};
 use crate::sync::plan::Work;
-use crate::wechat::{self, Client, ErrCode};
+use crate::wechat::{self, Client};
 
 /// Uploads (and downloads) in flight at once.
 const CONCURRENCY: usize = 4;
@@ -320,11 +320,14 @@ impl Run<'_> {
             }
         }
         if let Some(why) = self.stopped.clone() {
+            // The reason is said in full once, as why the run stopped (with its hint); each
+            // article names only its first line.
+            let why = why.lines().next().unwrap_or_default().to_string();
             for job in queue {
                 for m in n.users.get(&job.hash).cloned().unwrap_or_default() {
                     self.fail(
                         &m,
-                        Some(ErrCode::DailyQuota.code()),
+                        self.stop_code,
                         format!("image {} not uploaded: {why}", job.label),
                     );
                 }
@@ -395,6 +398,11 @@ impl Run<'_> {
             }
             Err(UploadError::Api(e)) => {
                 for m in users {
+                    // An article whose other image already failed keeps that first error.
+                    if self.failed(&m) {
+                        self.stop_on(&e);
+                        continue;
+                    }
                     self.fail_api(&m, &e);
                     self.prefix_error(&m, &format!("uploading {}", job.label));
                 }
