@@ -74,6 +74,14 @@ pub enum Command {
         /// created, only when nothing else failed)
         #[arg(long)]
         prune: bool,
+        /// Rehearse: sync against wxsync's bundled WeChat emulator on 127.0.0.1, with its
+        /// limits and checks, on a copy of the lockfile; needs no account and changes nothing
+        /// real (wxsync.lock is untouched)
+        #[arg(long, conflicts_with = "dry_run")]
+        rehearse: bool,
+        /// With --rehearse: keep serving the emulator's draft box page until Ctrl-C
+        #[arg(long, requires = "rehearse")]
+        serve: bool,
     },
     /// Live preview on http://127.0.0.1:8765 that reloads on every save; --push also syncs
     Watch {

@@ -1,5 +1,7 @@
-//! What wxsync says, and where: machine-readable documents on stdout, diagnostics and human
-//! messages on stderr, colour when asked for or when stderr is a terminal. A closed stdout
+//! What wxsync says, and where: what a command produces on stdout (a JSON document, or the
+//! plan and report of `status` and `sync`, so `wxsync status > plan.txt` captures it),
+//! diagnostics, progress and other human messages on stderr, colour when asked for or when
+//! stderr is a terminal. A closed stdout
 //! (`wxsync check --json | head -c1`) ends the output quietly, as ripgrep does.
 
 use std::collections::BTreeMap;
@@ -61,6 +63,15 @@ impl Output {
     pub fn document(&self, text: &str) {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+    }
+
+    /// A command's product for people (a plan, a report) on stdout, never a workflow command
+    /// in Actions; a closed stdout ends it quietly.
+    pub fn report(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = out
+            .write_all(github::defuse(text).as_bytes())
+            .and_then(|()| out.flush());
     }
 
     /// The error that ended a command, as the user reads it.

@@ -33,10 +33,14 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
             paths,
             dry_run,
             prune,
+            rehearse,
+            serve,
         } => {
             let flags = Flags {
                 dry_run: *dry_run,
                 prune: *prune,
+                rehearse: *rehearse,
+                serve: *serve,
             };
             sync::run(site, paths, flags, out)
         }

@@ -7,6 +7,7 @@
 pub mod adopt;
 pub mod outputs;
 pub mod prepare;
+pub mod rehearse;
 pub mod sync;
 
 use std::path::{Path, PathBuf};

@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::outputs::{out_dir, write_payload};
 use super::prepare::{Prepared, prepare};
 use super::{Project, client, runtime};
+use crate::wechat::Client;
 use crate::error::Result;
 use crate::output::Output;
 use crate::render::Rendered;
@@ -21,6 +22,10 @@ use crate::sync::{github, report};
 pub struct Flags {
     pub dry_run: bool,
     pub prune: bool,
+    /// Against the bundled emulator, on a copy of the lockfile ([`super::rehearse`]).
+    pub rehearse: bool,
+    /// After a rehearsal, keep serving the emulator's draft box until Ctrl-C.
+    pub serve: bool,
 }
 
 /// `wxsync status`: the plan, printed; nothing sent, nothing locked.
@@ -33,7 +38,7 @@ pub fn status(site: Option<&Path>, paths: &[PathBuf], out: Output) -> Result<i32
     if out.json {
         out.document(&report::json(&prepared.plan, &outcome));
     } else {
-        crate::output::human(&report::table(&prepared.plan, &outcome, true));
+        out.report(&report::table(&prepared.plan, &outcome, true));
     }
     Ok(0)
 }
@@ -66,6 +71,31 @@ pub fn sync(
         emit(&prepared.plan, &planned, true, out);
         return Ok((0, None));
     }
+    let pushed = push(prepared, flags, out, client)?;
+    // In Actions: annotations, step summary and outputs, before the report so that with
+    // `--json` the JSON document is the last thing on stdout.
+    if github::active() {
+        github::report(&pushed.plan, &pushed.outcome, false);
+    }
+    emit(&pushed.plan, &pushed.outcome, false, out);
+    Ok((pushed.code, Some(pushed.outcome)))
+}
+
+/// A plan applied.
+pub(super) struct Pushed {
+    pub code: i32,
+    pub plan: Plan,
+    pub outcome: Outcome,
+}
+
+/// Applies a prepared plan with the client `connect` makes for the site (the account's, or a
+/// rehearsal's emulator), and says with which exit code the command ends.
+pub(super) fn push(
+    prepared: Prepared,
+    flags: Flags,
+    out: Output,
+    connect: impl FnOnce(&Site) -> Result<Client>,
+) -> Result<Pushed> {
     let Prepared {
         project,
         mut lock,
@@ -76,7 +106,7 @@ pub fn sync(
     let prune_work = flags.prune
         && (plan.orphans.iter().any(|o| o.media_id.is_some()) || !lock.orphans.is_empty());
     let outcome = if plan.needs_network() || prune_work {
-        let client = client(site)?;
+        let client = connect(site)?;
         let opts = apply::Options {
             prune: flags.prune,
             progress: !out.json
@@ -100,12 +130,6 @@ pub fn sync(
         lock.save(&site.root)?;
         report::planned(&plan)
     };
-    // In Actions: annotations, step summary and outputs, before the report so that with
-    // `--json` the JSON document is the last thing on stdout.
-    if github::active() {
-        github::report(&plan, &outcome, false);
-    }
-    emit(&plan, &outcome, false, out);
     // An error about the account before anything was sent is like a usage error: nothing
     // happened, and nothing will until the account is fixed.
     let code = if outcome.account_error && !outcome.sent {
@@ -115,7 +139,11 @@ pub fn sync(
     } else {
         0
     };
-    Ok((code, Some(outcome)))
+    Ok(Pushed {
+        code,
+        plan,
+        outcome,
+    })
 }
 
 /// Writes the payload of every article in play, rendering those planned from the cache.
@@ -144,10 +172,16 @@ fn dry_run(p: &Prepared) -> Result<()> {
     Ok(())
 }
 
-fn emit(plan: &Plan, outcome: &Outcome, dry_run: bool, out: Output) {
+pub(super) fn emit(plan: &Plan, outcome: &Outcome, dry_run: bool, out: Output) {
     if out.json {
         out.document(&report::json(plan, outcome));
     } else if !out.quiet || outcome.failed() > 0 {
-        crate::output::human(&report::table(plan, outcome, dry_run));
+        out.report(&report::table(plan, outcome, dry_run));
+        if dry_run {
+            out.report(&format!(
+                "dry run: nothing sent; the payloads are in {}/out/\n",
+                crate::site::CACHE_DIR
+            ));
+        }
     }
 }

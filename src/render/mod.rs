@@ -70,6 +70,8 @@ pub struct Renderer {
     defaults: Defaults,
     assets: AssetCache,
     remote: RemoteImages,
+    /// `limits.title`.
+    title_max: usize,
 }
 
 /// One rendered article.
@@ -121,6 +123,7 @@ impl Renderer {
             defaults: config.defaults.clone(),
             assets: AssetCache::default(),
             remote: config.images.remote,
+            title_max: config.limits.title,
         })
     }
 
@@ -140,6 +143,7 @@ impl Renderer {
             defaults,
             assets: AssetCache::default(),
             remote: RemoteImages::default(),
+            title_max: crate::site::config::TITLE_DOCUMENTED,
         })
     }
 
@@ -220,7 +224,7 @@ impl Renderer {
                 ),
             );
         }
-        let mut findings = validate::check(&payload, text_chars);
+        let mut findings = validate::check(&payload, text_chars, self.title_max);
         if stopped {
             // The sizes of a body the writer stopped are of what it wrote, not of the article;
             // the error that stopped it says enough. (Only the size findings name no key.)

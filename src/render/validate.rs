@@ -2,9 +2,8 @@
 //! measured the way WeChat counts them (characters, not bytes), each failure naming the limit.
 
 use crate::render::payload::Payload;
+use crate::site::config::TITLE_MOST;
 
-pub const TITLE_MAX: usize = 64;
-pub const TITLE_WARN: usize = 32;
 pub const AUTHOR_MAX: usize = 16;
 pub const DIGEST_MAX: usize = 128;
 pub const DIGEST_WARN: usize = 120;
@@ -57,7 +56,8 @@ pub fn strip_controls(content: &mut String) -> usize {
 }
 
 /// Checks the limits on one payload.
-pub fn check(p: &Payload, text_chars: usize) -> Vec<Finding> {
+/// `title_max` is `limits.title`.
+pub fn check(p: &Payload, text_chars: usize, title_max: usize) -> Vec<Finding> {
     let mut f = Vec::new();
     for (key, value, breaks_ok) in [
         ("title", Some(&p.title), false),
@@ -77,17 +77,18 @@ pub fn check(p: &Payload, text_chars: usize) -> Vec<Finding> {
     }
     let title = p.title.chars().count();
     // An empty title is reported by the renderer, which knows about the H1 fallback.
-    if title > TITLE_MAX {
+    if title > title_max {
+        let raise = if title_max < TITLE_MOST && title <= TITLE_MOST {
+            format!(
+                "; shorten it, or raise `limits.title` in wxsync.yaml (at most {TITLE_MOST}) \
+                 if this account accepts longer titles"
+            )
+        } else {
+            "; shorten it".to_string()
+        };
         f.push(err(
             Some("title"),
-            format!("the title is {title} characters; the limit is {TITLE_MAX}"),
-        ));
-    } else if title > TITLE_WARN {
-        f.push(warn(
-            Some("title"),
-            format!(
-                "the title is {title} characters; WeChat documents {TITLE_WARN} and may refuse it"
-            ),
+            format!("the title is {title} characters; the limit is {title_max}{raise}"),
         ));
     }
     if let Some(a) = &p.author {

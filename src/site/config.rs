@@ -102,6 +102,30 @@ impl Default for ImagesConfig {
     }
 }
 
+/// The `limits:` section: the account's limits where WeChat's documentation and its web
+/// editor disagree. `check` refuses what exceeds them, and a rehearsal's emulator enforces
+/// the same figures, so a green check is not followed by a refused sync.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LimitsConfig {
+    /// Characters in a title. WeChat documents 32 (标题，总长度不超过32个字); its web editor
+    /// takes 64, and some accounts' APIs do too.
+    pub title: usize,
+}
+
+/// The title limit WeChat documents for `draft/add`.
+pub const TITLE_DOCUMENTED: usize = 32;
+/// The most any account is known to accept (the web editor's limit).
+pub const TITLE_MOST: usize = 64;
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            title: TITLE_DOCUMENTED,
+        }
+    }
+}
+
 /// `wxsync.yaml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -116,6 +140,7 @@ pub struct Config {
     pub drafts: BTreeMap<String, Vec<String>>,
     pub api: ApiConfig,
     pub images: ImagesConfig,
+    pub limits: LimitsConfig,
 }
 
 impl Default for Config {
@@ -130,6 +155,7 @@ impl Default for Config {
             drafts: BTreeMap::new(),
             api: ApiConfig::default(),
             images: ImagesConfig::default(),
+            limits: LimitsConfig::default(),
         }
     }
 }
@@ -144,6 +170,7 @@ const TOP_KEYS: &[&str] = &[
     "drafts",
     "api",
     "images",
+    "limits",
 ];
 const DEFAULTS_KEYS: &[&str] = &[
     "author",
@@ -155,6 +182,7 @@ const DEFAULTS_KEYS: &[&str] = &[
 ];
 const API_KEYS: &[&str] = &["base_url", "token", "proxy"];
 const IMAGES_KEYS: &[&str] = &["remote", "timeout"];
+const LIMITS_KEYS: &[&str] = &["title"];
 
 /// Key names that would hold the AppSecret: refused wherever they appear.
 pub const SECRET_KEYS: &[&str] = &["secret", "appsecret", "app_secret"];
@@ -188,6 +216,7 @@ impl Config {
             ("defaults", DEFAULTS_KEYS),
             ("api", API_KEYS),
             ("images", IMAGES_KEYS),
+            ("limits", LIMITS_KEYS),
         ] {
             if let Some(Value::Mapping(m)) = map.get(section) {
                 check_keys(m, &[section], known, file, &src, &mut errors);
@@ -238,6 +267,22 @@ impl Config {
                     ),
                 )
                 .at(src, o, o + "timeout".len()),
+            );
+        }
+        if !(1..=TITLE_MOST).contains(&self.limits.title) {
+            let o = at(&["limits", "title"]);
+            errors.push(
+                Diagnostic::error(
+                    file,
+                    format!(
+                        "`limits.title` is {}; it must be 1 to {TITLE_MOST} characters",
+                        self.limits.title
+                    ),
+                )
+                .at(src, o, o + "title".len())
+                .with_help(format!(
+                    "WeChat documents {TITLE_DOCUMENTED}; raise it only if the account accepts longer titles"
+                )),
             );
         }
         for (name, members) in &self.drafts {

@@ -145,6 +145,9 @@ pub struct Lockfile {
     pub remote: BTreeMap<String, ContentHash>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub orphans: BTreeMap<MediaId, Orphan>,
+    /// Where it is saved instead of the site's `wxsync.lock`: a rehearsal's copy.
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
 }
 
 impl Default for Lockfile {
@@ -156,6 +159,7 @@ impl Default for Lockfile {
             assets: BTreeMap::new(),
             remote: BTreeMap::new(),
             orphans: BTreeMap::new(),
+            file: None,
         }
     }
 }
@@ -163,6 +167,11 @@ impl Default for Lockfile {
 impl Lockfile {
     pub fn path(root: &Path) -> PathBuf {
         root.join(LOCK_FILE)
+    }
+
+    /// The file this lockfile is saved to: the site's, or the copy a rehearsal works on.
+    pub fn file_in(&self, root: &Path) -> PathBuf {
+        self.file.clone().unwrap_or_else(|| Lockfile::path(root))
     }
 
     /// Reads the lockfile of a site; a missing one is empty.
@@ -335,7 +344,7 @@ impl Lockfile {
 
     /// Writes the lockfile atomically, unless the bytes on disk are already these.
     pub fn save(&self, root: &Path) -> Result<()> {
-        let path = Lockfile::path(root);
+        let path = self.file_in(root);
         // A first run that recorded nothing (it failed before any push) leaves no file behind.
         if self.entries() == 0 && !path.exists() {
             return Ok(());

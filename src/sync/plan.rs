@@ -107,6 +107,17 @@ pub struct Plan {
     /// (from, to): the entry moves, the draft stays.
     pub renames: Vec<(ArticlePath, ArticlePath)>,
     pub orphans: Vec<OrphanRow>,
+    /// Drafts the lockfile keeps for `--prune` that no article maps to any more (a
+    /// multi-article draft re-created because its members changed), with why.
+    pub replaced: Vec<(MediaId, String)>,
+}
+
+/// The drafts `lock` keeps only so that `--prune` can delete them.
+pub fn replaced_drafts(lock: &Lockfile) -> Vec<(MediaId, String)> {
+    lock.orphans
+        .iter()
+        .map(|(id, o)| (id.clone(), o.reason.clone()))
+        .collect()
 }
 
 impl Plan {
@@ -124,7 +135,10 @@ pub fn plan(
     groups: &BTreeMap<String, Vec<ArticlePath>>,
     lock: &mut Lockfile,
 ) -> Plan {
-    let mut out = Plan::default();
+    let mut out = Plan {
+        replaced: replaced_drafts(lock),
+        ..Plan::default()
+    };
 
     // Renames: an article with no entry whose file hash equals that of a vanished one.
     for (path, input) in inputs {

@@ -1,4 +1,4 @@
-//! The report of a plan or a run: a table for people (stderr) and JSON for tools (stdout,
+//! The report of a plan or a run: a table for people and JSON for tools (both on stdout,
 //! DESIGN §5).
 
 use serde::Serialize;
@@ -34,13 +34,25 @@ pub struct Summary {
 pub struct JsonReport<'a> {
     pub articles: Vec<JsonRow<'a>>,
     pub summary: Summary,
-    pub orphans: &'a [OrphanRow],
+    /// Drafts no article maps to: those of articles that are gone (`path`), then replaced
+    /// drafts (`reason`).
+    pub orphans: Vec<JsonOrphan<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub renamed: Vec<Renamed<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pruned: Vec<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum JsonOrphan<'a> {
+    Gone(&'a OrphanRow),
+    Replaced {
+        media_id: &'a str,
+        reason: &'a str,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -60,6 +72,7 @@ pub fn planned(plan: &Plan) -> Outcome {
                 error: None,
             })
             .collect(),
+        replaced: plan.replaced.clone(),
         ..Default::default()
     }
 }
@@ -100,7 +113,20 @@ pub fn json(plan: &Plan, outcome: &Outcome) -> String {
             })
             .collect(),
         summary: summary(outcome),
-        orphans: &plan.orphans,
+        orphans: plan
+            .orphans
+            .iter()
+            .map(JsonOrphan::Gone)
+            .chain(
+                outcome
+                    .replaced
+                    .iter()
+                    .map(|(id, reason)| JsonOrphan::Replaced {
+                        media_id: id.as_str(),
+                        reason,
+                    }),
+            )
+            .collect(),
         renamed: plan
             .renames
             .iter()
@@ -166,6 +192,13 @@ pub fn table(plan: &Plan, outcome: &Outcome, dry_run: bool) -> String {
         if !plan.orphans.iter().any(|o| o.media_id.as_ref() == Some(m)) {
             out.push_str(&format!("pruned: replaced draft {}\n", short(m.as_str())));
         }
+    }
+    for (id, reason) in &outcome.replaced {
+        let reason = reason.strip_prefix("replaced: ").unwrap_or(reason);
+        out.push_str(&format!(
+            "replaced: draft {} is still in the draft box ({reason}); delete it with `wxsync sync --prune`\n",
+            short(id.as_str())
+        ));
     }
     if let Some(why) = &outcome.stopped {
         out.push_str(&format!("stopped: {why}\n"));

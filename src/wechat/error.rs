@@ -381,7 +381,11 @@ impl Error {
                 "the article is too long for WeChat (under 20,000 characters and 1 MB): split \
                  or shorten it"
             }
-            ErrCode::TitleSizeOutOfLimit => "the title is too long: WeChat allows 32 characters",
+            ErrCode::TitleSizeOutOfLimit => {
+                "the title is too long for this account: WeChat documents 32 characters; set \
+                 `limits.title` in wxsync.yaml to what the account accepts, so that `wxsync \
+                 check` refuses longer titles before a sync"
+            }
             ErrCode::AuthorSizeOutOfLimit => "the author is too long: WeChat allows 16 characters",
             ErrCode::DescriptionSizeOutOfLimit => {
                 "the digest is too long: WeChat allows 128 characters"

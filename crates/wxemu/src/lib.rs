@@ -10,9 +10,11 @@
 //! ```
 //!
 //! The same controls are served over HTTP under `/__emu/` (`log`, `faults`, `clock`,
-//! `drafts`, `media`, `config`, `reset`) for tests that drive the `wxsync` binary.
+//! `drafts`, `media`, `config`, `reset`) for tests that drive the `wxsync` binary, and the
+//! draft box as a page at `/`.
 
 mod html;
+mod page;
 mod server;
 mod state;
 
@@ -163,6 +165,63 @@ impl Emulator {
 
     pub fn materials(&self) -> Vec<StoredMaterial> {
         lock(&self.shared).materials.values().cloned().collect()
+    }
+
+    /// Puts in the account a draft made before the emulator started, with `articles`
+    /// placeholder articles: a rehearsal starts from what a lockfile says the real account
+    /// holds, so that its updates land where the real ones would.
+    pub fn seed_draft(&self, media_id: &str, articles: usize) {
+        let mut st = lock(&self.shared);
+        let now = st.now();
+        let seq = st.next_seq();
+        let placeholder = |i: usize| {
+            serde_json::json!({
+                "title": format!("(made before this rehearsal, #{i})"),
+                "author": "",
+                "digest": "",
+                "content": "",
+            })
+        };
+        st.drafts.insert(
+            media_id.to_string(),
+            StoredDraft {
+                media_id: media_id.to_string(),
+                articles: (0..articles.max(1)).map(placeholder).collect(),
+                create_time: now,
+                update_time: now,
+                update_seq: seq,
+            },
+        );
+    }
+
+    /// Puts in the account an image uploaded before the emulator started: permanent material
+    /// when `media_id` is given, and an image URL articles may use when `url` is.
+    pub fn seed_image(&self, media_id: Option<&str>, url: Option<&str>) {
+        let mut st = lock(&self.shared);
+        if let Some(url) = url {
+            st.trusted_urls.insert(url.to_string());
+        }
+        if let Some(id) = media_id {
+            let now = st.now();
+            let seq = st.next_seq();
+            st.materials.insert(
+                id.to_string(),
+                StoredMaterial {
+                    media_id: id.to_string(),
+                    kind: "image".into(),
+                    name: format!("{id}.jpg"),
+                    size: 0,
+                    url: url.unwrap_or_default().to_string(),
+                    update_time: now,
+                    update_seq: seq,
+                },
+            );
+        }
+    }
+
+    /// The draft box as a page, newest first (also served at `/`).
+    pub fn draft_box_page(&self) -> String {
+        page::draft_box(&self.drafts())
     }
 
     /// What the content rewriting dropped (images not hosted by WeChat).

@@ -42,6 +42,7 @@ pub fn router(shared: Shared) -> Router {
             get(get_faults).post(add_faults).delete(clear_faults),
         )
         .route("/__emu/clock", get(get_clock).post(set_clock))
+        .route("/", get(draft_box))
         .route("/__emu/drafts", get(get_drafts))
         .route("/__emu/media", get(get_media))
         .route("/__emu/config", get(get_config).post(set_config))
@@ -468,6 +469,16 @@ async fn set_clock(AxState(shared): AxState<Shared>, body: Bytes) -> Response {
         st.advance(s);
     }
     json_response(StatusCode::OK, &clock_json(&st))
+}
+
+async fn draft_box(AxState(shared): AxState<Shared>) -> Response {
+    let drafts: Vec<_> = lock(&shared).drafts.values().cloned().collect();
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        crate::page::draft_box(&drafts),
+    )
+        .into_response()
 }
 
 async fn get_drafts(AxState(shared): AxState<Shared>) -> Response {

@@ -79,6 +79,8 @@ pub struct Outcome {
     pub account_error: bool,
     /// Something changed on WeChat in this run (an upload, an add, an update, a delete).
     pub sent: bool,
+    /// Replaced drafts still in the draft box after the run, kept for `--prune`.
+    pub replaced: Vec<(MediaId, String)>,
 }
 
 impl Outcome {
@@ -173,6 +175,7 @@ pub async fn apply(
         stopped: run.stopped,
         account_error: run.account_error,
         sent: run.sent,
+        replaced: crate::sync::plan::replaced_drafts(run.lock),
     })
 }
 

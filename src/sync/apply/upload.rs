@@ -18,7 +18,7 @@ use crate::media::fetch::Fetcher;
 use crate::media::{Endpoint, Prepared, Use, cache::prepare_cached, probe::check_header};
 use crate::render::{RemoteImage, Role};
 use crate::site::ArticlePath;
-use crate::sync::lock::{AssetEntry, Lockfile};
+use crate::sync::lock::AssetEntry;
 use crate::sync::plan::Work;
 use crate::wechat::{self, Client};
 
@@ -268,7 +268,7 @@ impl Run<'_> {
         // A first run writes the lockfile for the evidence of its first add_material; should
         // that be all, and settled, it removes the file again (a run that recorded nothing
         // leaves no lockfile behind).
-        let lock_path = Lockfile::path(self.root);
+        let lock_path = self.lock.file_in(self.root);
         let had_lock = lock_path.exists();
         let mut tasks = JoinSet::new();
         // Each task's job, and whether it is sending (past the point where the request may

@@ -1,0 +1,272 @@
+//! `wxsync sync --rehearse`: the whole sync, run against wxemu (the WeChat emulator bundled
+//! with wxsync) in this process on 127.0.0.1, so that a newcomer sees one with no account and
+//! a pull request's check catches what only the API refuses (a title over the account's
+//! limit, a draft with too many articles).
+//!
+//! The emulator is given what the lockfile says the account holds (its drafts and images, as
+//! placeholders), so the rehearsal makes the same calls the real sync would: adds for new
+//! articles, updates for changed ones, nothing for the rest. It works on a copy of the
+//! lockfile in `.wxsync/rehearsal/`; `wxsync.lock`, the token cache and the credentials are
+//! never read or written. Its limits are the site's (`limits.title`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::prepare::prepare;
+use super::sync::{Flags, Pushed, emit, push};
+use super::{Project, appid, runtime};
+use crate::error::{Error, Result};
+use crate::output::{Output, plural};
+use crate::site::{CACHE_DIR, Site};
+use crate::sync::lock::{LOCK_FILE, Lockfile};
+use crate::sync::report;
+use crate::sync::runlock::RunLock;
+use crate::wechat::{Client, ClientOptions, Secret};
+
+/// Where the rehearsal's copy of the lockfile is written, under the site root.
+pub fn lock_copy(root: &Path) -> PathBuf {
+    root.join(CACHE_DIR).join("rehearsal").join(LOCK_FILE)
+}
+
+/// Runs a rehearsal and returns the exit code the real sync would have had.
+pub fn rehearse(site: Option<&Path>, paths: &[PathBuf], flags: Flags, out: Output) -> Result<i32> {
+    let root = Site::open(site)?.root;
+    // The copy and the caches are shared with real runs: not two at once.
+    let guard = RunLock::acquire(&root)?;
+    let mut prepared = match prepare(Project::open(Some(&root))?, paths, out)? {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    let site = &prepared.project.site;
+    let emu = start(site, &prepared.lock)?;
+    let seeded: BTreeMap<String, u64> = emu
+        .drafts()
+        .into_iter()
+        .map(|d| (d.media_id, d.update_seq))
+        .collect();
+    let copy = lock_copy(&root);
+    prepare_copy(&copy)?;
+    prepared.lock.file = Some(copy.clone());
+    out.info(&format!(
+        "rehearsal: syncing against wxemu, the bundled WeChat emulator, at {} \
+         (wxsync.lock is untouched; nothing reaches WeChat)",
+        emu.base_url()
+    ));
+    let base = emu.base_url().to_string();
+    let (appid, secret) = (emu.appid(), emu.secret());
+    let pushed = push(prepared, flags, out, |_| {
+        let mut opts = ClientOptions::new(base, appid);
+        opts.secret = Some(Secret::new(secret));
+        Client::new(opts).map_err(|e| Error::Usage(e.to_string()))
+    })?;
+    drop(guard);
+    let seen = Seen::of(&emu, &seeded, &copy, &root);
+    show(&pushed, &seen, out);
+    if flags.serve {
+        out.info(&format!(
+            "serving the emulator's draft box at {}/ (press Ctrl-C to stop)",
+            emu.base_url()
+        ));
+        let _ = runtime(1)?.block_on(tokio::signal::ctrl_c());
+    }
+    Ok(pushed.code)
+}
+
+/// The emulator, with the site's limits and what the lockfile says the account holds.
+fn start(site: &Site, lock: &Lockfile) -> Result<wxemu::Emulator> {
+    let mut config = wxemu::Config {
+        title_max_chars: site.config.limits.title,
+        ..wxemu::Config::default()
+    };
+    if let Some(id) = lock.appid.clone().or_else(|| appid(site)) {
+        config.appid = id;
+    }
+    let emu = wxemu::Emulator::start_with(config)
+        .map_err(|e| Error::Usage(format!("cannot start the emulator on 127.0.0.1: {e}")))?;
+    let mut drafts: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in lock.articles.values() {
+        if let Some(id) = &e.media_id {
+            let n = drafts.entry(id.as_str()).or_default();
+            *n = (*n).max(e.index as usize + 1);
+        }
+    }
+    for id in lock.orphans.keys() {
+        drafts.entry(id.as_str()).or_insert(1);
+    }
+    for (id, n) in drafts {
+        emu.seed_draft(id, n);
+    }
+    for a in lock.assets.values() {
+        emu.seed_image(a.media_id.as_ref().map(|m| m.as_str()), a.url.as_deref());
+    }
+    Ok(emu)
+}
+
+/// A fresh start for the copy: the last rehearsal's is removed.
+fn prepare_copy(copy: &Path) -> Result<()> {
+    if let Some(dir) = copy.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    match std::fs::remove_file(copy) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::Write {
+            path: copy.to_path_buf(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// What the emulator saw: the calls, and the drafts made or changed.
+#[derive(Serialize)]
+struct Seen {
+    emulator: String,
+    calls: Vec<Call>,
+    created: Vec<Draft>,
+    updated: Vec<Draft>,
+    deleted: Vec<String>,
+    /// The lockfile the real sync would leave (relative to the site root), if any.
+    lockfile: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Call {
+    method: String,
+    api: String,
+    errcode: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct Draft {
+    media_id: String,
+    titles: Vec<String>,
+}
+
+impl Seen {
+    fn of(emu: &wxemu::Emulator, seeded: &BTreeMap<String, u64>, copy: &Path, root: &Path) -> Seen {
+        let drafts = emu.drafts();
+        let draft = |d: &wxemu::StoredDraft| Draft {
+            media_id: d.media_id.clone(),
+            titles: d
+                .articles
+                .iter()
+                .map(|a| a["title"].as_str().unwrap_or_default().to_string())
+                .collect(),
+        };
+        let mut created: Vec<&wxemu::StoredDraft> = drafts
+            .iter()
+            .filter(|d| !seeded.contains_key(&d.media_id))
+            .collect();
+        created.sort_by_key(|d| d.update_seq);
+        Seen {
+            emulator: emu.base_url().to_string(),
+            calls: emu
+                .log()
+                .iter()
+                .map(|e| Call {
+                    method: e.method.clone(),
+                    api: e.name().to_string(),
+                    errcode: e.errcode,
+                })
+                .collect(),
+            created: created.into_iter().map(draft).collect(),
+            updated: drafts
+                .iter()
+                .filter(|d| seeded.get(&d.media_id).is_some_and(|s| *s != d.update_seq))
+                .map(draft)
+                .collect(),
+            deleted: seeded
+                .keys()
+                .filter(|id| !drafts.iter().any(|d| &d.media_id == *id))
+                .cloned()
+                .collect(),
+            lockfile: copy.exists().then(|| {
+                copy.strip_prefix(root)
+                    .unwrap_or(copy)
+                    .display()
+                    .to_string()
+            }),
+        }
+    }
+
+    /// The rehearsal's part of the report, for people.
+    fn text(&self, verbose: bool) -> String {
+        let mut o = format!(
+            "rehearsal: {} call{} to the emulator",
+            self.calls.len(),
+            plural(self.calls.len())
+        );
+        let mut counts: Vec<(String, usize, usize)> = Vec::new();
+        for c in &self.calls {
+            let failed = usize::from(c.errcode != Some(0));
+            match counts.iter_mut().find(|(api, ..)| *api == c.api) {
+                Some(slot) => {
+                    slot.1 += 1;
+                    slot.2 += failed;
+                }
+                None => counts.push((c.api.clone(), 1, failed)),
+            }
+        }
+        let parts: Vec<String> = counts
+            .iter()
+            .map(|(api, n, failed)| match failed {
+                0 => format!("{api} ×{n}"),
+                f => format!("{api} ×{n} ({f} refused)"),
+            })
+            .collect();
+        if !parts.is_empty() {
+            o.push_str(&format!(": {}", parts.join(", ")));
+        }
+        o.push('\n');
+        if verbose {
+            for c in &self.calls {
+                let answer = c
+                    .errcode
+                    .map_or("no answer".to_string(), |e| format!("errcode {e}"));
+                o.push_str(&format!("  {} {} → {answer}\n", c.method, c.api));
+            }
+        }
+        for (what, list) in [("created", &self.created), ("updated", &self.updated)] {
+            for d in list {
+                o.push_str(&format!(
+                    "  draft {what}: {} ({} article{}: {})\n",
+                    d.media_id,
+                    d.titles.len(),
+                    plural(d.titles.len()),
+                    d.titles.join(" / ")
+                ));
+            }
+        }
+        for id in &self.deleted {
+            o.push_str(&format!("  draft deleted: {id}\n"));
+        }
+        if let Some(lock) = &self.lockfile {
+            o.push_str(&format!(
+                "  the lockfile this sync would leave is in {lock}\n"
+            ));
+        }
+        o
+    }
+}
+
+/// The report of the sync, then what the emulator saw; with `--json`, one document with the
+/// rehearsal under `rehearsal`.
+fn show(pushed: &Pushed, seen: &Seen, out: Output) {
+    if !out.json {
+        emit(&pushed.plan, &pushed.outcome, false, out);
+        if !out.quiet {
+            out.report(&seen.text(out.verbose > 0));
+        }
+        return;
+    }
+    let doc = report::json(&pushed.plan, &pushed.outcome);
+    let mut value: serde_json::Value = serde_json::from_str(&doc).unwrap_or_default();
+    if let (Some(map), Ok(seen)) = (value.as_object_mut(), serde_json::to_value(seen)) {
+        map.insert("rehearsal".into(), seen);
+    }
+    out.document(&serde_json::to_string_pretty(&value).unwrap_or(doc));
+}
