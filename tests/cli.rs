@@ -268,7 +268,7 @@ fn bad_articles_exit_2_naming_the_file_and_line() {
         (
             "articles/long-title.md",
             long_title.as_bytes(),
-            "the limit is 64",
+            "the limit is 32",
         ),
         (
             "articles/bad-crop.md",

@@ -146,10 +146,16 @@ fn second_run_makes_no_call_and_keeps_the_lockfile_byte_identical() {
         assert_eq!(run.action(path), "skip", "{path}");
     }
 
-    // Human output too: still no call, nothing on stdout.
+    // Human output too: still no call; the report (on stdout) says so.
     let human = site.run(&["sync"]);
     human.assert_code(0).assert_no_calls();
-    assert!(human.stdout.trim().is_empty(), "stdout: {}", human.stdout);
+    assert!(
+        human
+            .stdout
+            .contains("0 created, 0 updated, 5 skipped, 0 failed"),
+        "stdout: {}",
+        human.stdout
+    );
     assert_eq!(site.lock_bytes().unwrap(), before);
 }
 
@@ -378,6 +384,7 @@ fn an_entry_left_pushing_is_pushed_again() {
 fn changing_the_order_of_a_multi_article_draft_recreates_it() {
     let site = SyncSite::new();
     first_sync(&site);
+    let old_weekly = site.lock().media_id(LEAD);
     site.edit("wxsync.yaml", |t| {
         t.replace(
             "weekly-47: [articles/weekly/47-lead.md, articles/weekly/47-links.md]",
@@ -400,6 +407,36 @@ fn changing_the_order_of_a_multi_article_draft_recreates_it() {
         assert_eq!(run.action(path), "skip");
     }
     site.sync(&[]).assert_code(0).assert_no_calls();
+
+    // Issue 15 item 14: the replaced draft is still in the box; sync, status and --json say
+    // so (until --prune deletes it).
+    let old = old_weekly;
+    assert!(site.emu.draft(&old).is_some(), "the old draft is kept");
+    let said = run.json();
+    let listed = |j: &Json| {
+        j["orphans"].as_array().is_some_and(|o| {
+            o.iter()
+                .any(|x| x["media_id"] == old.as_str() && x["reason"].is_string())
+        })
+    };
+    assert!(
+        listed(&said),
+        "sync --json lists the replaced draft: {said}"
+    );
+    let status = site.status();
+    assert!(listed(&status.json()), "status --json: {}", status.stdout);
+    let human = site.run(&["status"]);
+    assert!(
+        human.stdout.contains("replaced: draft ") && human.stdout.contains("wxsync sync --prune"),
+        "{}",
+        human.stdout
+    );
+    site.sync(&["--prune"]).assert_code(0);
+    assert!(site.emu.draft(&old).is_none(), "pruned");
+    assert!(
+        !listed(&site.status().json()),
+        "no longer listed once pruned"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -961,20 +998,44 @@ fn status_makes_no_call_and_explains_the_plan() {
         "status never writes the lockfile"
     );
 
-    // Human form: a table on stderr naming every article and action, nothing on stdout.
+    // Human form: the plan is the command's product, on stdout (`wxsync status > plan.txt`
+    // captures it); stderr has only the diagnostics.
     let human = site.run(&["status"]);
     human.assert_code(0).assert_no_calls();
-    assert!(human.stdout.trim().is_empty(), "stdout: {}", human.stdout);
     for path in ALL {
-        assert!(human.stderr.contains(path), "{path} in:\n{}", human.stderr);
-    }
-    for action in ["create", "update", "skip"] {
+        assert!(human.stdout.contains(path), "{path} in:\n{}", human.stdout);
         assert!(
-            human.stderr.contains(action),
-            "{action} in:\n{}",
+            !human.stderr.contains(path),
+            "{path} on stderr:\n{}",
             human.stderr
         );
     }
+    for action in ["create", "update", "skip"] {
+        assert!(
+            human.stdout.contains(action),
+            "{action} in:\n{}",
+            human.stdout
+        );
+    }
+    assert!(
+        human
+            .stdout
+            .contains("1 to create, 1 to update, 4 unchanged or skipped"),
+        "{}",
+        human.stdout
+    );
+    // Redirected to a file, as a user would.
+    let plan = site.file("plan.txt");
+    let file = std::fs::File::create(&plan).expect("plan.txt");
+    let status = site
+        .command()
+        .args(["status"])
+        .stdout(file)
+        .status()
+        .expect("run wxsync status");
+    assert_eq!(status.code(), Some(0));
+    let written = std::fs::read_to_string(&plan).expect("read plan.txt");
+    assert_eq!(written, human.stdout, "status > plan.txt captures the plan");
 }
 
 #[test]
@@ -1028,6 +1089,18 @@ fn dry_run_prints_the_plan_writes_the_payloads_and_sends_nothing() {
         site.read(".wxsync/out/articles/weekly/47-links.html")
             .contains("演练模式下的改动")
     );
+
+    // In words, on stdout: what it is, and where the payloads went.
+    let human = site.run(&["sync", "--dry-run"]);
+    human.assert_code(0).assert_no_calls();
+    assert!(
+        human
+            .stdout
+            .contains("dry run: nothing sent; the payloads are in .wxsync/out/"),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains("1 to update"), "{}", human.stdout);
 }
 
 #[test]
@@ -1967,9 +2040,13 @@ fn a_lockfile_that_cannot_be_written_after_a_push_exits_1() {
         .status()
         .expect("chattr -i");
     assert!(unlocked.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("cannot write"), "{stderr}");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("cannot write"), "{said}");
     let run = site.sync(&[]);
     run.assert_code(0);
     assert_eq!(run.count("draft/update"), 1, "{:?}", run.call_names());

@@ -8,7 +8,6 @@ use std::time::Duration;
 use super::outputs::{out_dir, write_payload};
 use super::prepare::{Prepared, prepare};
 use super::{Project, client, runtime};
-use crate::wechat::Client;
 use crate::error::Result;
 use crate::output::Output;
 use crate::render::Rendered;
@@ -17,6 +16,7 @@ use crate::sync::apply::{self, Outcome};
 use crate::sync::plan::Plan;
 use crate::sync::runlock::RunLock;
 use crate::sync::{github, report};
+use crate::wechat::Client;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Flags {

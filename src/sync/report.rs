@@ -49,10 +49,7 @@ pub struct JsonReport<'a> {
 #[serde(untagged)]
 pub enum JsonOrphan<'a> {
     Gone(&'a OrphanRow),
-    Replaced {
-        media_id: &'a str,
-        reason: &'a str,
-    },
+    Replaced { media_id: &'a str, reason: &'a str },
 }
 
 #[derive(Debug, Serialize)]
