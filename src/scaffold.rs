@@ -56,11 +56,12 @@ pub fn init(dir: Option<&Path>) -> Result<Scaffolded> {
         source,
     })?;
     // Inside a git repository the workflow belongs at its root, pointed at this directory.
-    let repo = root
+    let found = root
         .ancestors()
         .find(|a| a.join(".git").exists())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| root.clone());
+        .map(Path::to_path_buf);
+    let in_repo = found.is_some();
+    let repo = found.unwrap_or_else(|| root.clone());
     let site_in_repo = root
         .strip_prefix(&repo)
         .map(|p| {
@@ -132,15 +133,25 @@ pub fn init(dir: Option<&Path>) -> Result<Scaffolded> {
         created.push(".gitignore".to_string());
     }
 
+    // Its next steps commit: outside a repository, the site becomes one.
+    let git = if in_repo {
+        Git::Existing
+    } else if git_init(&root) {
+        created.push(".git (git init)".to_string());
+        Git::Initialised
+    } else {
+        Git::Missing
+    };
     Ok(Scaffolded {
         site: root.display().to_string(),
         created,
-        next_steps: next_steps(dir, &site_in_repo),
+        next_steps: next_steps(dir, &site_in_repo, git),
     })
 }
 
-/// The three things `init` cannot do: the secrets, the IP whitelist, the push.
-fn next_steps(dir: &Path, site_in_repo: &str) -> Vec<String> {
+/// What to do next, in the order a newcomer does it: write and preview, rehearse, then the
+/// three things `init` cannot do (the secrets, the IP whitelist, the push).
+fn next_steps(dir: &Path, site_in_repo: &str, git: Git) -> Vec<String> {
     let cd = if dir == Path::new(".") {
         String::new()
     } else {
@@ -151,7 +162,20 @@ fn next_steps(dir: &Path, site_in_repo: &str) -> Vec<String> {
     } else {
         format!(" (the workflow is at the repository root and syncs {site_in_repo}/)")
     };
+    let git_init = match git {
+        Git::Missing => "git init && ",
+        Git::Existing | Git::Initialised => "",
+    };
     vec![
+        format!(
+            "Write: edit articles/hello.md with a live preview that reloads on every save:\n  \
+             {cd}wxsync watch --open"
+        ),
+        format!(
+            "Rehearse a whole sync against the bundled WeChat emulator (no account needed;\n\
+             nothing real changes):\n  \
+             {cd}wxsync sync --rehearse"
+        ),
         "Add two repository secrets (Settings → Secrets and variables → Actions), from\n\
          微信公众平台 → 设置与开发 → 基本配置:\n  \
          gh secret set WECHAT_APPID\n  \
@@ -166,9 +190,33 @@ fn next_steps(dir: &Path, site_in_repo: &str) -> Vec<String> {
         format!(
             "Check, commit and push{workflow_hint}:\n  \
              {cd}wxsync check\n  \
-             git add . && git commit -m \"Start a wxsync site\" && git push"
+             {git_init}git add . && git commit -m \"Start a wxsync site\" && git push"
         ),
     ]
+}
+
+/// Whether the site is in a git repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Git {
+    /// It was already.
+    Existing,
+    /// `init` made one.
+    Initialised,
+    /// There is none and `git` could not make one (not installed).
+    Missing,
+}
+
+/// Makes `root` a git repository with `git init`, quietly; whether that worked.
+fn git_init(root: &Path) -> bool {
+    std::process::Command::new("git")
+        .arg("init")
+        .arg("--quiet")
+        .arg(root)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Creates a file that must not exist yet, and its parent directories.

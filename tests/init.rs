@@ -1,5 +1,6 @@
 //! `wxsync init [DIR]` (DESIGN §5): the site it writes passes `check` and syncs against the
-//! emulator as it is; it never overwrites a file; it ends with the three next steps; and the
+//! emulator as it is; it never overwrites a file; it ends with its next steps
+//! (preview, rehearse, secrets, whitelist, push) and makes the site a git repository; and the
 //! workflow it writes is the example site's.
 
 use std::path::{Path, PathBuf};
@@ -59,6 +60,11 @@ fn files(dir: &Path) -> Vec<String> {
         .into_iter()
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
+        .filter(|e| {
+            !e.path()
+                .strip_prefix(dir)
+                .is_ok_and(|p| p.starts_with(".git"))
+        })
         .map(|e| {
             e.path()
                 .strip_prefix(dir)
@@ -86,15 +92,21 @@ fn init_writes_a_site_that_checks_clean_and_syncs() {
     let (_, stderr) = run_ok(wxsync(dir.path()).args(["init", "my-site"]));
     assert_eq!(files(&site), WRITTEN);
 
-    // The three next steps: the secrets, the whitelist (or a proxy), the push.
+    // Outside a repository the site becomes one: its last step commits.
+    assert!(site.join(".git").is_dir(), "no git init:\n{stderr}");
+    assert!(stderr.contains(".git (git init)"), "{stderr}");
+
+    // The next steps: preview, rehearse, the secrets, the whitelist (or a proxy), the push.
     let steps = stderr
         .split_once("Next steps:")
         .unwrap_or_else(|| panic!("no next steps:\n{stderr}"))
         .1;
     for (n, words) in [
-        (1, &["WECHAT_APPID", "WECHAT_APPSECRET"][..]),
-        (2, &["whitelist", "proxy"]),
-        (3, &["git push"]),
+        (1, &["wxsync watch"][..]),
+        (2, &["wxsync sync --rehearse"]),
+        (3, &["WECHAT_APPID", "WECHAT_APPSECRET"]),
+        (4, &["whitelist", "proxy"]),
+        (5, &["cd my-site && wxsync check", "git commit", "git push"]),
     ] {
         let step = steps
             .split(&format!("  {n}. "))
@@ -105,7 +117,17 @@ fn init_writes_a_site_that_checks_clean_and_syncs() {
             assert!(step.contains(w), "step {n} does not mention {w}:\n{step}");
         }
     }
-    assert!(!steps.contains("  4. "), "three steps:\n{steps}");
+    assert!(!steps.contains("  6. "), "five steps:\n{steps}");
+    assert!(!steps.contains("git init"), "already done:\n{steps}");
+
+    // The second step, as written: a rehearsed sync of the new site.
+    let (stdout, _) = run_ok(wxsync(&site).args(["sync", "--rehearse"]));
+    assert!(stdout.contains("1 created"), "{stdout}");
+    assert!(stdout.contains("draft created: "), "{stdout}");
+    assert!(
+        !site.join("wxsync.lock").exists(),
+        "a rehearsal writes no lockfile"
+    );
 
     let gitignore = std::fs::read_to_string(site.join(".gitignore")).expect("gitignore");
     assert!(gitignore.lines().any(|l| l == ".wxsync/"), "{gitignore}");
@@ -272,6 +294,20 @@ fn init_json_lists_what_it_wrote() {
         .filter_map(Json::as_str)
         .collect();
     created.sort();
-    assert_eq!(created, WRITTEN);
-    assert_eq!(json["next_steps"].as_array().map(Vec::len), Some(3));
+    let mut expected = WRITTEN.to_vec();
+    expected.insert(0, ".git (git init)");
+    assert_eq!(created, expected);
+    assert_eq!(json["next_steps"].as_array().map(Vec::len), Some(5));
+}
+
+#[test]
+fn without_git_the_last_step_says_git_init() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = tempfile::tempdir().expect("an empty PATH");
+    let (_, stderr) = run_ok(wxsync(dir.path()).arg("init").env("PATH", empty.path()));
+    assert!(!dir.path().join(".git").exists());
+    assert!(
+        stderr.contains("git init && git add . && git commit"),
+        "{stderr}"
+    );
 }
