@@ -84,7 +84,11 @@ fi
 # A binary for this machine must be the version it is packaged as.
 if [ "$target" = "$host" ]; then
     said=$("$bin" --version) || die "$bin --version failed"
-    [ "$said" = "wxsync $version" ] || die "$bin says '$said', expected 'wxsync $version'"
+    # Built from git, the version is followed by its commit: `wxsync 0.1.0 (1a2b3c4d5 2026-12-02)`.
+    case "$said" in
+        "wxsync $version" | "wxsync $version ("*) ;;
+        *) die "$bin says '$said', expected 'wxsync $version'" ;;
+    esac
 fi
 
 stage=$(mktemp -d)

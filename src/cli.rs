@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "wxsync",
-    version,
+    version = env!("WXSYNC_VERSION"),
     about = "Render Markdown articles into WeChat-safe HTML and keep an Official Account's draft box in step with git",
     propagate_version = true
 )]
@@ -24,7 +24,7 @@ pub struct Cli {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// Print more detail
+    /// Print more detail: each WeChat API call and each render-cache decision
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
@@ -43,6 +43,31 @@ pub enum ColorChoice {
     Never,
 }
 
+/// The environment and exit codes of `sync` (`sync --help`).
+const SYNC_HELP: &str = "\
+Credentials come from the environment only:
+  WECHAT_APPID        the Official Account's AppID (or `appid` in wxsync.yaml)
+  WECHAT_APPSECRET    its AppSecret (never in a file)
+  WECHAT_ACCESS_TOKEN a token minted elsewhere, used as is instead of the two above
+  WXSYNC_API_BASE     another API base: a fixed-IP reverse proxy (default https://api.weixin.qq.com)
+  HTTPS_PROXY, ALL_PROXY  a proxy for every call (or `api.proxy` in wxsync.yaml)
+--rehearse needs none of them.
+
+Exit codes:
+  0  everything was pushed, or there was nothing to do
+  1  some article failed, or the run stopped partway; what was pushed is recorded
+  2  a usage, config, credential or validation error, or an error about the account before
+     anything was sent: nothing was sent";
+
+/// The environment and exit codes of `status` (`status --help`).
+const STATUS_HELP: &str = "\
+status needs no credentials and makes no call: it compares the rendered articles with
+wxsync.lock. The plan is printed on stdout (`wxsync status > plan.txt`).
+
+Exit codes:
+  0  the plan was made
+  2  a usage, config or validation error (an article that would not be sent)";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scaffold a site: wxsync.yaml, a first article and its cover, .gitignore, a GitHub
@@ -59,11 +84,13 @@ pub enum Command {
         paths: Vec<PathBuf>,
     },
     /// The plan: what sync would create, update or skip, and why; no network
+    #[command(after_help = STATUS_HELP)]
     Status {
         /// Articles to consider (default: all)
         paths: Vec<PathBuf>,
     },
     /// Push new and changed articles to the draft box
+    #[command(after_help = SYNC_HELP)]
     Sync {
         /// Articles to push (default: all)
         paths: Vec<PathBuf>,
@@ -102,13 +129,25 @@ pub enum Command {
         #[arg(long, default_value_t = 200, value_name = "MS")]
         debounce: u64,
     },
-    /// Bind an article to a draft that already exists in the account
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout
+    #[command(
+        after_help = "e.g. wxsync completions bash > ~/.local/share/bash-completion/completions/wxsync\n     wxsync completions zsh > \"${fpath[1]}/_wxsync\"\n     wxsync completions fish > ~/.config/fish/completions/wxsync.fish"
+    )]
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout
+    #[command(after_help = "e.g. wxsync man > ~/.local/share/man/man1/wxsync.1 && man wxsync")]
+    Man,
+    /// Bind an article to a draft that already exists in the account; without --media-id,
+    /// list the account's drafts to choose from
     Adopt {
         /// The article
         path: PathBuf,
-        /// The draft's media_id
+        /// The draft's media_id (run without it to list the drafts and their media_ids)
         #[arg(long, value_name = "ID")]
-        media_id: String,
+        media_id: Option<String>,
         /// The article's position in the draft (0 for a single-article draft)
         #[arg(long, default_value_t = 0, value_name = "N")]
         index: u32,

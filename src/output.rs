@@ -65,6 +65,13 @@ impl Output {
         let _ = writeln!(out, "{text}").and_then(|()| out.flush());
     }
 
+    /// A file's bytes on stdout as they are (a completion script, a man page); a closed
+    /// stdout ends them quietly.
+    pub fn bytes(&self, bytes: &[u8]) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(bytes).and_then(|()| out.flush());
+    }
+
     /// A command's product for people (a plan, a report) on stdout, never a workflow command
     /// in Actions; a closed stdout ends it quietly.
     pub fn report(&self, text: &str) {
@@ -107,18 +114,32 @@ impl Output {
                 github::annotate(d);
             }
         }
-        let mut ignored: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut ignored: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for r in results {
             for k in &r.ignored_keys {
-                *ignored.entry(k.as_str()).or_default() += 1;
+                ignored.entry(k.as_str()).or_default().push(r.path.as_str());
             }
         }
-        if !ignored.is_empty() && !self.json {
-            let list: Vec<String> = ignored.iter().map(|(k, n)| format!("{k} ({n})")).collect();
-            self.diag(
-                &Diagnostic::warning("front matter", format!("keys wxsync does not use were ignored: {}", list.join(", ")))
-                    .with_help("the number is how many articles set each; see the front matter reference in the README"),
-            );
+        if !ignored.is_empty() {
+            // One warning for the whole run (a site of blog posts sets `date` everywhere),
+            // naming where each key is set.
+            warnings += 1;
+            if !self.json {
+                let list: Vec<String> = ignored
+                    .iter()
+                    .map(|(k, files)| format!("{k} ({})", some_of(files)))
+                    .collect();
+                self.diag(
+                    &Diagnostic::warning(
+                        "front matter",
+                        format!("keys wxsync does not use were ignored: {}", list.join("; ")),
+                    )
+                    .with_help(
+                        "remove them, or keep them for other tools; the front matter reference \
+                         in the README lists the keys wxsync reads",
+                    ),
+                );
+            }
         }
         (errors, warnings)
     }
@@ -179,6 +200,14 @@ pub fn json_report(results: &[ArticleResult], site: &[Diagnostic]) -> String {
         });
     }
     serde_json::to_string_pretty(&JsonReport { articles }).unwrap_or_else(|_| "{}".to_string())
+}
+
+/// Up to three files, then how many more.
+fn some_of(files: &[&str]) -> String {
+    match files.len() {
+        0..=3 => files.join(", "),
+        n => format!("{} and {} more", files[..3].join(", "), n - 3),
+    }
 }
 
 /// `s` for a count other than one.

@@ -287,7 +287,7 @@ fn control_characters_are_refused_or_removed() {
     assert!(
         a["warnings"]
             .to_string()
-            .contains("control character(s) were removed"),
+            .contains("control characters were removed"),
         "{a}"
     );
 

@@ -1,20 +1,47 @@
-//! `wxsync adopt PATH --media-id ID [--index N]`: bind an article to a draft that already
-//! exists (see [`crate::project::adopt`]).
+//! `wxsync adopt PATH [--media-id ID [--index N]]`: bind an article to a draft that already
+//! exists, or list the account's drafts to choose one (see [`crate::project::adopt`]).
 
 use std::path::Path;
 
 use crate::error::Result;
 use crate::output::Output;
-use crate::project::adopt::adopt;
+use crate::project::adopt::{adopt, candidates};
 
 pub fn run(
     site: Option<&Path>,
     path: &Path,
-    media_id: &str,
+    media_id: Option<&str>,
     index: u32,
     out: Output,
 ) -> Result<i32> {
-    let a = adopt(site, path, media_id, index)?;
+    let Some(media_id) = media_id else {
+        let list = candidates(site, path, out)?;
+        if out.json {
+            out.document(&serde_json::to_string_pretty(&list).unwrap_or_default());
+            return Ok(0);
+        }
+        let mut text = String::new();
+        for c in &list {
+            let mark = c
+                .matches
+                .map_or(String::new(), |i| format!("  ← same title, --index {i}"));
+            text.push_str(&format!("{}{mark}\n", c.media_id));
+            for (i, t) in c.titles.iter().enumerate() {
+                text.push_str(&format!("  {i}: {t}\n"));
+            }
+        }
+        if list.is_empty() {
+            text.push_str("the account's draft box is empty: there is nothing to adopt\n");
+        } else {
+            text.push_str(&format!(
+                "adopt one with: wxsync adopt {} --media-id ID [--index N]\n",
+                path.display()
+            ));
+        }
+        out.report(&text);
+        return Ok(0);
+    };
+    let a = adopt(site, path, media_id, index, out)?;
     if out.json {
         out.document(
             &serde_json::json!({"path": a.article.as_str(), "media_id": a.media_id.as_str(), "index": a.index})

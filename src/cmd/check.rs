@@ -14,6 +14,18 @@ pub fn run(site: Option<&Path>, out: Output) -> Result<i32> {
     if out.json {
         out.document(&json_report(results, site_errors));
     } else {
+        if out.verbose > 0 {
+            for r in results {
+                let e = r.diagnostics.iter().filter(|d| d.is_error()).count();
+                let w = r.diagnostics.len() - e;
+                out.info(&format!(
+                    "checked {}: {e} error{}, {w} warning{}",
+                    r.path,
+                    plural(e),
+                    plural(w)
+                ));
+            }
+        }
         let failed = results.iter().filter(|r| r.has_errors()).count();
         out.info(&format!(
             "checked {} article{}: {failed} with errors, {errors} error{}, {warnings} warning{}",

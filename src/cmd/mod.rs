@@ -4,7 +4,9 @@
 
 pub mod adopt;
 pub mod check;
+pub mod completions;
 pub mod init;
+pub mod man;
 pub mod render;
 pub mod status;
 pub mod sync;
@@ -60,11 +62,13 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
             };
             watch::run(site, flags, out)
         }
+        Command::Completions { shell } => completions::run(*shell, out),
+        Command::Man => man::run(out),
         Command::Adopt {
             path,
             media_id,
             index,
-        } => adopt::run(site, path, media_id, *index, out),
+        } => adopt::run(site, path, media_id.as_deref(), *index, out),
     };
     // Config and theme errors end the run before any article is read: annotate them too.
     if let (true, Err(Error::Invalid(diags))) = (in_actions, &result) {

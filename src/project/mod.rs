@@ -11,15 +11,17 @@ pub mod rehearse;
 pub mod sync;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::diag::Diagnostic;
 use crate::error::{Error, Result};
 use crate::hash::ContentHash;
+use crate::output::Output;
 pub use crate::render::ArticleResult;
 use crate::render::Renderer;
 use crate::site::{ArticlePath, CACHE_DIR, Site};
 use crate::sync::github;
-use crate::wechat::{Client, ClientOptions, ConfigDefaults};
+use crate::wechat::{CallHook, CallRecord, Client, ClientOptions, ConfigDefaults};
 
 /// A site and its renderer.
 pub struct Project {
@@ -148,8 +150,8 @@ pub fn appid(site: &Site) -> Option<String> {
         .or_else(|| site.config.appid.clone())
 }
 
-/// The WeChat client for a site.
-pub fn client(site: &Site) -> Result<Client> {
+/// The WeChat client for a site; with `-v` it prints each call.
+pub fn client(site: &Site, out: Output) -> Result<Client> {
     let api = &site.config.api;
     let defaults = ConfigDefaults {
         appid: site.config.appid.clone(),
@@ -161,7 +163,24 @@ pub fn client(site: &Site) -> Result<Client> {
     let mut opts = ClientOptions::from_env(defaults).map_err(|e| Error::Usage(e.to_string()))?;
     // In Actions every token is masked in the log before its first use.
     opts.on_token = opts.on_token.or_else(github::token_hook);
+    opts.on_call = call_printer(out);
     Client::new(opts).map_err(|e| Error::Usage(e.to_string()))
+}
+
+/// With `-v`, a line on stderr for each exchange with WeChat: the endpoint, how it ended and
+/// how long it took (never the token or the body).
+pub fn call_printer(out: Output) -> Option<CallHook> {
+    (out.verbose > 0).then(|| -> CallHook {
+        Arc::new(move |c: &CallRecord| {
+            out.info(&format!(
+                "api: {} {} → {} ({} ms)",
+                c.method,
+                c.path,
+                c.outcome,
+                c.elapsed.as_millis()
+            ));
+        })
+    })
 }
 
 /// The async runtime for network work: one thread (a sync is sequential but for uploads,

@@ -10,7 +10,7 @@ use super::{ArticleResult, Project, appid};
 use crate::error::Result;
 use crate::fs::strip_bom;
 use crate::hash::ContentHash;
-use crate::output::{Output, json_report};
+use crate::output::{Output, json_report, plural};
 use crate::render::cache::{self, RenderCache};
 use crate::site::ArticlePath;
 use crate::sync::lock::Lockfile;
@@ -71,7 +71,7 @@ pub fn prepare(
         })
         .collect();
     let selected = selection(&project, paths, &groups)?;
-    let (mut inputs, results) = render_cached(&project, &selected);
+    let (mut inputs, results) = render_cached(&project, &selected, out);
     let mut draft_errors = site_problems;
     draft_errors.extend(site.check_drafts(&all));
     let (errors, _) = out.diagnostics(&results, &draft_errors);
@@ -81,7 +81,8 @@ pub fn prepare(
     if errors > 0 {
         if !out.json {
             crate::output::human(&format!(
-                "error: {errors} problem(s) must be fixed before anything is sent; nothing was sent\n"
+                "error: {errors} error{} must be fixed before anything is sent; nothing was sent\n",
+                plural(errors)
             ));
         }
         return Ok(Err(2));
@@ -125,6 +126,7 @@ pub fn prepare(
 fn render_cached(
     project: &Project,
     selected: &[ArticlePath],
+    out: Output,
 ) -> (BTreeMap<ArticlePath, Input>, Vec<ArticleResult>) {
     let site = &project.site;
     let site_key = cache::site_key(&site.config_source, &project.renderer.theme().fingerprint());
@@ -140,7 +142,18 @@ fn render_cached(
         };
         let text = strip_bom(&bytes);
         let key = cache::article_key(&site_key, text);
-        match rcache.get(&site.root, p, &key) {
+        let hit = rcache.get(&site.root, p, &key);
+        if out.verbose > 0 {
+            out.info(&if hit.is_some() {
+                format!("cache: {p}: planned from the render cache (nothing it reads changed)")
+            } else {
+                format!(
+                    "cache: {p}: rendered (new, or it, wxsync.yaml, the theme, an image or \
+                     wxsync changed since its last clean render)"
+                )
+            });
+        }
+        match hit {
             Some(e) => {
                 inputs.insert(
                     p.clone(),

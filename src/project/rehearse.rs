@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::prepare::prepare;
 use super::sync::{Flags, Pushed, emit, push};
-use super::{Project, appid, runtime};
+use super::{Project, appid, call_printer, runtime};
 use crate::error::{Error, Result};
 use crate::output::{Output, plural};
 use crate::site::{CACHE_DIR, Site};
@@ -59,6 +59,7 @@ pub fn rehearse(site: Option<&Path>, paths: &[PathBuf], flags: Flags, out: Outpu
     let pushed = push(prepared, flags, out, |_| {
         let mut opts = ClientOptions::new(base, appid);
         opts.secret = Some(Secret::new(secret));
+        opts.on_call = call_printer(out);
         Client::new(opts).map_err(|e| Error::Usage(e.to_string()))
     })?;
     drop(guard);
@@ -193,8 +194,8 @@ impl Seen {
         }
     }
 
-    /// The rehearsal's part of the report, for people.
-    fn text(&self, verbose: bool) -> String {
+    /// The rehearsal's part of the report, for people (`-v` prints each call as it is made).
+    fn text(&self) -> String {
         let mut o = format!(
             "rehearsal: {} call{} to the emulator",
             self.calls.len(),
@@ -222,14 +223,6 @@ impl Seen {
             o.push_str(&format!(": {}", parts.join(", ")));
         }
         o.push('\n');
-        if verbose {
-            for c in &self.calls {
-                let answer = c
-                    .errcode
-                    .map_or("no answer".to_string(), |e| format!("errcode {e}"));
-                o.push_str(&format!("  {} {} → {answer}\n", c.method, c.api));
-            }
-        }
         for (what, list) in [("created", &self.created), ("updated", &self.updated)] {
             for d in list {
                 o.push_str(&format!(
@@ -259,7 +252,7 @@ fn show(pushed: &Pushed, seen: &Seen, out: Output) {
     if !out.json {
         emit(&pushed.plan, &pushed.outcome, false, out);
         if !out.quiet {
-            out.report(&seen.text(out.verbose > 0));
+            out.report(&seen.text());
         }
         return;
     }

@@ -71,7 +71,7 @@ pub fn sync(
         emit(&prepared.plan, &planned, true, out);
         return Ok((0, None));
     }
-    let pushed = push(prepared, flags, out, client)?;
+    let pushed = push(prepared, flags, out, |s| client(s, out))?;
     // In Actions: annotations, step summary and outputs, before the report so that with
     // `--json` the JSON document is the last thing on stdout.
     if github::active() {
@@ -109,8 +109,10 @@ pub(super) fn push(
         let client = connect(site)?;
         let opts = apply::Options {
             prune: flags.prune,
+            // With -v the calls are printed instead.
             progress: !out.json
                 && !out.quiet
+                && out.verbose == 0
                 && !github::active()
                 && std::io::IsTerminal::is_terminal(&std::io::stderr()),
             image_timeout: Duration::from_secs(site.config.images.timeout),

@@ -217,7 +217,10 @@ impl Renderer {
             out.push(
                 Diagnostic::warning(
                     out.file,
-                    format!("{stripped} control character(s) were removed from the content"),
+                    format!(
+                        "{stripped} control character{} removed from the content",
+                        if stripped == 1 { " was" } else { "s were" }
+                    ),
                 )
                 .with_help(
                     "they are invisible in the editor and shown as boxes, or refused, by WeChat",

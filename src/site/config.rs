@@ -316,6 +316,19 @@ pub fn yaml_error(file: &str, src: &Arc<str>, base: usize, e: &serde_yaml::Error
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
     }
+    // The parser places a duplicate key at the start of its mapping: point at the duplicate.
+    if let Some(key) = message
+        .strip_prefix("duplicate entry with key \"")
+        .and_then(|k| k.split('"').next())
+        && let Some(o) = src
+            .get(base..)
+            .and_then(|text| crate::site::yamlpos::duplicate_key_offset(text, key))
+    {
+        let o = base + o;
+        return Diagnostic::error(file, format!("{message}: a key may appear once"))
+            .at(src, o, o + key.len())
+            .with_help("remove one of the two, or merge their values");
+    }
     match e.location() {
         Some(loc) if !(loc.line() == 1 && loc.column() == 1 && loc.index() == 0) => {
             let o = base + loc.index();

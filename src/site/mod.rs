@@ -71,21 +71,28 @@ impl Site {
     /// Opens the site at `dir` if given, else at the nearest ancestor of the current directory
     /// holding `wxsync.yaml`.
     pub fn open(dir: Option<&Path>) -> Result<Site> {
-        let root = match dir {
+        // `--site` may name any directory inside a site (`--site my-site/articles`), as the
+        // current directory may: the nearest one up holding wxsync.yaml is the site.
+        let start = match dir {
             Some(d) => {
-                if !d.join(CONFIG_FILE).is_file() {
-                    return Err(Error::NoSite(d.to_path_buf()));
+                if !d.is_dir() {
+                    return Err(Error::Usage(format!(
+                        "--site {}: no such directory",
+                        d.display()
+                    )));
                 }
-                d.to_path_buf()
+                d.canonicalize().map_err(|source| Error::Read {
+                    path: d.to_path_buf(),
+                    source,
+                })?
             }
-            None => {
-                let cwd = fs::current_dir()?;
-                cwd.ancestors()
-                    .find(|a| a.join(CONFIG_FILE).is_file())
-                    .map(Path::to_path_buf)
-                    .ok_or(Error::NoSite(cwd))?
-            }
+            None => fs::current_dir()?,
         };
+        let root = start
+            .ancestors()
+            .find(|a| a.join(CONFIG_FILE).is_file())
+            .map(Path::to_path_buf)
+            .ok_or(Error::NoSite(start.clone()))?;
         let root = root.canonicalize().map_err(|source| Error::Read {
             path: root.clone(),
             source,

@@ -32,6 +32,25 @@ pub fn top_level_keys(text: &str) -> std::collections::HashMap<String, usize> {
     keys
 }
 
+/// Byte offset of the second time a key path ending in `key` is written in `text`: where a
+/// duplicate key is (the parser points at the start of its mapping instead).
+pub fn duplicate_key_offset(text: &str, key: &str) -> Option<usize> {
+    let mut seen = std::collections::HashSet::new();
+    let mut found = None;
+    walk(text, |stack, at| {
+        if stack.last().is_none_or(|(_, k)| k != key) {
+            return false;
+        }
+        let path: Vec<String> = stack.iter().map(|(_, k)| k.clone()).collect();
+        if seen.insert(path) {
+            return false;
+        }
+        found = Some(at);
+        true
+    });
+    found
+}
+
 /// Calls `f` with the path of each key line (indent and key, outermost first) and the key's
 /// offset, until `f` returns true.
 fn walk(text: &str, mut f: impl FnMut(&[(usize, String)], usize) -> bool) {
@@ -107,5 +126,22 @@ mod tests {
         assert_eq!(keys.get("api"), Some(&y.find("api").unwrap()));
         assert_eq!(keys.get("cover"), None);
         assert_eq!(keys.len(), 3);
+    }
+}
+
+#[cfg(test)]
+mod duplicate_tests {
+    use super::duplicate_key_offset;
+
+    #[test]
+    fn the_second_occurrence_of_the_same_path() {
+        let text = "theme: a\ndefaults:\n  theme: b\ncode: c\ntheme: d\n";
+        assert_eq!(duplicate_key_offset(text, "theme"), text.rfind("theme"));
+        let nested = "defaults:\n  author: a\n  author: b\n";
+        assert_eq!(
+            duplicate_key_offset(nested, "author"),
+            nested.rfind("author")
+        );
+        assert_eq!(duplicate_key_offset("a: 1\nb: 2\n", "a"), None);
     }
 }

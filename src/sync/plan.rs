@@ -398,6 +398,13 @@ fn change(e: &Entry, input: &Input, renamed_from: Option<ArticlePath>) -> Option
     if e.hash.as_ref() == Some(&hash) {
         return None;
     }
+    if e.hash.is_none() && e.adopted {
+        // Bound with `wxsync adopt` and never pushed from here: the draft holds whatever it
+        // held in WeChat.
+        return Some(format!(
+            "adopted: the next sync puts this article into the draft{suffix}"
+        ));
+    }
     if e.source.as_ref() == Some(&input.source) {
         Some(format!(
             "rendering changed (theme, config or images){suffix}"

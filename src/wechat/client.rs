@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use super::endpoint::Endpoint;
-use super::error::{ErrCode, Error, ErrorClass};
+use super::error::{ErrCode, Error, ErrorClass, ErrorKind, Setting};
 
-use super::options::{ClientOptions, RetryPolicy, TokenHook};
+use super::options::{CallHook, CallRecord, ClientOptions, RetryPolicy, TokenHook};
 use super::redact::Secret;
 use super::token::{TokenSource, TokenStore, now_unix};
 use super::types::{Article, Draft, DraftPage, Material, MaterialPage, MediaId, UploadedImage};
@@ -37,6 +37,7 @@ struct Inner {
     deadline: Duration,
     tokens: Mutex<TokenStore>,
     on_token: Option<TokenHook>,
+    on_call: Option<CallHook>,
     /// The last token passed to `on_token`, so each is announced once however it was obtained.
     announced: std::sync::Mutex<Option<Secret>>,
     /// Server clock minus ours, in seconds, from the `Date` of the last answer.
@@ -76,8 +77,16 @@ impl Client {
         install_crypto_provider();
         let source = opts.token_source()?;
         let base = opts.base_url.trim_end_matches('/').to_string();
-        if reqwest::Url::parse(&base).is_err() {
-            return Err(Error::config(&format!("invalid API base URL `{base}`")));
+        // `127.0.0.1:8090` fails to parse and `localhost:8090` parses with the scheme
+        // `localhost`: both mean the scheme was left out.
+        let parsed = reqwest::Url::parse(&base).ok();
+        if !parsed.as_ref().is_some_and(|u| {
+            matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+        }) {
+            return Err(Error::config(
+                Setting::BaseUrl,
+                &format!("the API base URL `{base}` is not an http(s) URL"),
+            ));
         }
         let mut builder = reqwest::Client::builder()
             .connect_timeout(opts.connect_timeout)
@@ -88,15 +97,18 @@ impl Client {
             .user_agent(concat!("wxsync/", env!("CARGO_PKG_VERSION")));
         if let Some(p) = &opts.proxy {
             let proxy = reqwest::Proxy::all(p)
-                .map_err(|e| Error::config(&format!("invalid proxy `{p}`: {e}")))?;
+                .map_err(|e| Error::config(Setting::Proxy, &format!("invalid proxy `{p}`: {e}")))?;
             builder = builder.proxy(proxy);
         } else if is_loopback(&base) {
             // An emulator on this machine is never behind the user's proxy.
             builder = builder.no_proxy();
         }
-        let http = builder
-            .build()
-            .map_err(|e| Error::config(&format!("cannot build the HTTP client: {e}")))?;
+        let http = builder.build().map_err(|e| {
+            Error::config(
+                Setting::Local,
+                &format!("cannot build the HTTP client: {e}"),
+            )
+        })?;
         let tokens = TokenStore::new(source, &base, opts.cache_dir.as_deref());
         Ok(Client {
             inner: Arc::new(Inner {
@@ -106,6 +118,7 @@ impl Client {
                 deadline: opts.deadline,
                 tokens: Mutex::new(tokens),
                 on_token: opts.on_token,
+                on_call: opts.on_call,
                 announced: std::sync::Mutex::new(None),
                 clock_offset: std::sync::Mutex::new(None),
             }),
@@ -386,11 +399,21 @@ impl Client {
         payload: &Payload,
         token: Option<&Secret>,
     ) -> Result<Value, Error> {
+        let started = std::time::Instant::now();
         let exchange = self.exchange(endpoint, query, payload, token);
-        match tokio::time::timeout(self.inner.deadline, exchange).await {
+        let result = match tokio::time::timeout(self.inner.deadline, exchange).await {
             Ok(result) => result,
             Err(_elapsed) => Err(Error::timeout(endpoint)),
+        };
+        if let Some(hook) = &self.inner.on_call {
+            hook(&CallRecord {
+                method: if endpoint.is_get() { "GET" } else { "POST" },
+                path: endpoint.path(),
+                outcome: outcome(&result),
+                elapsed: started.elapsed(),
+            });
         }
+        result
     }
 
     /// One HTTP exchange, without the deadline. WeChat answers errors with HTTP 200 and an
@@ -403,7 +426,7 @@ impl Client {
         token: Option<&Secret>,
     ) -> Result<Value, Error> {
         let mut url = reqwest::Url::parse(&format!("{}{}", self.inner.base, endpoint.path()))
-            .map_err(|e| Error::config(&format!("invalid API URL: {e}")))?;
+            .map_err(|e| Error::config(Setting::BaseUrl, &format!("invalid API URL: {e}")))?;
         {
             let mut pairs = url.query_pairs_mut();
             if let Some(t) = token {
@@ -485,6 +508,23 @@ impl Client {
             return Err(Error::api(endpoint, code, msg));
         }
         Ok(value)
+    }
+}
+
+/// How an exchange ended, in a word or two (no errmsg: that is in the error itself).
+fn outcome(result: &Result<Value, Error>) -> String {
+    let Err(e) = result else {
+        return "ok".to_string();
+    };
+    match e.kind() {
+        ErrorKind::Api { code, .. } => format!("errcode {code}"),
+        ErrorKind::Timeout => "timeout".to_string(),
+        ErrorKind::Transport { connect: true, .. } => "could not connect".to_string(),
+        ErrorKind::Transport { .. } => "connection lost".to_string(),
+        ErrorKind::Http { status, .. } => format!("HTTP {status}"),
+        ErrorKind::Decode { .. } => "unreadable answer".to_string(),
+        ErrorKind::TooLarge { .. } => "answer too large".to_string(),
+        ErrorKind::Config { .. } => "not sent".to_string(),
     }
 }
 

@@ -42,7 +42,20 @@ pub enum ErrorKind {
     /// further. The request may have been applied.
     TooLarge { limit: u64 },
     /// Missing or unusable settings (no AppID, no secret, a bad proxy URL).
-    Config { detail: String },
+    Config { detail: String, setting: Setting },
+}
+
+/// Which setting a [`ErrorKind::Config`] error is about: what its hint tells the user to fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// The AppID, the AppSecret or a fixed token.
+    Credentials,
+    /// `api.base_url` / `WXSYNC_API_BASE`.
+    BaseUrl,
+    /// `api.proxy`.
+    Proxy,
+    /// Something of this machine's (the TLS setup).
+    Local,
 }
 
 /// An error from the WeChat client. See the module doc.
@@ -101,11 +114,12 @@ impl Error {
         Error::new(Some(endpoint), ErrorKind::TooLarge { limit })
     }
 
-    pub(crate) fn config(detail: &str) -> Error {
+    pub(crate) fn config(setting: Setting, detail: &str) -> Error {
         Error::new(
             None,
             ErrorKind::Config {
                 detail: scrub(detail),
+                setting,
             },
         )
     }
@@ -296,11 +310,25 @@ impl Error {
                  proxy"
                     .into(),
             ),
-            ErrorKind::Config { .. } => Some(
-                "set WECHAT_APPID and WECHAT_APPSECRET (or WECHAT_ACCESS_TOKEN) in the \
-                 environment"
-                    .into(),
-            ),
+            ErrorKind::Config { setting, .. } => match setting {
+                Setting::Credentials => Some(
+                    "set WECHAT_APPID and WECHAT_APPSECRET (or WECHAT_ACCESS_TOKEN) in the \
+                     environment"
+                        .into(),
+                ),
+                Setting::BaseUrl => Some(
+                    "write the API base as a whole http(s) URL, scheme included, e.g. \
+                     WXSYNC_API_BASE=http://127.0.0.1:8090 or api.base_url: \
+                     https://api.weixin.qq.com"
+                        .into(),
+                ),
+                Setting::Proxy => Some(
+                    "write the proxy as a URL such as http://host:port or socks5://host:port \
+                     (api.proxy in wxsync.yaml)"
+                        .into(),
+                ),
+                Setting::Local => None,
+            },
             _ => None,
         }
     }
@@ -337,6 +365,17 @@ impl Error {
             ErrCode::InvalidThumbSize => "a thumb must be a JPEG of at most 64 KB",
             ErrCode::MediaSizeOutOfLimit => {
                 "the image is larger than WeChat accepts for permanent material (10 MB)"
+            }
+            // Only an add or an update carries a cover; a get or a delete names a draft.
+            ErrCode::InvalidMediaId
+                if matches!(
+                    self.endpoint,
+                    Some(Endpoint::DraftGet) | Some(Endpoint::DraftDelete)
+                ) =>
+            {
+                "WeChat has no draft with this media_id in this account: it was published or \
+                 deleted, or the id is mistyped (`wxsync adopt PATH` lists the account's drafts \
+                 with their media_ids)"
             }
             ErrCode::InvalidMediaId => {
                 "WeChat does not know this media_id: the draft was published or deleted, or \
@@ -465,7 +504,7 @@ impl fmt::Display for Error {
                 "the answer is longer than {} and was not read",
                 size(*limit)
             )?,
-            ErrorKind::Config { detail } => write!(f, "{detail}")?,
+            ErrorKind::Config { detail, .. } => write!(f, "{detail}")?,
         }
         if self.outcome_unknown {
             f.write_str(" (outcome unknown)")?;
@@ -576,7 +615,7 @@ mod tests {
             Error::transport(ep, "refused", true),
             Error::http(ep, 404, "not found"),
             Error::api(ep, 45009, "quota"),
-            Error::config("no AppID"),
+            Error::config(Setting::Credentials, "no AppID"),
         ];
         for e in not {
             assert!(!e.is_ambiguous(), "{e}");

@@ -20,8 +20,8 @@ pub use endpoint::Endpoint;
 pub use error::{ErrCode, Error, ErrorClass, ErrorKind};
 pub use format::ImageFormat;
 pub use options::{
-    ClientOptions, ConfigDefaults, DEFAULT_BASE_URL, DEFAULT_DEADLINE, RetryPolicy, TokenHook,
-    TokenMode,
+    CallHook, CallRecord, ClientOptions, ConfigDefaults, DEFAULT_BASE_URL, DEFAULT_DEADLINE,
+    RetryPolicy, TokenHook, TokenMode,
 };
 pub use redact::Secret;
 pub use types::{

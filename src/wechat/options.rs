@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::error::Error;
+use super::error::{Error, Setting};
 use super::redact::Secret;
 use super::token::TokenSource;
 
@@ -46,6 +46,21 @@ impl Default for RetryPolicy {
 /// Actions.
 pub type TokenHook = Arc<dyn Fn(&Secret) + Send + Sync>;
 
+/// Called after every HTTP exchange with WeChat (`-v` prints them). It sees the endpoint, never
+/// the query (which holds the token) or the body (which may hold the secret).
+pub type CallHook = Arc<dyn Fn(&CallRecord) + Send + Sync>;
+
+/// One exchange, as [`CallHook`] sees it.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    pub method: &'static str,
+    /// e.g. `/cgi-bin/draft/add`.
+    pub path: &'static str,
+    /// `ok`, `errcode 45009`, `HTTP 502`, `timeout`, …
+    pub outcome: String,
+    pub elapsed: Duration,
+}
+
 /// Everything the client needs. Build it with [`ClientOptions::from_env`], or by hand in tests.
 #[derive(Clone)]
 pub struct ClientOptions {
@@ -69,6 +84,7 @@ pub struct ClientOptions {
     pub deadline: Duration,
     pub retry: RetryPolicy,
     pub on_token: Option<TokenHook>,
+    pub on_call: Option<CallHook>,
 }
 
 impl fmt::Debug for ClientOptions {
@@ -123,6 +139,7 @@ impl ClientOptions {
             deadline: DEFAULT_DEADLINE,
             retry: RetryPolicy::default(),
             on_token: None,
+            on_call: None,
         }
     }
 
@@ -173,16 +190,21 @@ impl ClientOptions {
                 .clone()
                 .map(TokenSource::Fixed)
                 .ok_or_else(|| {
-                    Error::config("api.token is `env` but WECHAT_ACCESS_TOKEN is not set")
+                    Error::config(
+                        Setting::Credentials,
+                        "api.token is `env` but WECHAT_ACCESS_TOKEN is not set",
+                    )
                 });
         }
         if self.appid.is_empty() {
             return Err(Error::config(
+                Setting::Credentials,
                 "no AppID: set WECHAT_APPID (or `appid` in wxsync.yaml)",
             ));
         }
         let Some(secret) = self.secret.clone() else {
             return Err(Error::config(
+                Setting::Credentials,
                 "no AppSecret: set WECHAT_APPSECRET (or WECHAT_ACCESS_TOKEN to use a token as is)",
             ));
         };

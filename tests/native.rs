@@ -1,0 +1,251 @@
+//! The command line as people use it (issue 15): `-v`, `--site` inside a site, help texts,
+//! plain English counts, the hints of a few mistakes, `adopt` without an id, completions, the
+//! man page and `--version`.
+
+#[path = "support/sync_site.rs"]
+mod support;
+
+use support::SyncSite;
+
+const HELLO: &str = "articles/hello-wxsync.md";
+
+#[test]
+fn verbose_sync_shows_each_api_call_and_each_cache_decision_and_no_token() {
+    let site = SyncSite::new();
+    let run = site.run(&["sync", "-v"]);
+    run.assert_code(0);
+    for line in [
+        "api: POST /cgi-bin/stable_token → ok (",
+        "api: POST /cgi-bin/material/add_material → ok (",
+        "api: POST /cgi-bin/draft/add → ok (",
+        &format!("cache: {HELLO}: rendered"),
+    ] {
+        assert!(run.stderr.contains(line), "{line:?} in:\n{}", run.stderr);
+    }
+    assert_eq!(
+        run.stderr.matches("api: POST /cgi-bin/draft/add").count(),
+        run.count("draft/add"),
+        "one line per call"
+    );
+    // (SyncSite::run asserts that no token or secret reached either stream.)
+
+    let status = site.run(&["status", "-v"]);
+    status.assert_code(0).assert_no_calls();
+    assert!(
+        status
+            .stderr
+            .contains(&format!("cache: {HELLO}: planned from the render cache")),
+        "{}",
+        status.stderr
+    );
+    // A refused call says so with its code.
+    site.touch_article(HELLO, "再改一次。");
+    site.emu
+        .inject(wxemu::Fault::errcode("draft/update", 45009).times(1));
+    let run = site.run(&["sync", "-v"]);
+    assert!(
+        run.stderr
+            .contains("api: POST /cgi-bin/draft/update → errcode 45009"),
+        "{}",
+        run.stderr
+    );
+
+    let check = site.run(&["check", "-v"]);
+    assert!(
+        check
+            .stderr
+            .contains(&format!("checked {HELLO}: 0 errors, 0 warnings")),
+        "{}",
+        check.stderr
+    );
+}
+
+#[test]
+fn site_may_name_a_directory_inside_the_site() {
+    let site = SyncSite::new();
+    let inside = site.file("articles/weekly");
+    let run = site.run(&["status", "--json", "--site", &inside.to_string_lossy()]);
+    run.assert_code(0);
+    assert_eq!(run.action(HELLO), "create", "the whole site is planned");
+
+    let run = site.run(&["status", "--site", "no/such/dir"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("--site no/such/dir: no such directory"),
+        "{}",
+        run.stderr
+    );
+
+    let outside = tempfile::tempdir().expect("tempdir");
+    let run = site.run(&["status", "--site", &outside.path().to_string_lossy()]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("or any parent directory"),
+        "says what was looked for: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn help_for_sync_and_status_names_the_variables_and_the_exit_codes() {
+    let site = SyncSite::new();
+    let sync = site.run(&["sync", "--help"]);
+    sync.assert_code(0);
+    for word in [
+        "WECHAT_APPID",
+        "WECHAT_APPSECRET",
+        "WECHAT_ACCESS_TOKEN",
+        "WXSYNC_API_BASE",
+        "Exit codes:",
+        "--rehearse",
+    ] {
+        assert!(sync.stdout.contains(word), "{word} in:\n{}", sync.stdout);
+    }
+    let status = site.run(&["status", "--help"]);
+    assert!(status.stdout.contains("Exit codes:"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("no credentials"),
+        "{}",
+        status.stdout
+    );
+}
+
+#[test]
+fn counts_are_english_and_the_ignored_keys_warning_counts_and_names_its_files() {
+    let site = SyncSite::new();
+    // The example site sets `date` and `tags`, which wxsync does not use.
+    let check = site.run(&["check"]);
+    check.assert_code(0);
+    assert!(check.stderr.contains("1 warning"), "{}", check.stderr);
+    assert!(
+        check
+            .stderr
+            .contains("date (articles/rust-error-handling.md)"),
+        "{}",
+        check.stderr
+    );
+    site.edit(HELLO, |t| {
+        t.replacen("title:", "title: \"\"\nautor: x\nx_title:", 1)
+    });
+    let run = site.run(&["sync"]);
+    run.assert_code(2);
+    assert!(!run.stderr.contains("(s)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error must be fixed") || run.stderr.contains("errors must be fixed"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_api_base_without_a_scheme_says_so() {
+    let site = SyncSite::new();
+    for base in ["127.0.0.1:8090", "localhost:8090"] {
+        let out = site
+            .command()
+            .env("WXSYNC_API_BASE", base)
+            .args(["sync"])
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("is not an http(s) URL"), "{stderr}");
+        assert!(stderr.contains("scheme included"), "{stderr}");
+        assert!(!stderr.contains("set WECHAT_APPID"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_duplicate_key_is_reported_at_the_duplicate() {
+    let site = SyncSite::new();
+    site.edit("wxsync.yaml", |t| format!("{t}theme: ink\n"));
+    let line = site.read("wxsync.yaml").lines().count();
+    let run = site.run(&["check"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains(&format!("wxsync.yaml:{line}:1")),
+        "not at line {line}:\n{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("duplicate entry"), "{}", run.stderr);
+}
+
+#[test]
+fn adopt_without_an_id_lists_the_drafts_and_marks_the_same_title() {
+    let site = SyncSite::new();
+    let id = site.create_foreign_draft(&["旧草稿", support::title_of(HELLO)]);
+    let run = site.run(&["adopt", HELLO]);
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains(&format!("{id}  ← same title, --index 1")),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("  0: 旧草稿"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains(&format!("wxsync adopt {HELLO} --media-id ID")),
+        "{}",
+        run.stdout
+    );
+    assert!(site.lock_bytes().is_none(), "listing binds nothing");
+    assert_eq!(run.count("draft/batchget"), 1, "{:?}", run.call_names());
+
+    // Bound, the next plan says why it will update, in words that fit.
+    site.run(&["adopt", HELLO, "--media-id", &id, "--index", "1"])
+        .assert_code(0);
+    let status = site.status();
+    let reason = status.article(HELLO)["reason"].to_string();
+    assert!(reason.contains("adopted"), "{reason}");
+    assert!(!reason.contains("rendering"), "{reason}");
+
+    // A mistyped id: the hint is about drafts, not covers.
+    let run = site.run(&[
+        "adopt",
+        HELLO,
+        "--media-id",
+        "NoSuchDraft0000000000000000000000000000000",
+    ]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("wxsync adopt PATH"), "{}", run.stderr);
+    assert!(!run.stderr.contains("thumb_media_id"), "{}", run.stderr);
+}
+
+#[test]
+fn completions_man_page_and_version() {
+    let site = SyncSite::new();
+    for (shell, marker) in [
+        ("bash", "_wxsync()"),
+        ("zsh", "#compdef wxsync"),
+        ("fish", "complete -c wxsync"),
+    ] {
+        let run = site.run(&["completions", shell]);
+        run.assert_code(0);
+        assert!(run.stdout.contains(marker), "{shell}: {}", run.stdout);
+        assert!(run.stdout.contains("rehearse"), "{shell} knows --rehearse");
+    }
+    let man = site.run(&["man"]);
+    man.assert_code(0);
+    assert!(man.stdout.contains(".TH wxsync 1"), "{}", man.stdout);
+    assert!(man.stdout.contains("sync"), "{}", man.stdout);
+
+    let version = site.run(&["--version"]);
+    version.assert_code(0);
+    let said = version.stdout.trim().to_string();
+    assert!(
+        said.starts_with(&format!("wxsync {}", env!("CARGO_PKG_VERSION"))),
+        "{said}"
+    );
+    // Built from a git checkout, it names the commit.
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=9", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    if let Some(head) = head {
+        assert!(said.contains(&format!("({head} ")), "{said} names {head}");
+    }
+}
