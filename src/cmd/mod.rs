@@ -41,6 +41,7 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
             sync::run(site, paths, flags, out)
         }
         Command::Watch {
+            host,
             port,
             open,
             push,
@@ -48,6 +49,7 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
             debounce,
         } => {
             let flags = WatchFlags {
+                host: *host,
                 port: *port,
                 open: *open,
                 push: *push,
