@@ -112,14 +112,19 @@ pub enum Command {
     },
     /// Live preview on http://127.0.0.1:8765 that reloads on every save; --push also syncs
     Watch {
-        /// Port of the preview server on 127.0.0.1 (0 picks a free one)
+        /// The address to listen on. Anything but 127.0.0.1 exposes the preview (every
+        /// article, drafts included) to the network: 0.0.0.0 for every interface, to open it
+        /// on a phone on the same LAN
+        #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+        host: std::net::IpAddr,
+        /// Port of the preview server (0 picks a free one)
         #[arg(long, default_value_t = 8765)]
         port: u16,
         /// Open the preview in a browser
         #[arg(long)]
         open: bool,
-        /// After each successful rebuild, push the changed articles (at most once per article
-        /// every 5 s)
+        /// Push what `status` would push at start, then the changed articles after each
+        /// successful rebuild (at most once per article every 5 s)
         #[arg(long)]
         push: bool,
         /// Poll the file system instead of using native events (network mounts, WSL, VMs)

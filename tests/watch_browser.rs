@@ -1,7 +1,7 @@
 //! End to end in a real browser: headless Chromium opens an article's preview, the Markdown
 //! file is edited, and the new text appears in the page by itself (server-sent events reload
-//! it) within 2 s; a broken front matter shows its error in the page. Chromium is driven over
-//! the DevTools protocol.
+//! it) within 2 s; a broken front matter shows its error in the page; at a phone's 375 px the
+//! index and an article fit the screen. Chromium is driven over the DevTools protocol.
 //!
 //! The browser suite is opt-in (`support/opt_in.rs`): `WXSYNC_BROWSER=1` runs it with
 //! Debian's `chromium` (which `.ci/run` installs when it is missing), `WXSYNC_CHROMIUM=<binary>`
@@ -96,21 +96,62 @@ impl Browser {
         }
     }
 
-    /// Evaluates JavaScript in the page and returns the value.
-    fn eval(&mut self, expr: &str) -> serde_json::Value {
+    /// Calls a DevTools method and returns its result.
+    fn call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
         self.next_id += 1;
         let id = self.next_id;
-        let msg = serde_json::json!({"id": id, "method": "Runtime.evaluate",
-            "params": {"expression": expr, "returnByValue": true}});
+        let msg = serde_json::json!({"id": id, "method": method, "params": params});
         self.ws.send(Message::text(msg.to_string())).expect("send");
         loop {
             let m = self.ws.read().expect("read");
             let Message::Text(t) = m else { continue };
             let v: serde_json::Value = serde_json::from_str(t.as_str()).expect("json");
             if v["id"].as_u64() == Some(id) {
-                return v["result"]["result"]["value"].clone();
+                assert!(v["error"].is_null(), "{method}: {v}");
+                return v["result"].clone();
             }
         }
+    }
+
+    /// Evaluates JavaScript in the page and returns the value.
+    fn eval(&mut self, expr: &str) -> serde_json::Value {
+        let r = self.call(
+            "Runtime.evaluate",
+            serde_json::json!({"expression": expr, "returnByValue": true}),
+        );
+        r["result"]["value"].clone()
+    }
+
+    /// Shows `url` in a screen `width` CSS pixels wide, once the page has loaded: as a phone
+    /// (`mobile`: the page's `viewport` meta honoured, a page too wide zoomed out) or as a
+    /// narrow desktop window.
+    fn open_at_width(&mut self, width: u32, mobile: bool, url: &str) {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            serde_json::json!({"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": mobile}),
+        );
+        self.call("Page.navigate", serde_json::json!({"url": url}));
+        let start = Instant::now();
+        while self.eval(&format!(
+            "document.readyState === 'complete' && location.href === {url:?}"
+        )) != serde_json::json!(true)
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{url} did not load"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A PNG of the viewport, written to `path`.
+    fn screenshot(&mut self, path: &Path) {
+        let r = self.call(
+            "Page.captureScreenshot",
+            serde_json::json!({"format": "png"}),
+        );
+        let png = base64_decode(r["data"].as_str().expect("screenshot data"));
+        std::fs::write(path, png).expect("write screenshot");
     }
 
     fn text(&mut self) -> String {
@@ -197,4 +238,142 @@ fn the_page_follows_edits_by_itself() {
     b.wait_text(Duration::from_secs(3), "the fixed article", |t| {
         t.contains("A tool earns trust")
     });
+}
+
+/// Standard base64, as DevTools sends screenshots.
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let digits: Vec<u8> = text
+        .bytes()
+        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
+        .map(value)
+        .collect();
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, d)| n | (u32::from(*d) << (18 - 6 * i)));
+        out.extend(n.to_be_bytes()[1..chunk.len()].iter());
+    }
+    out
+}
+
+/// What a page at a phone's width must hold to: nothing wider than the screen, every link
+/// within it, each item of the header on one line, the page named once, no link to itself.
+const PHONE_LAYOUT: &str = r#"(() => {
+  const vw = window.innerWidth;
+  const links = [...document.querySelectorAll('a[href]')];
+  const outside = links.filter(a => {
+    const r = a.getBoundingClientRect();
+    return r.width === 0 || r.left < 0 || r.right > vw + 0.5;
+  });
+  const tall = [...document.querySelectorAll('header.bar > *')].filter(e => {
+    const cs = getComputedStyle(e);
+    const inner = e.getBoundingClientRect().height - parseFloat(cs.paddingTop)
+      - parseFloat(cs.paddingBottom) - parseFloat(cs.borderTopWidth)
+      - parseFloat(cs.borderBottomWidth);
+    return e.getBoundingClientRect().width > 0 && inner > parseFloat(cs.fontSize) * 1.6;
+  });
+  return {
+    viewport: vw,
+    scrollWidth: document.documentElement.scrollWidth,
+    outside: outside.map(a => a.getAttribute('href')),
+    tall: tall.map(e => e.textContent.trim()),
+    self: links.filter(a => a.href === location.href).map(a => a.getAttribute('href')),
+    title: document.title,
+    named: (document.title + '\n' + document.body.innerText).split('wxsync preview').length - 1,
+    index_links: document.querySelectorAll('table.index a').length,
+  };
+})()"#;
+
+fn assert_fits_a_phone(m: &serde_json::Value, what: &str) {
+    eprintln!("{what} at 375 px: {m}");
+    assert_eq!(m["viewport"], 375, "{what}: {m}");
+    assert!(
+        m["scrollWidth"].as_u64().is_some_and(|w| w <= 375),
+        "{what}: wider than the screen: {m}"
+    );
+    assert_eq!(
+        m["outside"],
+        serde_json::json!([]),
+        "{what}: links out of reach: {m}"
+    );
+    assert_eq!(
+        m["tall"],
+        serde_json::json!([]),
+        "{what}: header items wrap: {m}"
+    );
+    assert_eq!(
+        m["self"],
+        serde_json::json!([]),
+        "{what}: links to itself: {m}"
+    );
+}
+
+/// At 375 px (an iPhone's width) the index and an article fit the screen: the index's links
+/// can all be reached (a table wider than the screen used to overflow to the left, out of
+/// reach), the header's items stay on one line each, the index is named once and does not
+/// link to itself. Screenshots of both are left in the target directory to look at.
+#[test]
+fn the_preview_fits_a_phone_screen() {
+    let Some(chromium) = opt_in::chromium() else {
+        return;
+    };
+    let site = example_site_copy();
+    // An article with an error, so the index shows an error status and a long file name.
+    std::fs::write(
+        site.path()
+            .join("articles/a-rather-long-file-name-for-a-phone-screen-to-show.md"),
+        "---\ntitle: Broken\nautor: x\n---\n\ntext\n",
+    )
+    .unwrap();
+    let w = WatchProcess::start(site.path(), &[], &[]);
+    let mut b = Browser::open(&chromium, "about:blank");
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
+
+    for mobile in [true, false] {
+        let what = if mobile {
+            "as a phone"
+        } else {
+            "in a narrow window"
+        };
+        b.open_at_width(375, mobile, &format!("{}/", w.base));
+        let m = b.eval(PHONE_LAYOUT);
+        assert_fits_a_phone(&m, &format!("the index {what}"));
+        assert_eq!(m["index_links"], 6, "every article is listed: {m}");
+        assert_eq!(m["title"], "wxsync preview", "{m}");
+        assert_eq!(
+            m["named"], 2,
+            "named once in the title and once on the page: {m}"
+        );
+        let article = "articles/rust-error-handling.md";
+        b.open_at_width(375, mobile, &format!("{}/a/{article}", w.base));
+        let m = b.eval(PHONE_LAYOUT);
+        assert_fits_a_phone(&m, &format!("an article {what}"));
+        assert!(
+            m["title"]
+                .as_str()
+                .is_some_and(|t| t.matches("wxsync preview").count() == 1),
+            "{m}"
+        );
+        if mobile {
+            let shot = shots.join("preview-article-375.png");
+            b.screenshot(&shot);
+            eprintln!("screenshot: {}", shot.display());
+            b.open_at_width(375, mobile, &format!("{}/", w.base));
+            let shot = shots.join("preview-index-375.png");
+            b.screenshot(&shot);
+            let img = image::open(&shot).expect("a PNG");
+            assert_eq!(img.width(), 375);
+            eprintln!("screenshot: {}", shot.display());
+        }
+    }
 }

@@ -47,6 +47,7 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
             sync::run(site, paths, flags, out)
         }
         Command::Watch {
+            host,
             port,
             open,
             push,
@@ -54,6 +55,7 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
             debounce,
         } => {
             let flags = WatchFlags {
+                host: *host,
                 port: *port,
                 open: *open,
                 push: *push,

@@ -1,4 +1,4 @@
-//! `wxsync watch [--port 8765] [--open] [--push] [--poll]`: see [`crate::preview::session`].
+//! `wxsync watch [--host ADDR] [--port 8765] [--open] [--push] [--poll]`: see [`crate::preview::session`].
 
 use std::path::Path;
 

@@ -19,8 +19,21 @@ fn esc(s: &str) -> String {
     out
 }
 
-fn page(title: &str, path: &str, generation: u64, body: &str) -> String {
-    PAGE.replace("{{PAGE_TITLE}}", &esc(title))
+/// The page around `body`. The index is titled once, and its header names it instead of
+/// linking to itself; an article's header links back to the index.
+fn page(title: Option<&str>, path: &str, generation: u64, body: &str) -> String {
+    let (title, nav) = match title {
+        Some(t) => (
+            format!("{t} · wxsync preview"),
+            "<a href=\"/\">← all articles</a>",
+        ),
+        None => (
+            "wxsync preview".to_string(),
+            "<b class=\"here\">wxsync preview</b>",
+        ),
+    };
+    PAGE.replace("{{PAGE_TITLE}}", &esc(&title))
+        .replace("{{NAV}}", nav)
         .replace("{{PATH}}", &esc(path))
         .replace("{{GENERATION}}", &generation.to_string())
         .replace("{{BODY}}", body)
@@ -46,7 +59,7 @@ pub fn index(snap: &Snapshot) -> String {
         body.push_str("</section>");
     }
     body.push_str(
-        "<table class=\"index\"><tr><th>Article</th><th>Title</th><th>Check</th><th>Push</th></tr>",
+        "<table class=\"index\"><thead><tr><th>Article</th><th>Title</th><th>Check</th><th>Push</th></tr></thead><tbody>",
     );
     for (path, p) in &snap.pages {
         let title = p.rendered.as_ref().map_or("", |r| r.payload.title.as_str());
@@ -66,15 +79,15 @@ pub fn index(snap: &Snapshot) -> String {
             "<span class=\"ok\">ok</span>".to_string()
         };
         body.push_str(&format!(
-            "<tr><td><a href=\"/a/{}\">{}</a></td><td>{}</td><td>{status}</td><td>{}</td></tr>",
+            "<tr><td class=\"col-path\"><a href=\"/a/{}\">{}</a></td><td class=\"col-title\">{}</td><td>{status}</td><td>{}</td></tr>",
             esc(path.as_str()),
             esc(path.as_str()),
             esc(title),
             push_html(p)
         ));
     }
-    body.push_str("</table>");
-    page("wxsync preview", "", snap.generation, &body)
+    body.push_str("</tbody></table>");
+    page(None, "", snap.generation, &body)
 }
 
 fn push_html(p: &Page) -> String {
@@ -181,7 +194,7 @@ pub fn article(snap: &Snapshot, path: &ArticlePath) -> Option<String> {
                 body.push_str(&diag_html(d));
             }
             body.push_str("</section></aside>");
-            Some(page(&pl.title, path.as_str(), snap.generation, &body))
+            Some(page(Some(&pl.title), path.as_str(), snap.generation, &body))
         }
         _ => {
             body.push_str("<section class=\"side errors\"><h2>This article does not build</h2>");
@@ -189,7 +202,12 @@ pub fn article(snap: &Snapshot, path: &ArticlePath) -> Option<String> {
                 body.push_str(&diag_html(d));
             }
             body.push_str("<p>Fix the file and save: this page reloads by itself.</p></section>");
-            Some(page(path.as_str(), path.as_str(), snap.generation, &body))
+            Some(page(
+                Some(path.as_str()),
+                path.as_str(),
+                snap.generation,
+                &body,
+            ))
         }
     }
 }

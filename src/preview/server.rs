@@ -1,16 +1,19 @@
-//! The preview server on 127.0.0.1 (axum): the index, each article as it will be sent, its
-//! images from the local files, and server-sent events that make open pages reload after
-//! every rebuild.
+//! The preview server (axum), on 127.0.0.1 unless `--host` says otherwise: the index, each
+//! article as it will be sent, its images from the local files, and server-sent events that
+//! make open pages reload after every rebuild. It answers only requests addressed to it.
 
 use std::convert::Infallible;
 use std::sync::{Arc, RwLock};
 
 use axum::Router;
+use axum::extract::connect_info::{ConnectInfo, Connected};
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::IncomingStream;
+use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
@@ -68,36 +71,80 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Answers only requests addressed to this machine by name (`127.0.0.1`, `localhost`,
-/// `[::1]`): a page of some other site whose name was made to resolve to 127.0.0.1 (DNS
-/// rebinding) sends its own name as `Host`, and is refused before it can read a preview.
+/// The address a connection was made to (this end of it): with `--host 0.0.0.0`, the
+/// interface the client reached, whose address it may name in `Host`.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalAddr(pub Option<std::net::SocketAddr>);
+
+impl Connected<IncomingStream<'_, TcpListener>> for LocalAddr {
+    fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Self {
+        LocalAddr(stream.io().local_addr().ok())
+    }
+}
+
+/// Answers only requests addressed to this machine: by a loopback name (`127.0.0.1`,
+/// `localhost`, `[::1]`), or by the very address (and port) the connection was made to, as a
+/// phone on the LAN does with `--host`. A page of some other site whose name was made to
+/// resolve to this machine (DNS rebinding) sends its own name as `Host`, and is refused
+/// before it can read a preview.
 async fn local_host_only(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let host = req
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
-    if is_local_host(host) {
+    let local = req
+        .extensions()
+        .get::<ConnectInfo<LocalAddr>>()
+        .and_then(|c| c.0.0);
+    if is_local_host(host) || local.is_some_and(|a| names_address(host, a)) {
         next.run(req).await
     } else {
         (
             StatusCode::FORBIDDEN,
-            "wxsync watch answers only http://127.0.0.1 and http://localhost\n",
+            "wxsync watch answers only requests to its own address (http://127.0.0.1, \
+             http://localhost, or the address given to --host)\n",
         )
             .into_response()
     }
 }
 
+/// Splits a `Host` header into its name (brackets of an IPv6 address removed) and port.
+fn split_host(host: &str) -> (&str, Option<&str>) {
+    match host.strip_prefix('[') {
+        Some(v6) => {
+            let (name, rest) = v6.split_once(']').unwrap_or((v6, ""));
+            (name, rest.strip_prefix(':'))
+        }
+        None => match host.rsplit_once(':') {
+            Some((n, p)) => (n, Some(p)),
+            None => (host, None),
+        },
+    }
+}
+
 /// Whether a `Host` header names this machine (any port).
 fn is_local_host(host: &str) -> bool {
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => host.rsplit_once(':').map_or(host, |(n, _)| n),
-    };
+    let (name, _) = split_host(host);
     matches!(
         name.to_ascii_lowercase().as_str(),
         "127.0.0.1" | "localhost" | "::1"
     )
+}
+
+/// Whether a `Host` header is the IP address `addr` itself, with its port (or none, for port
+/// 80). Only an address literal: a name is what DNS rebinding would send.
+fn names_address(host: &str, addr: std::net::SocketAddr) -> bool {
+    let (name, port) = split_host(host);
+    let port_ok = match port {
+        Some(p) => p.parse::<u16>().is_ok_and(|p| p == addr.port()),
+        None => addr.port() == 80,
+    };
+    // Canonical: on `::`, an IPv4 client arrives at an IPv4-mapped IPv6 address.
+    port_ok
+        && name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical() == addr.ip().to_canonical())
 }
 
 async fn index(State(st): State<AppState>) -> Html<String> {
@@ -197,7 +244,29 @@ async fn status(State(st): State<AppState>) -> impl IntoResponse {
 
 #[cfg(test)]
 mod tests {
-    use super::is_local_host;
+    use super::{is_local_host, names_address};
+
+    #[test]
+    fn addresses() {
+        let lan: std::net::SocketAddr = "192.168.1.20:8765".parse().unwrap();
+        assert!(names_address("192.168.1.20:8765", lan));
+        for bad in [
+            "192.168.1.20:8766",
+            "192.168.1.20",
+            "192.168.1.21:8765",
+            "phone.example:8765",
+            "192.168.1.20.nip.io:8765",
+            "",
+        ] {
+            assert!(!names_address(bad, lan), "{bad}");
+        }
+        let v6: std::net::SocketAddr = "[fe80::1]:80".parse().unwrap();
+        assert!(names_address("[fe80::1]", v6));
+        assert!(names_address("[fe80::1]:80", v6));
+        assert!(!names_address("[fe80::2]:80", v6));
+        let mapped: std::net::SocketAddr = "[::ffff:192.168.1.20]:8765".parse().unwrap();
+        assert!(names_address("192.168.1.20:8765", mapped));
+    }
 
     #[test]
     fn hosts() {

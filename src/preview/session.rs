@@ -1,8 +1,10 @@
 //! A watch session (`wxsync watch`): rebuild on every save, serve a live preview on
-//! 127.0.0.1, and with `--push` keep the draft box current through the same engine and
-//! lockfile as `wxsync sync`. Three threads: the server, the rebuild loop, the push loop.
+//! 127.0.0.1 (or the `--host` address), and with `--push` keep the draft box current through
+//! the same engine and lockfile as `wxsync sync`, from what was pending at start on. Three
+//! threads: the server, the rebuild loop, the push loop.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
@@ -12,17 +14,19 @@ use crate::error::{Error, Result};
 use crate::output::{Output, plural};
 use crate::preview::build::{PushStatus, Snapshot, build};
 use crate::preview::images::PreparedImages;
-use crate::preview::server::{AppState, SHUTDOWN, router};
+use crate::preview::server::{AppState, LocalAddr, SHUTDOWN, router};
 use crate::project::runtime;
 use crate::project::sync::{Flags, sync};
 use crate::site::{ArticlePath, Site};
-use crate::sync::plan::payload_hash;
+use crate::sync::plan::{Action, payload_hash};
 
 /// At most one push per article in this interval.
 pub const PUSH_INTERVAL: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, Copy)]
 pub struct WatchFlags {
+    /// The address to listen on: 127.0.0.1 unless the preview is to be opened elsewhere.
+    pub host: IpAddr,
     pub port: u16,
     pub open: bool,
     pub push: bool,
@@ -33,6 +37,12 @@ pub struct WatchFlags {
 /// Watches the site at `site` until Ctrl-C.
 pub fn run(site: Option<&Path>, flags: WatchFlags, out: Output) -> Result<i32> {
     let root = Site::open(site)?.root;
+    // Listen first: a port in use is said at once, before a build.
+    let runtime = runtime(2)?;
+    let listener = runtime.block_on(listen(flags.host, flags.port))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::Usage(e.to_string()))?;
     // Watch before the first build: a save during it is then a rebuild, not lost.
     let stop = Arc::new(AtomicBool::new(false));
     let (changes_tx, changes_rx) = mpsc::channel::<Vec<PathBuf>>();
@@ -46,23 +56,37 @@ pub fn run(site: Option<&Path>, flags: WatchFlags, out: Output) -> Result<i32> {
     report(&first, &[], out);
     let state = AppState::new(first);
 
-    let runtime = runtime(2)?;
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind(("127.0.0.1", flags.port)))
-        .map_err(|e| Error::Usage(format!("cannot listen on 127.0.0.1:{}: {e}", flags.port)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::Usage(e.to_string()))?;
-    let url = format!("http://{addr}/");
+    let urls = urls(addr);
     eprintln!(
-        "wxsync watch: previewing {} at {url} (Ctrl-C to stop)",
-        root.display()
+        "wxsync watch: previewing {} at {} (Ctrl-C to stop)",
+        root.display(),
+        urls.join(" or ")
     );
-    if flags.open {
-        open_browser(&url);
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "wxsync watch: the preview is open to the network at {addr}: anyone who can reach \
+             this machine can read the articles"
+        );
+    }
+    if let Some(url) = urls.first().filter(|_| flags.open) {
+        open_browser(url);
     }
 
     let (push_tx, push_rx) = mpsc::channel::<Vec<ArticlePath>>();
+    if flags.push && state.current().site_errors.is_empty() {
+        // What was pending before watching began (what `status` would push) goes out once
+        // now; the push skips what is unchanged.
+        let clean: Vec<ArticlePath> = state
+            .current()
+            .pages
+            .iter()
+            .filter(|(_, p)| !p.has_errors())
+            .map(|(path, _)| path.clone())
+            .collect();
+        if !clean.is_empty() {
+            let _ = push_tx.send(clean);
+        }
+    }
 
     let rebuilder = {
         let (state, root, stop) = (state.clone(), root.clone(), stop.clone());
@@ -87,13 +111,16 @@ pub fn run(site: Option<&Path>, flags: WatchFlags, out: Output) -> Result<i32> {
     let app = router(state.clone());
     let events = state.events.clone();
     let served = runtime.block_on(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = tokio::signal::ctrl_c().await;
-                // End the open event streams, or the graceful shutdown would wait for them.
-                let _ = events.send(SHUTDOWN);
-            })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<LocalAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            // End the open event streams, or the graceful shutdown would wait for them.
+            let _ = events.send(SHUTDOWN);
+        })
+        .await
     });
     stop.store(true, Ordering::SeqCst);
     drop(watcher);
@@ -108,15 +135,81 @@ pub fn run(site: Option<&Path>, flags: WatchFlags, out: Output) -> Result<i32> {
     Ok(0)
 }
 
-fn open_browser(url: &str) {
-    let cmd = if cfg!(target_os = "macos") {
-        "open"
-    } else {
-        "xdg-open"
-    };
-    if std::process::Command::new(cmd).arg(url).spawn().is_err() {
-        eprintln!("wxsync watch: could not start a browser; open {url}");
+/// Listens on `host:port`; a port in use, or an address not of this machine, says what to do.
+async fn listen(host: IpAddr, port: u16) -> Result<tokio::net::TcpListener> {
+    let at = SocketAddr::new(host, port);
+    tokio::net::TcpListener::bind(at).await.map_err(|e| {
+        Error::Usage(match e.kind() {
+            std::io::ErrorKind::AddrInUse => format!(
+                "port {port} is in use (another `wxsync watch`?); pick another with --port N, \
+                 or --port 0 for a free one"
+            ),
+            std::io::ErrorKind::AddrNotAvailable => format!(
+                "cannot listen on {at}: {host} is not an address of this machine; give --host \
+                 one of its addresses, or 0.0.0.0 for all of them"
+            ),
+            _ => format!("cannot listen on {at}: {e}"),
+        })
+    })
+}
+
+/// The URLs to open the preview at: loopback first (what this machine's browser uses), then,
+/// when listening on every interface, the LAN address a phone would use.
+fn urls(addr: SocketAddr) -> Vec<String> {
+    let port = addr.port();
+    let url = |ip: IpAddr| format!("http://{}/", SocketAddr::new(ip, port));
+    if !addr.ip().is_unspecified() {
+        return vec![url(addr.ip())];
     }
+    let loopback = match addr.ip() {
+        IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+    };
+    let mut out = vec![url(loopback)];
+    if let Some(lan) = lan_address(addr.ip()).filter(|ip| !ip.is_loopback()) {
+        out.push(url(lan));
+    }
+    out
+}
+
+/// The address this machine reaches the network from: the source address the system picks
+/// for a route out, found by connecting a UDP socket (which sends nothing) to a documentation
+/// address. `None` without a network.
+fn lan_address(family: IpAddr) -> Option<IpAddr> {
+    let (bind, probe): (SocketAddr, SocketAddr) = match family {
+        IpAddr::V4(_) => ("0.0.0.0:0".parse().ok()?, "192.0.2.1:9".parse().ok()?),
+        IpAddr::V6(_) => ("[::]:0".parse().ok()?, "[2001:db8::1]:9".parse().ok()?),
+    };
+    let socket = std::net::UdpSocket::bind(bind).ok()?;
+    socket.connect(probe).ok()?;
+    socket.local_addr().ok().map(|a| a.ip())
+}
+
+/// Opens `url` in the desktop's browser, the opener's own output kept off the terminal; if
+/// there is none, or it fails, one line says to open the URL by hand.
+fn open_browser(url: &str) {
+    let (cmd, args): (&str, &[&str]) = if cfg!(target_os = "macos") {
+        ("open", &[])
+    } else if cfg!(windows) {
+        ("rundll32", &["url.dll,FileProtocolHandler"])
+    } else {
+        ("xdg-open", &[])
+    };
+    let url = url.to_string();
+    // The opener may wait for the browser it starts: wait for it on a thread of its own.
+    std::thread::spawn(move || {
+        let opened = std::process::Command::new(cmd)
+            .args(args)
+            .arg(&url)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !opened {
+            eprintln!("wxsync watch: could not open a browser; open {url} yourself");
+        }
+    });
 }
 
 /// Prints a build's result on the terminal: a line, and every error (the page shows the same).
@@ -241,12 +334,27 @@ fn push_loop(
         if ready.is_empty() {
             continue;
         }
+        let mut before = BTreeMap::new();
         for p in &ready {
             pending.remove(p);
-            last.insert(p.clone(), now);
+            before.insert(p.clone(), last.insert(p.clone(), now));
         }
         let files: Vec<PathBuf> = ready.iter().map(|p| root.join(p.as_str())).collect();
         let result = sync(Some(root), &files, Flags::default(), out);
+        // An article the push skipped (unchanged) was not pushed: its interval does not start.
+        if let Ok((_, Some(outcome))) = &result {
+            for d in &outcome.rows {
+                if d.row.action == Action::Skip
+                    && d.error.is_none()
+                    && let Some(prev) = before.remove(&d.row.path)
+                {
+                    match prev {
+                        Some(t) => last.insert(d.row.path.clone(), t),
+                        None => last.remove(&d.row.path),
+                    };
+                }
+            }
+        }
         let statuses: BTreeMap<ArticlePath, PushStatus> = match result {
             Ok((_, Some(outcome))) => outcome
                 .rows

@@ -38,9 +38,17 @@ pub struct Checked {
 impl Project {
     /// Opens the site at `dir` (else the nearest one up from here) and builds its renderer.
     pub fn open(dir: Option<&Path>) -> Result<Project> {
-        let site = Site::open(dir)?;
-        let renderer = Renderer::new(&site).map_err(Error::Invalid)?;
-        Ok(Project { site, renderer })
+        // The config's errors and the theme's, in one run: the theme is loaded from what of
+        // the config passed.
+        let (site, mut errors) = Site::open_lenient(dir)?;
+        match Renderer::new(&site) {
+            Ok(renderer) if errors.is_empty() => Ok(Project { site, renderer }),
+            Ok(_) => Err(Error::Invalid(errors)),
+            Err(more) => {
+                errors.extend(more);
+                Err(Error::Invalid(errors))
+            }
+        }
     }
 
     /// The articles a command works on: those named on the command line, else all.

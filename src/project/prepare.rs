@@ -103,14 +103,20 @@ pub fn prepare(
         })
         .filter(|p| inputs.get(p).is_some_and(|i| i.rendered.is_none()))
         .collect();
+    // Every article's errors are shown, not only the first one's.
+    let mut failed = false;
     for r in project.render(&missing) {
         if r.has_errors() {
             out.diagnostics(std::slice::from_ref(&r), &[]);
-            return Ok(Err(2));
+            failed = true;
+            continue;
         }
         if let (Some(rendered), Some(input)) = (r.rendered, inputs.get_mut(&r.path)) {
             input.rendered = Some(rendered);
         }
+    }
+    if failed {
+        return Ok(Err(2));
     }
     Ok(Ok(Prepared {
         project,

@@ -118,7 +118,7 @@ pub(super) fn push(
             image_timeout: Duration::from_secs(site.config.images.timeout),
             proxy: site.config.api.proxy.clone(),
         };
-        let render = |p: &ArticlePath| project.render_one(p).rendered;
+        let render = |p: &ArticlePath| project.render_one(p).rendered.filter(|r| !r.has_errors());
         runtime(1)?.block_on(apply::apply(
             &plan, &inputs, &mut lock, &site.root, &client, &render, &opts,
         ))?

@@ -74,7 +74,11 @@ pub fn news_cover(
         .list()
         .iter()
         .any(|d| d.is_error() && d.message.starts_with("cover"));
-    if cover.is_none() && !cover_failed {
+    // A misspelt or mistyped cover (or type) has been reported as such.
+    let unsure = ["cover", "thumb_media_id", "article_type"]
+        .iter()
+        .any(|k| article.doubtful.contains(k));
+    if cover.is_none() && !cover_failed && !unsure {
         out.push(
             Diagnostic::error(out.file, "the article has no cover image")
                 .at(out.src, 0, 0)
@@ -103,7 +107,8 @@ pub fn newspic_images(
         }
     }
     let n = fm.images.len();
-    if n == 0 || n > NEWSPIC_MAX_IMAGES {
+    let unsure = n == 0 && article.doubtful.contains(&"images");
+    if (n == 0 || n > NEWSPIC_MAX_IMAGES) && !unsure {
         out.push_at_key(
             Diagnostic::error(
                 out.file,

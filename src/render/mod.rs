@@ -102,7 +102,8 @@ impl Renderer {
     /// Loads the theme and code theme of a site.
     pub fn new(site: &Site) -> Result<Renderer, Vec<Diagnostic>> {
         let config = &site.config;
-        let theme = Theme::load(&config.theme, &site.root)?;
+        // Both are checked, so a bad theme and a bad code theme show in one run.
+        let theme = Theme::load(&config.theme, &site.root);
         let code_theme = highlight::code_theme(&config.code_theme).ok_or_else(|| {
             vec![
                 Diagnostic::error(
@@ -114,7 +115,13 @@ impl Renderer {
                     highlight::code_theme_names().join(", ")
                 )),
             ]
-        })?;
+        });
+        let (theme, code_theme) = match (theme, code_theme) {
+            (Ok(t), Ok(c)) => (t, c),
+            (t, c) => {
+                return Err([t.err(), c.err()].into_iter().flatten().flatten().collect());
+            }
+        };
         Ok(Renderer {
             root: site.root.clone(),
             theme,
@@ -169,6 +176,11 @@ impl Renderer {
     pub fn render(&self, article: &Article) -> Rendered {
         let fm = &article.front;
         let mut out = Located::new(article);
+        // The front matter's errors first, in file order; the render goes on without the
+        // values at fault, so the body's errors show in the same run.
+        for d in &article.front_errors {
+            out.push(d.clone());
+        }
         let mut images = ArticleImages::default();
         let res = self.resolver();
         let opts = writer::WriterOptions {
@@ -181,7 +193,7 @@ impl Renderer {
         let stopped = body.stopped;
 
         let title = fm.title.clone().or(body.title_from_h1).unwrap_or_default();
-        if title.trim().is_empty() {
+        if title.trim().is_empty() && !article.doubtful.contains(&"title") {
             out.push(
                 Diagnostic::error(out.file, "the article has no title")
                     .at(out.src, 0, 0)
@@ -277,6 +289,9 @@ pub fn render_text(
         Some(y) => crate::site::frontmatter::parse(y, split.yaml_offset, path, &source)?,
         None => Default::default(),
     };
+    if !parsed.errors.is_empty() {
+        return Err(parsed.errors);
+    }
     let rel = ArticlePath::from_relative(Path::new(path))
         .ok_or_else(|| vec![Diagnostic::error(path, "bad path")])?;
     let article = Article {
@@ -285,6 +300,8 @@ pub fn render_text(
         body_offset: split.body_offset,
         front: parsed.front,
         ignored_keys: parsed.ignored_keys,
+        front_errors: Vec::new(),
+        doubtful: Vec::new(),
         source,
     };
     Ok(renderer.render(&article))

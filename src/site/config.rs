@@ -193,44 +193,73 @@ pub const MAX_DRAFT_ARTICLES: usize = 8;
 impl Config {
     /// Parses `wxsync.yaml`. `file` is the name shown in diagnostics.
     pub fn parse(text: &str, file: &str) -> Result<Config, Vec<Diagnostic>> {
+        let (config, errors) = Config::parse_lenient(text, file);
+        if errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Parses `wxsync.yaml` and reports every problem in one pass (each misspelt key, each
+    /// value of the wrong type, each rule broken), not one per run. The config returned is
+    /// made of what passed, the defaults standing in for the rest, so that what depends on it
+    /// (the theme) can be checked in the same run without errors that only repeat these.
+    pub fn parse_lenient(text: &str, file: &str) -> (Config, Vec<Diagnostic>) {
         let src: Arc<str> = Arc::from(text);
         let value: Value = match serde_yaml::from_str(text) {
             Ok(v) => v,
-            Err(e) => return Err(vec![yaml_error(file, &src, 0, &e)]),
+            Err(e) => return (Config::default(), vec![yaml_error(file, &src, 0, &e)]),
         };
         let map = match &value {
-            Value::Null => return Ok(Config::default()),
+            Value::Null => return (Config::default(), Vec::new()),
             Value::Mapping(m) => m,
             _ => {
-                return Err(vec![
-                    Diagnostic::error(file, "wxsync.yaml must be a mapping of keys to values")
-                        .at(&src, 0, 0)
-                        .with_help("start from the example in the README"),
-                ]);
+                return (
+                    Config::default(),
+                    vec![
+                        Diagnostic::error(file, "wxsync.yaml must be a mapping of keys to values")
+                            .at(&src, 0, 0)
+                            .with_help("start from the example in the README"),
+                    ],
+                );
             }
         };
         let mut errors = Vec::new();
         find_secrets(&value, &mut Vec::new(), file, &src, &mut errors);
         check_keys(map, &[], TOP_KEYS, file, &src, &mut errors);
-        for (section, known) in [
+        let sections = [
             ("defaults", DEFAULTS_KEYS),
             ("api", API_KEYS),
             ("images", IMAGES_KEYS),
             ("limits", LIMITS_KEYS),
-        ] {
+        ];
+        for (section, known) in sections {
             if let Some(Value::Mapping(m)) = map.get(section) {
                 check_keys(m, &[section], known, file, &src, &mut errors);
             }
         }
-        if !errors.is_empty() {
-            return Err(errors);
+        // The values to type-check one by one: each known key, each key of a section.
+        let mut paths: Vec<Vec<String>> = Vec::new();
+        for (k, v) in map {
+            let Some(name) = k.as_str().filter(|n| TOP_KEYS.contains(n)) else {
+                continue;
+            };
+            match (sections.iter().find(|(s, _)| *s == name), v) {
+                (Some((_, known)), Value::Mapping(m)) => paths.extend(
+                    m.keys()
+                        .filter_map(|sub| sub.as_str().filter(|s| known.contains(s)))
+                        .map(|sub| vec![name.to_string(), sub.to_string()]),
+                ),
+                _ => paths.push(vec![name.to_string()]),
+            }
         }
-        let config: Config = match serde_yaml::from_str(text) {
-            Ok(c) => c,
-            Err(e) => return Err(vec![typed_error::<Config>(file, &src, 0, text, map, &e)]),
-        };
-        config.validate(file, &src)?;
-        Ok(config)
+        let (config, bad) = typed_lenient::<Config>(file, &src, 0, text, &value, &paths);
+        errors.extend(bad.into_iter().map(|(_, d)| d));
+        if let Err(more) = config.validate(file, &src) {
+            errors.extend(more);
+        }
+        (config, errors)
     }
 
     fn validate(&self, file: &str, src: &Arc<str>) -> Result<(), Vec<Diagnostic>> {
@@ -339,39 +368,108 @@ pub fn yaml_error(file: &str, src: &Arc<str>, base: usize, e: &serde_yaml::Error
     }
 }
 
-/// A type error from the typed pass. libyaml gives no position for errors raised by custom
-/// deserializers, so the key at fault is found by deserializing each key alone.
-pub fn typed_error<T: serde::de::DeserializeOwned>(
+/// The typed pass, reporting every value of the wrong type rather than the first: serde stops
+/// at the first, so each key in `paths` (a top-level key, or a key of a section) is tried
+/// alone, in document order. Returns the value of `T` made of the keys that passed, and each
+/// key that did not with its diagnostic. The first bad key keeps libyaml's exact position
+/// when the whole-file error points inside it.
+pub fn typed_lenient<T: serde::de::DeserializeOwned + Default>(
     file: &str,
     src: &Arc<str>,
     base: usize,
     yaml: &str,
-    map: &serde_yaml::Mapping,
-    e: &serde_yaml::Error,
-) -> Diagnostic {
-    let located = e
-        .location()
-        .is_some_and(|l| !(l.line() == 1 && l.column() == 1 && l.index() == 0));
-    if !located {
-        for (k, v) in map {
+    value: &Value,
+    paths: &[Vec<String>],
+) -> (T, Vec<(Vec<String>, Diagnostic)>) {
+    let e = match serde_yaml::from_str::<T>(yaml) {
+        Ok(t) => return (t, Vec::new()),
+        Err(e) => e,
+    };
+    // Alone, each value is parsed from text as the whole file is (a `Value` would not take
+    // `title: 123` as a string where the text does).
+    let alone = |path: &[String]| -> Option<serde_yaml::Error> {
+        let mut v = lookup(value, path)?.clone();
+        for key in path.iter().rev() {
             let mut one = serde_yaml::Mapping::new();
-            one.insert(k.clone(), v.clone());
-            if let Err(inner) = serde_yaml::from_value::<T>(Value::Mapping(one)) {
-                let name = key_name(k);
-                let o = base + key_offset(yaml, &[&name]).unwrap_or(0);
+            one.insert(Value::String(key.clone()), v);
+            v = Value::Mapping(one);
+        }
+        let text = serde_yaml::to_string(&v).ok()?;
+        serde_yaml::from_str::<T>(&text).err()
+    };
+    let tops = crate::site::yamlpos::top_level_keys(yaml);
+    let whole = e
+        .location()
+        .filter(|l| !(l.line() == 1 && l.column() == 1 && l.index() == 0))
+        .map(|l| l.index());
+    let mut bad: Vec<(Vec<String>, Diagnostic)> = Vec::new();
+    let mut rest = value.clone();
+    for path in paths {
+        let Some(inner) = alone(path) else { continue };
+        let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+        let o = key_offset(yaml, &refs).unwrap_or(0);
+        let top = tops.get(&path[0]).copied().unwrap_or(o);
+        let next = tops.values().copied().filter(|&t| t > top).min();
+        let d = match whole {
+            Some(i) if bad.is_empty() && i >= top && next.is_none_or(|n| i < n) => {
+                yaml_error(file, src, base, &e)
+            }
+            _ => {
                 let mut message = inner.to_string();
                 if let Some(i) = message.find(" at line ") {
                     message.truncate(i);
                 }
-                return Diagnostic::error(file, format!("`{name}`: {message}")).at(
+                // Alone, the message may name (part of) the key path itself (`title: …`).
+                let shown = refs.join(".");
+                let message = (1..=refs.len())
+                    .rev()
+                    .find_map(|n| message.strip_prefix(&format!("{}: ", refs[..n].join("."))))
+                    .unwrap_or(&message)
+                    .to_string();
+                let last = refs.last().map_or(0, |k| k.len());
+                Diagnostic::error(file, format!("`{shown}`: {message}")).at(
                     src,
-                    o,
-                    o + name.len(),
-                );
+                    base + o,
+                    base + o + last,
+                )
             }
+        };
+        remove(&mut rest, path);
+        bad.push((path.clone(), d));
+    }
+    if bad.is_empty() {
+        // No key is at fault alone (two keys that conflict): the whole-file error, once.
+        return (
+            T::default(),
+            vec![(Vec::new(), yaml_error(file, src, base, &e))],
+        );
+    }
+    let good = serde_yaml::to_string(&rest)
+        .ok()
+        .and_then(|t| serde_yaml::from_str::<T>(&t).ok())
+        .unwrap_or_default();
+    (good, bad)
+}
+
+fn lookup<'v>(value: &'v Value, path: &[String]) -> Option<&'v Value> {
+    path.iter()
+        .try_fold(value, |v, k| v.as_mapping()?.get(k.as_str()))
+}
+
+fn remove(value: &mut Value, path: &[String]) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut v = value;
+    for k in parents {
+        match v.as_mapping_mut().and_then(|m| m.get_mut(k.as_str())) {
+            Some(inner) => v = inner,
+            None => return,
         }
     }
-    yaml_error(file, src, base, e)
+    if let Some(m) = v.as_mapping_mut() {
+        m.remove(last.as_str());
+    }
 }
 
 fn key_name(k: &Value) -> String {

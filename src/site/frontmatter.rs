@@ -11,7 +11,7 @@ use serde::de::{self, DeserializeSeed, Visitor};
 use serde_yaml::Value;
 
 use crate::diag::{Diagnostic, closest};
-use crate::site::config::{Flag, SECRET_KEYS, find_secrets, typed_error, yaml_error};
+use crate::site::config::{Flag, SECRET_KEYS, find_secrets, typed_lenient, yaml_error};
 use crate::site::yamlpos::top_level_keys;
 pub use crate::wechat::ArticleType;
 
@@ -164,6 +164,12 @@ pub struct Parsed {
     pub front: FrontMatter,
     /// Keys wxsync does not use (`date`, `tags`, …), reported once per run.
     pub ignored_keys: Vec<String>,
+    /// What is wrong with keys and values (misspelt keys, values of the wrong type): the
+    /// article is still rendered without them, so its other errors show in the same run.
+    pub errors: Vec<Diagnostic>,
+    /// The keys whose value is not known because of those errors (misspelt as, or of the wrong
+    /// type): checks that a value is missing skip them, they would only repeat the error.
+    pub doubtful: Vec<&'static str>,
 }
 
 /// Parses the YAML of a front matter block. `src` is the whole article text and `base` the
@@ -211,6 +217,7 @@ pub fn parse(
         errors.push(e);
     }
     let mut ignored = Vec::new();
+    let mut doubtful = Vec::new();
     for key in map.keys() {
         let Some(name) = key.as_str() else {
             errors.push(
@@ -233,28 +240,36 @@ pub fn parse(
                     .at(src, o, o + name.len())
                     .with_help(format!("did you mean `{suggest}`?")),
             );
+            doubtful.push(suggest);
         } else {
             ignored.push(name.to_string());
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    // Type errors come from the typed pass, which knows positions.
-    let mut front: FrontMatter = match serde_yaml::from_str(yaml) {
-        Ok(f) => f,
-        Err(e) => {
-            return Err(vec![typed_error::<FrontMatter>(
-                file, src, base, yaml, map, &e,
-            )]);
+    // Type errors come from the typed pass, which knows positions; every bad value is
+    // reported, and the article keeps the good ones.
+    let paths: Vec<Vec<String>> = map
+        .keys()
+        .filter_map(|k| k.as_str().filter(|n| KNOWN_KEYS.contains(n)))
+        .map(|n| vec![n.to_string()])
+        .collect();
+    let (mut front, bad) = typed_lenient::<FrontMatter>(file, src, base, yaml, &value, &paths);
+    for (path, d) in bad {
+        if let Some(k) = path
+            .first()
+            .and_then(|p| KNOWN_KEYS.iter().find(|k| *k == p))
+        {
+            doubtful.push(k);
         }
-    };
+        errors.push(d);
+    }
     if front.digest.is_none() {
         front.digest = front.description.take();
     }
     Ok(Parsed {
         front,
         ignored_keys: ignored,
+        errors,
+        doubtful,
     })
 }
 
@@ -374,7 +389,12 @@ mod tests {
     fn run(text: &str) -> Result<Parsed, Vec<Diagnostic>> {
         let src: Arc<str> = Arc::from(text);
         let s = split(text, "a.md", &src).map_err(|d| vec![d])?;
-        parse(s.yaml.unwrap_or(""), s.yaml_offset, "a.md", &src)
+        let p = parse(s.yaml.unwrap_or(""), s.yaml_offset, "a.md", &src)?;
+        if p.errors.is_empty() {
+            Ok(p)
+        } else {
+            Err(p.errors)
+        }
     }
 
     #[test]

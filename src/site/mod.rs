@@ -71,6 +71,18 @@ impl Site {
     /// Opens the site at `dir` if given, else at the nearest ancestor of the current directory
     /// holding `wxsync.yaml`.
     pub fn open(dir: Option<&Path>) -> Result<Site> {
+        let (site, errors) = Site::open_lenient(dir)?;
+        if errors.is_empty() {
+            Ok(site)
+        } else {
+            Err(Error::Invalid(errors))
+        }
+    }
+
+    /// [`Site::open`], with the errors of `wxsync.yaml` returned beside a site whose config
+    /// holds what passed (see [`Config::parse_lenient`]), so the caller can check what depends
+    /// on it in the same run. Only a missing or unreadable site is an `Err`.
+    pub fn open_lenient(dir: Option<&Path>) -> Result<(Site, Vec<Diagnostic>)> {
         // `--site` may name any directory inside a site (`--site my-site/articles`), as the
         // current directory may: the nearest one up holding wxsync.yaml is the site.
         let start = match dir {
@@ -99,12 +111,13 @@ impl Site {
         })?;
         let config_path = root.join(CONFIG_FILE);
         let text = read_text(&config_path, CONFIG_FILE).map_err(|d| Error::Invalid(vec![d]))?;
-        let config = Config::parse(&text, CONFIG_FILE).map_err(Error::Invalid)?;
-        Ok(Site {
+        let (config, errors) = Config::parse_lenient(&text, CONFIG_FILE);
+        let site = Site {
             root,
             config,
             config_source: Arc::from(text),
-        })
+        };
+        Ok((site, errors))
     }
 
     /// Every article matched by the `articles` globs, sorted by path. Hidden directories
@@ -259,6 +272,8 @@ impl Site {
             body_offset: split.body_offset,
             front: parsed.front,
             ignored_keys: parsed.ignored_keys,
+            front_errors: parsed.errors,
+            doubtful: parsed.doubtful,
             source,
         })
     }
@@ -274,6 +289,11 @@ pub struct Article {
     pub body_offset: usize,
     pub front: FrontMatter,
     pub ignored_keys: Vec<String>,
+    /// Errors of the front matter that did not stop it being read (see
+    /// [`frontmatter::Parsed::errors`]); the render reports them with its own.
+    pub front_errors: Vec<Diagnostic>,
+    /// Keys whose value those errors leave unknown ([`frontmatter::Parsed::doubtful`]).
+    pub doubtful: Vec<&'static str>,
 }
 
 impl Article {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 pub struct WatchProcess {
     pub child: Child,
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` (or the address given to `--host`)
     pub base: String,
     pub log: Arc<Mutex<String>>,
 }
@@ -43,7 +43,11 @@ impl WatchProcess {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
-                if let Some(i) = line.find("http://127.0.0.1:") {
+                // The first URL of the line that says where the preview is.
+                if let Some(i) = line
+                    .find("http://")
+                    .filter(|_| line.contains(" previewing "))
+                {
                     let url = line[i..]
                         .split_whitespace()
                         .next()
@@ -117,6 +121,21 @@ impl WatchProcess {
         self.log.lock().unwrap().clone()
     }
 
+    /// Waits until the terminal shows `needle`, or panics after `timeout`.
+    pub fn wait_log(&self, timeout: Duration, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let log = self.log();
+            if log.contains(needle) {
+                return log;
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out waiting for `{needle}` in the log:\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Ctrl-C, and the exit code.
     pub fn interrupt(mut self) -> Option<i32> {
         // The shell's own `kill`: /usr/bin/kill comes with procps, which slim images lack.
@@ -152,7 +171,12 @@ pub fn http_get(port: u16, path: &str) -> (u16, String) {
 
 /// [`http_get`] with the `Host` header a page on another site would send.
 pub fn http_get_as(port: u16, path: &str, host: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    http_get_at("127.0.0.1", port, path, host)
+}
+
+/// [`http_get_as`] to another address of this machine (`127.0.0.2`, …).
+pub fn http_get_at(ip: &str, port: u16, path: &str, host: &str) -> (u16, String) {
+    let mut s = TcpStream::connect((ip, port)).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(10))).ok();
     write!(
         s,
