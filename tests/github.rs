@@ -1064,3 +1064,70 @@ fn the_action_installs_through_the_tested_script_and_builds_only_without_an_asse
         assert!(text.contains(how), "{how}");
     }
 }
+
+/// The pull-request job's own commands, run as the runner runs them with wxsync on PATH: the
+/// rehearsal step syncs the site against the bundled emulator with no secret, and the status
+/// the comment quotes is the plan (it is on stdout since the plan became the command's output).
+#[test]
+fn the_pull_request_job_rehearses_and_quotes_the_plan() {
+    let wf = yaml("example-site/.github/workflows/wxsync.yml");
+    let steps = wf["jobs"]["check"]["steps"]
+        .as_sequence()
+        .expect("the check job's steps");
+    let script = |name: &str| -> String {
+        steps
+            .iter()
+            .find(|s| s["name"].as_str().is_some_and(|n| n.starts_with(name)))
+            .and_then(|s| s["run"].as_str())
+            .unwrap_or_else(|| panic!("no `{name}` step"))
+            .to_string()
+    };
+    let site = SyncSite::new();
+    let bin = Path::new(env!("CARGO_BIN_EXE_wxsync"))
+        .parent()
+        .expect("bin dir")
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |script: &str| {
+        let out = bash()
+            .arg("-c")
+            .arg(script)
+            .current_dir(site.path())
+            .env("PATH", &path)
+            .env("SITE", ".")
+            .env_remove("WECHAT_APPID")
+            .env_remove("WECHAT_APPSECRET")
+            .env_remove("WXSYNC_API_BASE")
+            .env_remove("GITHUB_ACTIONS")
+            .output()
+            .expect("bash");
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (code, said) = run(&script("Rehearse"));
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("draft created: "), "{said}");
+    assert!(site.lock_bytes().is_none(), "the rehearsal wrote wxsync.lock");
+
+    let comment = script("Comment what merging would sync");
+    let status = comment
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("wxsync ") && l.contains(" status"))
+        .expect("the status line of the comment");
+    let (_, quoted) = run(status);
+    assert!(
+        quoted.contains("articles/hello-wxsync.md") && quoted.contains("to create"),
+        "the comment quotes the plan: {quoted}"
+    );
+}
