@@ -74,6 +74,10 @@ pub enum Command {
         /// created, only when nothing else failed)
         #[arg(long)]
         prune: bool,
+        /// Push the named articles even over drafts edited in WeChat since wxsync's last push
+        /// (their edits are lost)
+        #[arg(long, requires = "paths")]
+        overwrite: bool,
     },
     /// Live preview on http://127.0.0.1:8765 that reloads on every save; --push also syncs
     Watch {
@@ -94,13 +98,14 @@ pub enum Command {
         #[arg(long, default_value_t = 200, value_name = "MS")]
         debounce: u64,
     },
-    /// Bind an article to a draft that already exists in the account
+    /// Bind an article to a draft that already exists in the account; without --media-id,
+    /// accept the edits made in WeChat to the article's draft
     Adopt {
         /// The article
         path: PathBuf,
-        /// The draft's media_id
+        /// The draft's media_id (without it: keep the draft as edited in WeChat)
         #[arg(long, value_name = "ID")]
-        media_id: String,
+        media_id: Option<String>,
         /// The article's position in the draft (0 for a single-article draft)
         #[arg(long, default_value_t = 0, value_name = "N")]
         index: u32,

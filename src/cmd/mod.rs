@@ -33,10 +33,12 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
             paths,
             dry_run,
             prune,
+            overwrite,
         } => {
             let flags = Flags {
                 dry_run: *dry_run,
                 prune: *prune,
+                overwrite: *overwrite,
             };
             sync::run(site, paths, flags, out)
         }
@@ -60,7 +62,7 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
             path,
             media_id,
             index,
-        } => adopt::run(site, path, media_id, *index, out),
+        } => adopt::run(site, path, media_id.as_deref(), *index, out),
     };
     // Config and theme errors end the run before any article is read: annotate them too.
     if let (true, Err(Error::Invalid(diags))) = (in_actions, &result) {

@@ -21,6 +21,8 @@ use crate::sync::{github, report};
 pub struct Flags {
     pub dry_run: bool,
     pub prune: bool,
+    /// Push even over drafts edited in WeChat since our last push.
+    pub overwrite: bool,
 }
 
 /// `wxsync status`: the plan, printed; nothing sent, nothing locked.
@@ -85,6 +87,7 @@ pub fn sync(
                 && std::io::IsTerminal::is_terminal(&std::io::stderr()),
             image_timeout: Duration::from_secs(site.config.images.timeout),
             proxy: site.config.api.proxy.clone(),
+            overwrite: flags.overwrite,
         };
         let render = |p: &ArticlePath| project.render_one(p).rendered;
         runtime(1)?.block_on(apply::apply(

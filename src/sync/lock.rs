@@ -60,6 +60,15 @@ pub struct Entry {
     /// deleted by `--prune`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub adopted: bool,
+    /// The draft's `update_time` as WeChat reported it after our last push (or after
+    /// `wxsync adopt` accepted its edits): a later time means the draft was edited in WeChat
+    /// since, and it is not overwritten without `sync --overwrite`. Absent in lockfiles from
+    /// before it was recorded (those drafts are not checked until their next push).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_time: Option<i64>,
+    /// The draft was published (it left the draft box): the next edit creates a new draft.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<Published>,
     /// While `state` is `unknown`: what was sent and when (Unix seconds on WeChat's clock as
     /// its last answer's `Date` told it, else this machine's), the evidence reconcile needs
     /// to tell our draft from anyone else's.
@@ -85,6 +94,14 @@ impl Entry {
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+/// Where and when a draft was published (`freepublish`), as WeChat reported it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Published {
+    pub article_url: String,
+    /// Unix seconds, on WeChat's clock.
+    pub publish_time: i64,
 }
 
 /// An uploaded image: `url` for use in HTML, `media_id` when it is permanent material.
@@ -282,6 +299,14 @@ impl Lockfile {
             if e.adopted {
                 o.push_str("    adopted: true\n");
             }
+            if let Some(p) = &e.published {
+                o.push_str("    published:\n");
+                field(&mut o, 3, "article_url", &p.article_url);
+                o.push_str(&format!("      publish_time: {}\n", p.publish_time));
+            }
+            if let Some(t) = e.update_time {
+                o.push_str(&format!("    update_time: {t}\n"));
+            }
             if let Some(t) = &e.title {
                 field(&mut o, 2, "title", t);
             }
@@ -385,7 +410,7 @@ fn scalar(v: &str) -> String {
     o
 }
 
-const INDENT: [&str; 3] = ["", "  ", "    "];
+const INDENT: [&str; 4] = ["", "  ", "    ", "      "];
 
 fn field(o: &mut String, depth: usize, name: &str, value: &str) {
     o.push_str(INDENT[depth]);
@@ -510,6 +535,11 @@ mod tests {
                     source: None,
                     draft: Some("weekly: 47".into()),
                     adopted: i % 2 == 0,
+                    update_time: (i % 3 == 0).then_some(1_700_000_100 + i as i64),
+                    published: (i % 2 == 1).then(|| Published {
+                        article_url: "https://mp.weixin.qq.com/s?__biz=x==&mid=1&idx=1#rd".into(),
+                        publish_time: 1_700_000_200,
+                    }),
                     title: Some("标题: \"引号\"\n第二行\t# not a comment".into()),
                     author: Some("作者: x".into()),
                     digest: Some("- 摘要 #1".into()),

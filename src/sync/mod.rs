@@ -6,6 +6,7 @@ pub mod apply;
 pub mod github;
 pub mod lock;
 pub mod plan;
+pub mod remote;
 pub mod report;
 pub mod resolve;
 pub mod runlock;
