@@ -62,6 +62,9 @@ pub enum Command {
     Status {
         /// Articles to consider (default: all)
         paths: Vec<PathBuf>,
+        /// Also ask WeChat: drafts edited there since the last push, gone, or published
+        #[arg(long)]
+        remote: bool,
     },
     /// Push new and changed articles to the draft box
     Sync {
@@ -97,6 +100,18 @@ pub enum Command {
         /// Wait this long after the last change before rebuilding
         #[arg(long, default_value_t = 200, value_name = "MS")]
         debounce: u64,
+    },
+    /// Publish the drafts of these articles (freepublish); asks first unless --yes
+    Publish {
+        /// The articles whose drafts to publish
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Publish without asking
+        #[arg(long)]
+        yes: bool,
+        /// How long to wait for WeChat to finish each draft
+        #[arg(long, default_value_t = 300, value_name = "SECS")]
+        timeout: u64,
     },
     /// Bind an article to a draft that already exists in the account; without --media-id,
     /// accept the edits made in WeChat to the article's draft

@@ -232,3 +232,225 @@ fn an_old_lockfile_without_update_time_still_loads_and_pushes() {
     assert_eq!(api_calls(&run), ["draft/update", "draft/get"]);
     assert!(recorded(&site, HELLO).is_some());
 }
+
+// ---------------------------------------------------------------------------------------
+// status --remote, published drafts, publish
+// ---------------------------------------------------------------------------------------
+
+/// The `remote` object of an article in a `status --remote --json` report.
+fn remote_of(run: &Run, path: &str) -> Json {
+    run.article(path)["remote"].clone()
+}
+
+#[test]
+fn status_remote_shows_edited_gone_and_published_drafts() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let lock = site.lock();
+    edit_in_wechat(&site, &lock.media_id(HELLO), 0, "微信里改的。");
+    site.delete_draft(&lock.media_id(ERRORS));
+    let article_id = site
+        .emu
+        .publish_draft(&lock.media_id(SPRING))
+        .expect("published");
+    let before = site.lock_bytes();
+
+    let run = site.run(&["status", "--remote", "--json"]);
+    run.assert_code(0);
+    assert_eq!(remote_of(&run, HELLO)["state"], "edited");
+    assert_eq!(
+        remote_of(&run, HELLO)["update_time"],
+        site.draft(&lock.media_id(HELLO)).update_time
+    );
+    assert_eq!(remote_of(&run, ERRORS)["state"], "deleted");
+    assert_eq!(remote_of(&run, SPRING)["state"], "published");
+    let published = site.emu.published();
+    assert_eq!(published[0].article_id, article_id);
+    assert_eq!(
+        remote_of(&run, SPRING)["article_url"],
+        published[0].articles[0]["url"]
+    );
+    for path in [LEAD, LINKS] {
+        assert_eq!(remote_of(&run, path)["state"], "in_step", "{path}");
+    }
+    // Four drafts: one page of the draft box, one page of the published articles.
+    assert_eq!(
+        api_calls(&run),
+        ["draft/batchget", "freepublish/batchget"],
+        "{:?}",
+        run.call_names()
+    );
+    assert_eq!(run.json()["remote_calls"], 2);
+    assert_eq!(site.lock_bytes(), before, "status writes nothing");
+
+    // The human report names each case.
+    let human = site.run(&["status", "--remote"]);
+    human.assert_code(0);
+    let text = human.output();
+    assert!(text.contains("edited in WeChat"), "{text}");
+    assert!(text.contains("deleted in WeChat"), "{text}");
+    assert!(text.contains("the next edit creates a new draft"), "{text}");
+
+    // An account that may not list published articles: gone, fate unknown.
+    site.emu.configure(|c| c.publish_enabled = false);
+    let run = site.run(&["status", "--remote", "--json"]);
+    run.assert_code(0);
+    assert_eq!(remote_of(&run, ERRORS)["state"], "gone");
+    assert_eq!(remote_of(&run, SPRING)["state"], "gone");
+}
+
+#[test]
+fn plain_status_still_makes_no_call() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    site.status().assert_code(0).assert_no_calls();
+}
+
+#[test]
+fn a_draft_published_in_wechat_is_recreated_once_on_the_next_edit() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let old = site.lock().media_id(HELLO);
+    site.emu.advance_clock(30);
+    site.emu.publish_draft(&old).expect("published");
+    site.touch_article(HELLO, "发布之后的修改。");
+
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert_eq!(run.action(HELLO), "create");
+    let reason = run.article(HELLO)["reason"].as_str().unwrap().to_string();
+    assert!(reason.contains("published on"), "{reason}");
+    assert_eq!(run.count("draft/update"), 0, "{:?}", run.call_names());
+    assert_eq!(run.count("draft/add"), 1);
+    assert_eq!(run.count("freepublish/batchget"), 1);
+    let new = site.lock().media_id(HELLO);
+    assert_ne!(new, old);
+    assert!(site.lock().entry(HELLO).unwrap().get("published").is_none());
+    assert_eq!(site.drafts_titled(HELLO_TITLE).len(), 1);
+    // Once: the next run is a no-op.
+    site.sync(&[]).assert_code(0).assert_no_calls();
+}
+
+#[test]
+fn publish_submits_polls_records_and_the_next_edit_creates_one_new_draft() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let old = site.lock().media_id(HELLO);
+
+    let run = site.run(&["publish", HELLO, "--yes", "--json"]);
+    run.assert_code(0);
+    assert_eq!(run.count("freepublish/submit"), 1, "{:?}", run.call_names());
+    assert_eq!(
+        body(run.calls_to("freepublish/submit")[0])["media_id"],
+        old.as_str()
+    );
+    // The emulator answers "publishing" once: polled until done.
+    assert_eq!(run.count("freepublish/get"), 2, "{:?}", run.call_names());
+    assert!(
+        site.emu.draft(&old).is_none(),
+        "published drafts leave the box"
+    );
+    let url = site.emu.published()[0].articles[0]["url"].clone();
+    let lock = site.lock();
+    let published = lock
+        .entry(HELLO)
+        .unwrap()
+        .get("published")
+        .expect("recorded");
+    assert_eq!(
+        published.get("article_url").and_then(|u| u.as_str()),
+        url.as_str()
+    );
+    assert!(
+        published
+            .get("publish_time")
+            .and_then(|t| t.as_i64())
+            .is_some()
+    );
+    assert_eq!(run.json()["drafts"][0]["published"]["article_url"], url);
+
+    // status says so, with no call; an unchanged article is not pushed.
+    let status = site.status();
+    status.assert_code(0).assert_no_calls();
+    assert_eq!(status.action(HELLO), "skip");
+    let reason = status.article(HELLO)["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.contains("published on") && reason.contains("next edit creates a new draft"),
+        "{reason}"
+    );
+    site.sync(&[]).assert_code(0).assert_no_calls();
+
+    // The next edit creates a new draft, once.
+    site.touch_article(HELLO, "发布后的第一次修改。");
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert_eq!(run.action(HELLO), "create");
+    assert_eq!(run.count("draft/add"), 1, "{:?}", run.call_names());
+    assert_eq!(run.count("draft/update"), 0);
+    assert_ne!(site.lock().media_id(HELLO), old);
+    assert!(site.lock().entry(HELLO).unwrap().get("published").is_none());
+    site.sync(&[]).assert_code(0).assert_no_calls();
+}
+
+#[test]
+fn publish_asks_first_and_off_a_terminal_needs_yes() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let run = site.run(&["publish", HELLO]);
+    run.assert_code(2).assert_no_calls();
+    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
+    assert!(site.lock().entry(HELLO).unwrap().get("published").is_none());
+}
+
+#[test]
+fn publish_refused_by_wechat_reports_its_hint_and_records_nothing() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    site.emu.configure(|c| c.publish_enabled = false);
+    let before = site.lock_bytes();
+    let run = site.run(&["publish", HELLO, "--yes", "--json"]);
+    run.assert_code(1);
+    let msg = run.json()["drafts"][0]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(run.json()["drafts"][0]["error"]["code"], 48001);
+    assert!(
+        msg.contains("2025") && msg.contains("mp.weixin.qq.com"),
+        "{msg}"
+    );
+    assert_eq!(site.lock_bytes(), before);
+    assert!(site.emu.draft(&site.lock().media_id(HELLO)).is_some());
+}
+
+#[test]
+fn publish_refuses_an_article_with_changes_not_pushed() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    site.touch_article(HELLO, "还没推送的修改。");
+    let run = site.run(&["publish", HELLO, "--yes"]);
+    run.assert_code(2).assert_no_calls();
+    assert!(run.stderr.contains("wxsync sync"), "{}", run.stderr);
+}
+
+#[test]
+fn a_failed_publish_job_keeps_the_draft_and_says_why() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    site.emu.configure(|c| {
+        c.publish_outcome = 4;
+        c.publish_polls = 0;
+    });
+    let run = site.run(&["publish", HELLO, "--yes", "--json"]);
+    run.assert_code(1);
+    let msg = run.json()["drafts"][0]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("publish_status 4"), "{msg}");
+    assert!(site.lock().entry(HELLO).unwrap().get("published").is_none());
+    assert!(site.emu.draft(&site.lock().media_id(HELLO)).is_some());
+}

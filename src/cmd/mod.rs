@@ -5,6 +5,7 @@
 pub mod adopt;
 pub mod check;
 pub mod init;
+pub mod publish;
 pub mod render;
 pub mod status;
 pub mod sync;
@@ -28,7 +29,7 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
         Command::Init { dir } => init::run(dir.as_deref().or(site), out),
         Command::Check => check::run(site, out),
         Command::Render { paths } => render::run(site, paths, out),
-        Command::Status { paths } => status::run(site, paths, out),
+        Command::Status { paths, remote } => status::run(site, paths, *remote, out),
         Command::Sync {
             paths,
             dry_run,
@@ -57,6 +58,17 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
                 debounce: std::time::Duration::from_millis(*debounce),
             };
             watch::run(site, flags, out)
+        }
+        Command::Publish {
+            paths,
+            yes,
+            timeout,
+        } => {
+            let flags = crate::project::publish::PublishFlags {
+                yes: *yes,
+                timeout: std::time::Duration::from_secs(*timeout),
+            };
+            publish::run(site, paths, flags, out)
         }
         Command::Adopt {
             path,

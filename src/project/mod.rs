@@ -7,6 +7,8 @@
 pub mod adopt;
 pub mod outputs;
 pub mod prepare;
+pub mod publish;
+pub mod remote;
 pub mod sync;
 
 use std::path::{Path, PathBuf};

@@ -7,6 +7,7 @@ pub mod github;
 pub mod lock;
 pub mod plan;
 pub mod remote;
+pub mod remote_report;
 pub mod report;
 pub mod resolve;
 pub mod runlock;

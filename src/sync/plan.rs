@@ -8,8 +8,9 @@ use serde::Serialize;
 
 use crate::render::{ContentHash, Payload, Rendered};
 
+use crate::output::utc;
 use crate::site::ArticlePath;
-use crate::sync::lock::{Entry, Lockfile, State};
+use crate::sync::lock::{Entry, Lockfile, Published, State};
 use crate::wechat::MediaId;
 
 /// The hash of a payload: sha256 of its canonical JSON, image placeholders unresolved, so it
@@ -221,6 +222,49 @@ pub fn plan(
                 .filter(|e| e.media_id.as_ref() == *ids.iter().next().unwrap_or(&None))
                 .count()
                 == members.len();
+        // A published draft is not in the box any more: an edit of any of its articles
+        // creates the whole draft anew, once; until then there is nothing to push.
+        if let Some(p) = entries
+            .iter()
+            .find_map(|e| e.and_then(|e| e.published.as_ref()))
+            && !unknown
+        {
+            let edited = members
+                .iter()
+                .zip(&entries)
+                .any(|(m, e)| e.is_some_and(|e| change(e, &inputs[m], renamed_from(m)).is_some()));
+            for (i, m) in members.iter().enumerate() {
+                let id = entries[i].and_then(|e| e.media_id.clone());
+                if edited {
+                    rows.push(row(
+                        m,
+                        Action::Create,
+                        &republish(p),
+                        None,
+                        i as u32,
+                        Some(name),
+                    ));
+                } else {
+                    rows.push(row(
+                        m,
+                        Action::Skip,
+                        &published(p),
+                        id,
+                        i as u32,
+                        Some(name),
+                    ));
+                }
+            }
+            if edited {
+                work.push(Work::Create {
+                    draft: Some(name.clone()),
+                    members: members.clone(),
+                    reconcile: false,
+                    replaces: Vec::new(),
+                });
+            }
+            continue;
+        }
         if unknown || !intact {
             let (reason, replaces) = if unknown {
                 (
@@ -319,6 +363,21 @@ pub fn plan(
                     replaces: Vec::new(),
                 });
             }
+            Some(e) if e.published.is_some() => {
+                let p = e.published.as_ref().expect("checked above");
+                if change(e, input, renamed_from(path)).is_some() {
+                    rows.push(row(path, Action::Create, &republish(p), None, 0, None));
+                    work.push(Work::Create {
+                        draft: None,
+                        members: vec![path.clone()],
+                        reconcile: false,
+                        replaces: Vec::new(),
+                    });
+                } else {
+                    let id = e.media_id.clone();
+                    rows.push(row(path, Action::Skip, &published(p), id, e.index, None));
+                }
+            }
             Some(e) if e.draft.is_some() => {
                 let old = e.media_id.clone().into_iter().collect();
                 rows.push(row(
@@ -391,6 +450,23 @@ fn change(e: &Entry, input: &Input, renamed_from: Option<ArticlePath>) -> Option
     } else {
         Some(format!("content changed{suffix}"))
     }
+}
+
+/// A published draft's article, unchanged since.
+fn published(p: &Published) -> String {
+    format!(
+        "published on {} ({}); the next edit creates a new draft",
+        utc(p.publish_time),
+        p.article_url
+    )
+}
+
+/// A published draft's article, edited since.
+fn republish(p: &Published) -> String {
+    format!(
+        "published on {}; this edit creates a new draft",
+        utc(p.publish_time)
+    )
 }
 
 fn unchanged(renamed_from: Option<ArticlePath>) -> String {

@@ -113,25 +113,27 @@ pub enum Fate {
 /// draft id: a published group matches when it has the draft's titles in its order, and was
 /// published after our last push). Pages are read newest first until every draft is found
 /// or the list reaches articles older than every push; 48001 (no right to the API) leaves
-/// each [`Fate::Unknown`].
+/// each [`Fate::Unknown`]. Returns the fates and the number of calls.
 pub async fn fates(
     client: &Client,
     gone: &[GoneDraft],
-) -> Result<BTreeMap<MediaId, Fate>, wechat::Error> {
+) -> Result<(BTreeMap<MediaId, Fate>, usize), wechat::Error> {
     let mut out = BTreeMap::new();
+    let mut calls = 0;
     if gone.is_empty() {
-        return Ok(out);
+        return Ok((out, calls));
     }
     let earliest = gone.iter().filter_map(|g| g.after).min();
     let mut offset = 0u32;
     'pages: loop {
+        calls += 1;
         let page = match client.freepublish_batchget(offset, PAGE).await {
             Ok(p) => p,
             Err(e) if e.errcode() == Some(ErrCode::ApiUnauthorized) => {
                 for g in gone {
                     out.entry(g.media_id.clone()).or_insert(Fate::Unknown);
                 }
-                return Ok(out);
+                return Ok((out, calls));
             }
             Err(e) => return Err(e),
         };
@@ -176,39 +178,5 @@ pub async fn fates(
     for g in gone {
         out.entry(g.media_id.clone()).or_insert(Fate::Deleted);
     }
-    Ok(out)
-}
-
-/// A Unix time as `2026-12-02 01:02:03 UTC`.
-pub fn utc(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::utc;
-
-    #[test]
-    fn times_read_as_utc() {
-        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(utc(1_700_000_000), "2023-11-14 22:13:20 UTC");
-        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
-    }
+    Ok((out, calls))
 }

@@ -8,9 +8,10 @@ use std::collections::BTreeSet;
 
 use super::{Run, work_members};
 use crate::error::Result;
+use crate::output::utc;
 use crate::site::ArticlePath;
 use crate::sync::plan::{Action, Work};
-use crate::sync::remote::{self, Fate, GoneDraft, Remote, utc};
+use crate::sync::remote::{self, Fate, GoneDraft, Remote};
 use crate::wechat::MediaId;
 
 impl Run<'_> {
@@ -97,7 +98,10 @@ impl Run<'_> {
     /// lockfile and keeps each fate for the report.
     pub(super) async fn note_gone(&mut self, gone: &[GoneDraft]) -> Result<()> {
         let fates = match remote::fates(self.client, gone).await {
-            Ok(f) => f,
+            Ok((f, calls)) => {
+                self.remote_calls += calls;
+                f
+            }
             Err(e) => {
                 self.stop_on(&e);
                 gone.iter()
