@@ -101,6 +101,12 @@ pub enum Command {
         #[arg(long, default_value_t = 200, value_name = "MS")]
         debounce: u64,
     },
+    /// Today's quota of each API wxsync uses: daily limit, used, remaining
+    Quota {
+        /// APIs to report, e.g. draft/update (default: every API wxsync uses)
+        #[arg(value_name = "API")]
+        apis: Vec<String>,
+    },
     /// Publish the drafts of these articles (freepublish); asks first unless --yes
     Publish {
         /// The articles whose drafts to publish

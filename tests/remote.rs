@@ -454,3 +454,158 @@ fn a_failed_publish_job_keeps_the_draft_and_says_why() {
     assert!(site.lock().entry(HELLO).unwrap().get("published").is_none());
     assert!(site.emu.draft(&site.lock().media_id(HELLO)).is_some());
 }
+
+// ---------------------------------------------------------------------------------------
+// Quota
+// ---------------------------------------------------------------------------------------
+
+/// Sets `sync.quota_check` in wxsync.yaml.
+fn quota_check(site: &SyncSite, n: usize) {
+    site.edit("wxsync.yaml", |t| {
+        format!("{t}\nsync:\n  quota_check: {n}\n")
+    });
+}
+
+#[test]
+fn quota_prints_each_api_s_limit_use_and_remainder() {
+    let site = SyncSite::new();
+    site.emu.configure(|c| {
+        c.daily_limits.insert("draft/update".into(), 10);
+    });
+    first_sync(&site);
+    let run = site.run(&["quota", "--json"]);
+    run.assert_code(0);
+    let apis = run.json()["apis"].as_array().unwrap().clone();
+    assert_eq!(apis.len(), 11, "{}", run.stdout);
+    assert_eq!(run.count("openapi/quota/get"), 11);
+    let row = |name: &str| apis.iter().find(|a| a["api"] == name).cloned().unwrap();
+    assert_eq!(row("draft/add")["used"], 4, "four drafts made");
+    assert_eq!(row("draft/add")["daily_limit"], 100_000);
+    assert_eq!(row("draft/update")["daily_limit"], 10);
+    assert_eq!(row("draft/update")["remain"], 10);
+    assert_eq!(
+        body(run.calls_to("openapi/quota/get")[0])["cgi_path"],
+        "/cgi-bin/media/uploadimg"
+    );
+
+    let table = site.run(&["quota", "draft/add", "draft/update"]);
+    table.assert_code(0);
+    assert_eq!(table.count("openapi/quota/get"), 2);
+    let text = table.output();
+    assert!(
+        text.contains("DAILY LIMIT") && text.contains("REMAINING"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("draft/update") && l.contains(" 10")),
+        "{text}"
+    );
+
+    site.run(&["quota", "draft/nothing"])
+        .assert_code(2)
+        .assert_no_calls();
+}
+
+#[test]
+fn quota_stops_when_its_own_allowance_is_used_up() {
+    let site = SyncSite::new();
+    site.emu.configure(|c| {
+        c.daily_limits.insert("openapi/quota/get".into(), 2);
+    });
+    let run = site.run(&["quota", "--json"]);
+    run.assert_code(1);
+    assert_eq!(
+        run.count("openapi/quota/get"),
+        3,
+        "stops after the first 45009"
+    );
+    let apis = run.json()["apis"].as_array().unwrap().clone();
+    assert_eq!(apis.len(), 11);
+    assert!(apis[1]["daily_limit"].is_number());
+    assert_eq!(apis[2]["error"]["code"], 45009);
+    assert_eq!(apis[10]["error"]["code"], 45009);
+}
+
+#[test]
+fn a_plan_over_the_remaining_quota_pushes_what_fits_and_stops_cleanly() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    quota_check(&site, 2);
+    for path in ALL {
+        site.touch_article(path, "每篇都改了。");
+    }
+    site.emu.configure(|c| {
+        c.daily_limits.insert("draft/update".into(), 3);
+    });
+    let before = site.lock();
+
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert_eq!(run.count("openapi/quota/get"), 1, "{:?}", run.call_names());
+    let updates = run.calls_to("draft/update");
+    assert_eq!(updates.len(), 3, "{:?}", run.call_names());
+    assert!(
+        updates.iter().all(|u| u.errcode == Some(0)),
+        "never hits 45009"
+    );
+    // A stable order: the plan's (multi-article drafts, then articles by path).
+    for path in [LEAD, LINKS, HELLO] {
+        assert_eq!(run.action(path), "update", "{path}");
+    }
+    for path in [ERRORS, SPRING] {
+        assert_eq!(run.action(path), "skip", "{path}");
+        let reason = run.article(path)["reason"].as_str().unwrap().to_string();
+        assert!(
+            reason.contains("left for tomorrow") && reason.contains("draft/update"),
+            "{reason}"
+        );
+        assert_eq!(
+            site.lock().hash(path),
+            before.hash(path),
+            "{path} untouched"
+        );
+    }
+    assert!(
+        run.stderr.contains("left for a later run"),
+        "{}",
+        run.stderr
+    );
+
+    // The next day the rest goes out.
+    site.emu.advance_clock(86_400);
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert_eq!(run.count("draft/update"), 2, "{:?}", run.call_names());
+    assert_eq!(run.action(ERRORS), "update");
+    assert_eq!(run.action(SPRING), "update");
+    site.sync(&[]).assert_code(0).assert_no_calls();
+}
+
+#[test]
+fn a_small_plan_never_asks_for_the_quota() {
+    let site = SyncSite::new();
+    let run = first_sync(&site);
+    assert_eq!(run.count("openapi/quota/get"), 0);
+}
+
+#[test]
+fn a_quota_error_names_the_remaining_figures_when_known() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    quota_check(&site, 1);
+    site.touch_article(HELLO, "一");
+    site.touch_article(ERRORS, "二");
+    site.emu.configure(|c| {
+        c.daily_limits.insert("draft/update".into(), 10);
+    });
+    site.emu
+        .inject(wxemu::Fault::errcode("draft/update", 45009));
+    let run = site.sync(&[]);
+    run.assert_code(1);
+    let stopped = run.json()["stopped"].as_str().unwrap().to_string();
+    assert!(
+        stopped.contains("draft/update: limit 10 a day, 0 used, 10 remaining"),
+        "{stopped}"
+    );
+}

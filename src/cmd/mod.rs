@@ -6,6 +6,7 @@ pub mod adopt;
 pub mod check;
 pub mod init;
 pub mod publish;
+pub mod quota;
 pub mod render;
 pub mod status;
 pub mod sync;
@@ -59,6 +60,7 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
             };
             watch::run(site, flags, out)
         }
+        Command::Quota { apis } => quota::run(site, apis, out),
         Command::Publish {
             paths,
             yes,

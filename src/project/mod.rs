@@ -8,6 +8,7 @@ pub mod adopt;
 pub mod outputs;
 pub mod prepare;
 pub mod publish;
+pub mod quota;
 pub mod remote;
 pub mod sync;
 

@@ -15,7 +15,7 @@ use crate::site::{ArticlePath, Site};
 use crate::sync::apply::{self, Outcome};
 use crate::sync::plan::Plan;
 use crate::sync::runlock::RunLock;
-use crate::sync::{github, report};
+use crate::sync::{budget, github, report};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Flags {
@@ -72,13 +72,20 @@ pub fn sync(
         project,
         mut lock,
         inputs,
-        plan,
+        mut plan,
     } = prepared;
     let site = &project.site;
     let prune_work = flags.prune
         && (plan.orphans.iter().any(|o| o.media_id.is_some()) || !lock.orphans.is_empty());
     let outcome = if plan.needs_network() || prune_work {
         let client = client(site)?;
+        let rt = runtime(1)?;
+        let fit = rt.block_on(budget::fit_quota(
+            &mut plan,
+            &client,
+            site.config.sync.quota_check,
+        ));
+        report_fit(&fit, out);
         let opts = apply::Options {
             prune: flags.prune,
             progress: !out.json
@@ -88,9 +95,10 @@ pub fn sync(
             image_timeout: Duration::from_secs(site.config.images.timeout),
             proxy: site.config.api.proxy.clone(),
             overwrite: flags.overwrite,
+            quotas: fit.quotas,
         };
         let render = |p: &ArticlePath| project.render_one(p).rendered;
-        runtime(1)?.block_on(apply::apply(
+        rt.block_on(apply::apply(
             &plan, &inputs, &mut lock, &site.root, &client, &render, &opts,
         ))?
     } else {
@@ -119,6 +127,29 @@ pub fn sync(
         0
     };
     Ok((code, Some(outcome)))
+}
+
+/// Says what the quota check held back for a later run, and which quotas it could not read.
+fn report_fit(fit: &budget::Fit, out: Output) {
+    for d in &fit.deferred {
+        out.info(&format!(
+            "{} article{} left for a later run ({}): {}",
+            d.paths.len(),
+            crate::output::plural(d.paths.len()),
+            d.reason,
+            d.paths
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for e in &fit.unread {
+        out.info(&format!(
+            "warning: the quota could not be read, pushing unchecked: {}",
+            e.headline()
+        ));
+    }
 }
 
 /// Writes the payload of every article in play, rendering those planned from the cache.

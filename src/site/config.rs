@@ -102,6 +102,23 @@ impl Default for ImagesConfig {
     }
 }
 
+/// The `sync:` section: how much one run may spend.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SyncConfig {
+    /// A plan with more `draft/add` or `draft/update` calls than this reads that API's
+    /// daily quota first, and pushes only what fits.
+    pub quota_check: usize,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            quota_check: crate::sync::budget::DEFAULT_QUOTA_CHECK,
+        }
+    }
+}
+
 /// `wxsync.yaml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -116,6 +133,7 @@ pub struct Config {
     pub drafts: BTreeMap<String, Vec<String>>,
     pub api: ApiConfig,
     pub images: ImagesConfig,
+    pub sync: SyncConfig,
 }
 
 impl Default for Config {
@@ -130,6 +148,7 @@ impl Default for Config {
             drafts: BTreeMap::new(),
             api: ApiConfig::default(),
             images: ImagesConfig::default(),
+            sync: SyncConfig::default(),
         }
     }
 }
@@ -144,6 +163,7 @@ const TOP_KEYS: &[&str] = &[
     "drafts",
     "api",
     "images",
+    "sync",
 ];
 const DEFAULTS_KEYS: &[&str] = &[
     "author",
@@ -155,6 +175,7 @@ const DEFAULTS_KEYS: &[&str] = &[
 ];
 const API_KEYS: &[&str] = &["base_url", "token", "proxy"];
 const IMAGES_KEYS: &[&str] = &["remote", "timeout"];
+const SYNC_KEYS: &[&str] = &["quota_check"];
 
 /// Key names that would hold the AppSecret: refused wherever they appear.
 pub const SECRET_KEYS: &[&str] = &["secret", "appsecret", "app_secret"];
@@ -188,6 +209,7 @@ impl Config {
             ("defaults", DEFAULTS_KEYS),
             ("api", API_KEYS),
             ("images", IMAGES_KEYS),
+            ("sync", SYNC_KEYS),
         ] {
             if let Some(Value::Mapping(m)) = map.get(section) {
                 check_keys(m, &[section], known, file, &src, &mut errors);

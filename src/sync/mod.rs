@@ -3,6 +3,7 @@
 //! makes of each payload) → [`report`] (and [`github`] in Actions).
 
 pub mod apply;
+pub mod budget;
 pub mod github;
 pub mod lock;
 pub mod plan;

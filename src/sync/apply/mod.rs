@@ -44,6 +44,8 @@ pub struct Options {
     pub proxy: Option<String>,
     /// Push even over drafts edited in WeChat since our last push (`--overwrite`).
     pub overwrite: bool,
+    /// Quotas read before the run (`openapi/quota/get`), shown with a 45009.
+    pub quotas: BTreeMap<&'static str, wechat::Quota>,
 }
 
 impl Default for Options {
@@ -54,6 +56,7 @@ impl Default for Options {
             image_timeout: crate::media::fetch::DEFAULT_TIMEOUT,
             proxy: None,
             overwrite: false,
+            quotas: BTreeMap::new(),
         }
     }
 }
@@ -276,8 +279,13 @@ impl Run<'_> {
             self.stop_code = e.code();
             self.account_error = true;
         } else if e.errcode() == Some(ErrCode::DailyQuota) {
+            let known = e
+                .endpoint()
+                .and_then(|ep| self.opts.quotas.get(ep.name()).map(|q| (ep.name(), q)))
+                .map(|(name, q)| format!(" [{}]", crate::sync::budget::figures(name, q)))
+                .unwrap_or_default();
             self.stopped = Some(format!(
-                "WeChat's daily quota is used up ({e}); the rest is pushed on the next run"
+                "WeChat's daily quota is used up ({e}){known}; the rest is pushed on the next run"
             ));
             self.stop_code = e.code();
         }

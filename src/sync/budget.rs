@@ -1,0 +1,117 @@
+//! Fitting a plan into the day: when it needs more calls of one kind than a threshold, the
+//! quota of that API is read first (`openapi/quota/get`), and the work that does not fit
+//! waits for a later run, in a stable order (the plan's), instead of a run that fails
+//! halfway. A plan under the threshold asks nothing: the quota API has its own small
+//! allowance.
+
+use std::collections::BTreeMap;
+
+use crate::site::ArticlePath;
+use crate::sync::plan::{Action, Plan, Work};
+use crate::wechat::{self, Client, Endpoint, Quota};
+
+/// A plan with more calls than this of one kind checks the quota first (`sync.quota_check`).
+pub const DEFAULT_QUOTA_CHECK: usize = 50;
+
+/// The API a unit of work calls.
+pub fn endpoint(w: &Work) -> Endpoint {
+    match w {
+        Work::Create { .. } => Endpoint::DraftAdd,
+        Work::Update { .. } => Endpoint::DraftUpdate,
+    }
+}
+
+/// The articles of a unit of work.
+fn members(w: &Work) -> Vec<ArticlePath> {
+    match w {
+        Work::Create { members, .. } => members.clone(),
+        Work::Update { path, .. } => vec![path.clone()],
+    }
+}
+
+/// Work held back from this run.
+#[derive(Debug, Clone)]
+pub struct Deferred {
+    pub endpoint: Endpoint,
+    pub paths: Vec<ArticlePath>,
+    /// Why, for the report.
+    pub reason: String,
+}
+
+/// Keeps the first `keep` units of work calling `api` (in plan order) and holds back the
+/// rest: their rows become skips with `reason`. Returns the articles held back.
+pub fn hold_back(plan: &mut Plan, api: Endpoint, keep: usize, reason: &str) -> Vec<ArticlePath> {
+    let mut seen = 0;
+    let mut held = Vec::new();
+    plan.work.retain(|w| {
+        if endpoint(w) != api {
+            return true;
+        }
+        seen += 1;
+        if seen <= keep {
+            return true;
+        }
+        held.extend(members(w));
+        false
+    });
+    for r in plan.rows.iter_mut().filter(|r| held.contains(&r.path)) {
+        r.action = Action::Skip;
+        r.reason = reason.to_string();
+    }
+    held
+}
+
+/// What the quota check found: the work held back, and the figures read (for a 45009 that
+/// comes anyway).
+#[derive(Debug, Default)]
+pub struct Fit {
+    pub deferred: Vec<Deferred>,
+    pub quotas: BTreeMap<&'static str, Quota>,
+    /// A quota that could not be read (the run goes on as if unchecked).
+    pub unread: Vec<wechat::Error>,
+}
+
+/// Reads the quota of each API the plan calls more than `above` times, and holds back what
+/// does not fit in today's remainder.
+pub async fn fit_quota(plan: &mut Plan, client: &Client, above: usize) -> Fit {
+    let mut fit = Fit::default();
+    for api in [Endpoint::DraftAdd, Endpoint::DraftUpdate] {
+        let needed = plan.work.iter().filter(|w| endpoint(w) == api).count();
+        if needed <= above {
+            continue;
+        }
+        let q = match client.quota_get(api).await {
+            Ok(q) => q,
+            Err(e) => {
+                fit.unread.push(e);
+                continue;
+            }
+        };
+        fit.quotas.insert(api.name(), q);
+        let fits = usize::try_from(q.remain).unwrap_or(usize::MAX);
+        if needed <= fits {
+            continue;
+        }
+        let reason = format!(
+            "left for tomorrow: {} has {} of its {} calls left today, {needed} needed",
+            api.name(),
+            q.remain,
+            q.daily_limit
+        );
+        let paths = hold_back(plan, api, fits, &reason);
+        fit.deferred.push(Deferred {
+            endpoint: api,
+            paths,
+            reason,
+        });
+    }
+    fit
+}
+
+/// A quota's figures in a sentence.
+pub fn figures(api: &str, q: &Quota) -> String {
+    format!(
+        "{api}: limit {} a day, {} used, {} remaining",
+        q.daily_limit, q.used, q.remain
+    )
+}
