@@ -81,6 +81,10 @@ pub enum Command {
         /// (their edits are lost)
         #[arg(long, requires = "paths")]
         overwrite: bool,
+        /// Update every article whose payload changed only because wxsync's rendering did
+        /// (else at most `sync.rerender_batch` of them a run)
+        #[arg(long)]
+        rerender: bool,
     },
     /// Live preview on http://127.0.0.1:8765 that reloads on every save; --push also syncs
     Watch {

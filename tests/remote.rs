@@ -609,3 +609,128 @@ fn a_quota_error_names_the_remaining_figures_when_known() {
         "{stopped}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Rendering changes
+// ---------------------------------------------------------------------------------------
+
+/// Plays an upgrade of wxsync whose rendering changed: the lockfile's payload hashes become
+/// those an older renderer would have made from the same inputs.
+fn older_renderer(site: &SyncSite) {
+    let text = site.read("wxsync.lock");
+    let mut n = 0;
+    let out: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("    hash: ") {
+                n += 1;
+                format!("    hash: sha256:{:064x}\n", n)
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    assert_eq!(n, 5, "{text}");
+    site.write("wxsync.lock", &out);
+}
+
+fn reason(run: &Run, path: &str) -> String {
+    run.article(path)["reason"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn status_names_a_change_of_wxsync_s_rendering() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    older_renderer(&site);
+    let status = site.status();
+    status.assert_code(0).assert_no_calls();
+    for path in ALL {
+        assert_eq!(status.action(path), "update", "{path}");
+        assert_eq!(
+            reason(&status, path),
+            "wxsync's rendering changed",
+            "{path}"
+        );
+    }
+    // An edit is still an edit, and a theme change is still the site's.
+    site.touch_article(HELLO, "真的改了。");
+    let status = site.status();
+    assert_eq!(reason(&status, HELLO), "content changed");
+    site.edit("wxsync.yaml", |t| t.replace("theme: default", "theme: ink"));
+    let status = site.status();
+    assert_eq!(
+        reason(&status, ERRORS),
+        "rendering changed (theme, config or images)"
+    );
+}
+
+#[test]
+fn a_rendering_change_beyond_the_batch_is_announced_and_batched() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    site.edit("wxsync.yaml", |t| {
+        format!("{t}\nsync:\n  rerender_batch: 2\n")
+    });
+    first_sync_again(&site);
+    older_renderer(&site);
+    site.touch_article(SPRING, "这一篇是真的改了。");
+
+    let status = site.status();
+    status.assert_code(0).assert_no_calls();
+    assert!(
+        status.stderr.contains("left for later runs"),
+        "{}\n{}",
+        status.stderr,
+        status.stdout
+    );
+
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    // The edited article goes out, and two of the four that only wxsync changed.
+    assert_eq!(run.action(SPRING), "update");
+    assert_eq!(reason(&run, SPRING), "content changed");
+    assert_eq!(run.count("draft/update"), 3, "{:?}", run.call_names());
+    let held: Vec<&str> = [HELLO, ERRORS, LEAD, LINKS]
+        .into_iter()
+        .filter(|p| run.action(p) == "skip")
+        .collect();
+    assert_eq!(held, [HELLO, ERRORS], "a stable batch: the plan's order");
+    for p in &held {
+        assert!(
+            reason(&run, p).contains("--rerender"),
+            "{}",
+            reason(&run, p)
+        );
+    }
+    assert!(run.stderr.contains("left for later runs"), "{}", run.stderr);
+
+    // Two left: within the batch, they go out next run; then nothing.
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    assert_eq!(run.count("draft/update"), 2, "{:?}", run.call_names());
+    site.sync(&[]).assert_code(0).assert_no_calls();
+}
+
+#[test]
+fn rerender_updates_them_all_at_once() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    site.edit("wxsync.yaml", |t| {
+        format!("{t}\nsync:\n  rerender_batch: 2\n")
+    });
+    first_sync_again(&site);
+    older_renderer(&site);
+    let run = site.sync(&["--rerender"]);
+    run.assert_code(0);
+    assert_eq!(run.count("draft/update"), 5, "{:?}", run.call_names());
+    site.sync(&[]).assert_code(0).assert_no_calls();
+}
+
+/// After a config change that re-renders everything: push it, so the lockfile holds the
+/// new config's inputs.
+#[track_caller]
+fn first_sync_again(site: &SyncSite) {
+    let run = site.sync(&[]);
+    run.assert_code(0);
+}

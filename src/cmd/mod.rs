@@ -36,11 +36,13 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
             dry_run,
             prune,
             overwrite,
+            rerender,
         } => {
             let flags = Flags {
                 dry_run: *dry_run,
                 prune: *prune,
                 overwrite: *overwrite,
+                rerender: *rerender,
             };
             sync::run(site, paths, flags, out)
         }

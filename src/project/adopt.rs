@@ -133,6 +133,7 @@ pub fn accept(
             if let Some(i) = input {
                 e.hash = Some(i.hash.clone());
                 e.source = Some(i.source.clone());
+                e.inputs = i.inputs.clone();
                 e.state = State::Synced;
                 accepted.push(m.clone());
             }

@@ -13,15 +13,17 @@ use crate::output::Output;
 use crate::site::ArticlePath;
 use crate::sync::remote::{self, Fate, GoneDraft, Remote};
 use crate::sync::remote_report::{self, View};
-use crate::sync::report;
+use crate::sync::{budget, report};
 use crate::wechat::MediaId;
 
 /// Prints the plan with each draft's state in the account; returns the exit code.
 pub fn status_remote(site: Option<&Path>, paths: &[PathBuf], out: Output) -> Result<i32> {
-    let prepared = match prepare(Project::open(site)?, paths, out)? {
+    let mut prepared = match prepare(Project::open(site)?, paths, out)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
+    let batch = prepared.project.site.config.sync.rerender_batch;
+    budget::batch_rerenders(&mut prepared.plan, batch);
     let lock = &prepared.lock;
     let mut views: BTreeMap<ArticlePath, View> = BTreeMap::new();
     let mut ids: BTreeSet<MediaId> = BTreeSet::new();

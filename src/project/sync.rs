@@ -23,14 +23,18 @@ pub struct Flags {
     pub prune: bool,
     /// Push even over drafts edited in WeChat since our last push.
     pub overwrite: bool,
+    /// Update every article whose rendering alone changed, not a batch of them.
+    pub rerender: bool,
 }
 
 /// `wxsync status`: the plan, printed; nothing sent, nothing locked.
 pub fn status(site: Option<&Path>, paths: &[PathBuf], out: Output) -> Result<i32> {
-    let prepared = match prepare(Project::open(site)?, paths, out)? {
+    let mut prepared = match prepare(Project::open(site)?, paths, out)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
+    let batch = prepared.project.site.config.sync.rerender_batch;
+    report_rerender(budget::batch_rerenders(&mut prepared.plan, batch), out);
     let outcome = report::planned(&prepared.plan);
     if out.json {
         out.document(&report::json(&prepared.plan, &outcome));
@@ -55,10 +59,14 @@ pub fn sync(
     } else {
         Some(RunLock::acquire(&root)?)
     };
-    let prepared = match prepare(Project::open(Some(&root))?, paths, out)? {
+    let mut prepared = match prepare(Project::open(Some(&root))?, paths, out)? {
         Ok(p) => p,
         Err(code) => return Ok((code, None)),
     };
+    if !flags.rerender {
+        let batch = prepared.project.site.config.sync.rerender_batch;
+        report_rerender(budget::batch_rerenders(&mut prepared.plan, batch), out);
+    }
     if flags.dry_run {
         dry_run(&prepared)?;
         let planned = report::planned(&prepared.plan);
@@ -127,6 +135,18 @@ pub fn sync(
         0
     };
     Ok((code, Some(outcome)))
+}
+
+/// Says that a new wxsync's rendering changes are updated in batches.
+fn report_rerender(held: Option<budget::Deferred>, out: Output) {
+    if let Some(d) = held {
+        out.info(&format!(
+            "{} article{} left for later runs ({})",
+            d.paths.len(),
+            crate::output::plural(d.paths.len()),
+            d.reason
+        ));
+    }
 }
 
 /// Says what the quota check held back for a later run, and which quotas it could not read.

@@ -109,12 +109,16 @@ pub struct SyncConfig {
     /// A plan with more `draft/add` or `draft/update` calls than this reads that API's
     /// daily quota first, and pushes only what fits.
     pub quota_check: usize,
+    /// When more articles than this need an update only because wxsync's rendering
+    /// changed, a run updates this many of them (all with `sync --rerender`).
+    pub rerender_batch: usize,
 }
 
 impl Default for SyncConfig {
     fn default() -> Self {
         SyncConfig {
             quota_check: crate::sync::budget::DEFAULT_QUOTA_CHECK,
+            rerender_batch: crate::sync::budget::DEFAULT_RERENDER_BATCH,
         }
     }
 }
@@ -175,7 +179,7 @@ const DEFAULTS_KEYS: &[&str] = &[
 ];
 const API_KEYS: &[&str] = &["base_url", "token", "proxy"];
 const IMAGES_KEYS: &[&str] = &["remote", "timeout"];
-const SYNC_KEYS: &[&str] = &["quota_check"];
+const SYNC_KEYS: &[&str] = &["quota_check", "rerender_batch"];
 
 /// Key names that would hold the AppSecret: refused wherever they appear.
 pub const SECRET_KEYS: &[&str] = &["secret", "appsecret", "app_secret"];

@@ -2,7 +2,8 @@
 //! quota of that API is read first (`openapi/quota/get`), and the work that does not fit
 //! waits for a later run, in a stable order (the plan's), instead of a run that fails
 //! halfway. A plan under the threshold asks nothing: the quota API has its own small
-//! allowance.
+//! allowance. Likewise a new wxsync whose rendering changed updates at most a batch of
+//! the articles it alone changed per run, unless `--rerender`.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +13,10 @@ use crate::wechat::{self, Client, Endpoint, Quota};
 
 /// A plan with more calls than this of one kind checks the quota first (`sync.quota_check`).
 pub const DEFAULT_QUOTA_CHECK: usize = 50;
+
+/// At most this many updates a run whose only cause is wxsync's rendering
+/// (`sync.rerender_batch`).
+pub const DEFAULT_RERENDER_BATCH: usize = 20;
 
 /// The API a unit of work calls.
 pub fn endpoint(w: &Work) -> Endpoint {
@@ -106,6 +111,48 @@ pub async fn fit_quota(plan: &mut Plan, client: &Client, above: usize) -> Fit {
         });
     }
     fit
+}
+
+/// When more than `batch` updates are due to wxsync's rendering alone, keeps the first
+/// `batch` of them (in plan order) and holds back the rest; every other update goes out.
+pub fn batch_rerenders(plan: &mut Plan, batch: usize) -> Option<Deferred> {
+    let rerender: Vec<ArticlePath> = plan
+        .rows
+        .iter()
+        .filter(|r| r.rerender && r.action == Action::Update)
+        .map(|r| r.path.clone())
+        .collect();
+    if rerender.len() <= batch {
+        return None;
+    }
+    let mut kept = 0;
+    let mut held = Vec::new();
+    plan.work.retain(|w| match w {
+        Work::Update { path, .. } if rerender.contains(path) => {
+            kept += 1;
+            if kept <= batch {
+                true
+            } else {
+                held.push(path.clone());
+                false
+            }
+        }
+        _ => true,
+    });
+    let reason = format!(
+        "{}: held back, {} articles changed by it alone and at most {batch} are updated a          run (`wxsync sync --rerender` updates them all)",
+        crate::sync::plan::RERENDER,
+        rerender.len()
+    );
+    for r in plan.rows.iter_mut().filter(|r| held.contains(&r.path)) {
+        r.action = Action::Skip;
+        r.reason = reason.clone();
+    }
+    Some(Deferred {
+        endpoint: Endpoint::DraftUpdate,
+        paths: held,
+        reason,
+    })
 }
 
 /// A quota's figures in a sentence.

@@ -53,6 +53,11 @@ pub struct Entry {
     /// Hash of the article file, to recognise a rename.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<ContentHash>,
+    /// Fingerprint of what the pushed payload was rendered from, wxsync itself aside
+    /// (config, theme, article, images): the same fingerprint with another payload hash
+    /// means only wxsync's rendering changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<ContentHash>,
     /// The multi-article draft (`drafts:` in wxsync.yaml) the article belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub draft: Option<String>,
@@ -292,6 +297,9 @@ impl Lockfile {
             field(&mut o, 2, "state", state);
             if let Some(h) = &e.source {
                 field(&mut o, 2, "source", h.as_str());
+            }
+            if let Some(h) = &e.inputs {
+                field(&mut o, 2, "inputs", h.as_str());
             }
             if let Some(d) = &e.draft {
                 field(&mut o, 2, "draft", d);
@@ -533,6 +541,7 @@ mod tests {
                     hash: Some(ContentHash::of(p.as_bytes())),
                     state: State::Unknown,
                     source: None,
+                    inputs: (i % 2 == 0).then(|| ContentHash::of(b"inputs")),
                     draft: Some("weekly: 47".into()),
                     adopted: i % 2 == 0,
                     update_time: (i % 3 == 0).then_some(1_700_000_100 + i as i64),

@@ -49,6 +49,9 @@ pub struct Input {
     pub source: ContentHash,
     pub sync: bool,
     pub rendered: Option<Rendered>,
+    /// What the render read but wxsync itself (config, theme, article, images): when it is
+    /// the one recorded and the payload is not, wxsync's rendering changed.
+    pub inputs: Option<ContentHash>,
 }
 
 impl Input {
@@ -58,6 +61,7 @@ impl Input {
             source,
             sync: rendered.sync,
             rendered: Some(rendered),
+            inputs: None,
         }
     }
 }
@@ -71,7 +75,13 @@ pub struct Row {
     pub media_id: Option<MediaId>,
     pub index: u32,
     pub draft: Option<String>,
+    /// An update only because wxsync's rendering changed (see [`RERENDER`]).
+    pub rerender: bool,
 }
+
+/// The reason of an update whose only cause is a new wxsync: its rendering changed, not
+/// the article, the config, the theme or the images.
+pub const RERENDER: &str = "wxsync's rendering changed";
 
 /// A unit of work: one API call's worth.
 #[derive(Debug, Clone)]
@@ -118,7 +128,8 @@ impl Plan {
 
 /// Plans a run. `inputs` are the articles to consider (all, or those named on the command
 /// line); `present` is every article of the site (for renames and orphans); `groups` is
-/// `drafts:` as article paths. The lockfile is updated in memory for renames only.
+/// `drafts:` as article paths. The lockfile is updated in memory for renames, and for the
+/// inputs of articles whose payload is unchanged.
 pub fn plan(
     inputs: &BTreeMap<ArticlePath, Input>,
     present: &BTreeSet<ArticlePath>,
@@ -294,14 +305,16 @@ pub fn plan(
             let media_id = e.media_id.clone().expect("intact group has ids");
             match change(e, &inputs[m], renamed_from(m)) {
                 Some(reason) => {
-                    rows.push(row(
+                    let mut r = row(
                         m,
                         Action::Update,
                         &reason,
                         Some(media_id.clone()),
                         i as u32,
                         Some(name),
-                    ));
+                    );
+                    r.rerender = only_renderer(e, &inputs[m]);
+                    rows.push(r);
                     work.push(Work::Update {
                         path: m.clone(),
                         media_id,
@@ -399,14 +412,16 @@ pub fn plan(
                 let media_id = e.media_id.clone().expect("checked above");
                 match change(e, input, renamed_from(path)) {
                     Some(reason) => {
-                        rows.push(row(
+                        let mut r = row(
                             path,
                             Action::Update,
                             &reason,
                             Some(media_id.clone()),
                             e.index,
                             None,
-                        ));
+                        );
+                        r.rerender = only_renderer(e, input);
+                        rows.push(r);
                         work.push(Work::Update {
                             path: path.clone(),
                             media_id,
@@ -423,6 +438,18 @@ pub fn plan(
                     )),
                 }
             }
+        }
+    }
+    // An article whose payload is the one pushed was pushed from these inputs too (a config
+    // edit that changes no payload): record them, so that a later change of wxsync's
+    // rendering alone is still told apart.
+    for (path, input) in inputs {
+        if let Some(e) = lock.articles.get_mut(path)
+            && e.state == State::Synced
+            && e.hash.as_ref() == Some(&input.hash)
+            && input.inputs.is_some()
+        {
+            e.inputs.clone_from(&input.inputs);
         }
     }
     rows.sort_by(|a, b| a.path.cmp(&b.path));
@@ -444,6 +471,9 @@ fn change(e: &Entry, input: &Input, renamed_from: Option<ArticlePath>) -> Option
         return None;
     }
     if e.source.as_ref() == Some(&input.source) {
+        if only_renderer(e, input) {
+            return Some(format!("{RERENDER}{suffix}"));
+        }
         Some(format!(
             "rendering changed (theme, config or images){suffix}"
         ))
@@ -469,6 +499,16 @@ fn republish(p: &Published) -> String {
     )
 }
 
+/// Whether the payload differs from the one pushed only because wxsync renders it
+/// differently: the article, config, theme and images are those of the last push.
+fn only_renderer(e: &Entry, input: &Input) -> bool {
+    e.state == State::Synced
+        && e.hash.as_ref() != Some(&input.hash)
+        && e.source.as_ref() == Some(&input.source)
+        && e.inputs.is_some()
+        && e.inputs == input.inputs
+}
+
 fn unchanged(renamed_from: Option<ArticlePath>) -> String {
     match renamed_from {
         Some(f) => format!("renamed from {f}, unchanged"),
@@ -491,5 +531,6 @@ fn row(
         media_id,
         index,
         draft: draft.map(str::to_string),
+        rerender: false,
     }
 }

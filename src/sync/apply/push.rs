@@ -127,9 +127,11 @@ impl Run<'_> {
                 self.sent = true;
                 for (i, m) in members.iter().enumerate() {
                     let hash = self.payload(m).map(payload_hash);
+                    let inputs = self.inputs.get(m).and_then(|i| i.inputs.clone());
                     if let Some(e) = self.lock.articles.get_mut(m) {
                         e.media_id = Some(media_id.clone());
                         e.hash = hash;
+                        e.inputs = inputs;
                         e.state = State::Synced;
                         e.settle();
                     }
@@ -222,6 +224,7 @@ impl Run<'_> {
                     e.hash = Some(hash);
                     e.state = State::Synced;
                     e.source = self.inputs.get(path).map(|i| i.source.clone());
+                    e.inputs = self.inputs.get(path).and_then(|i| i.inputs.clone());
                 }
                 if let Some(d) = self.rows.get_mut(path) {
                     d.row.media_id = Some(media_id.clone());
