@@ -48,7 +48,6 @@ impl Run<'_> {
                 return Ok(());
             }
         };
-        self.remote_calls += reads.calls;
         let mut gone = Vec::new();
         for (id, state) in &reads.drafts {
             match state {
@@ -98,10 +97,7 @@ impl Run<'_> {
     /// lockfile and keeps each fate for the report.
     pub(super) async fn note_gone(&mut self, gone: &[GoneDraft]) -> Result<()> {
         let fates = match remote::fates(self.client, gone).await {
-            Ok((f, calls)) => {
-                self.remote_calls += calls;
-                f
-            }
+            Ok((f, _calls)) => f,
             Err(e) => {
                 self.stop_on(&e);
                 gone.iter()
@@ -188,7 +184,6 @@ impl Run<'_> {
         let Ok(reads) = remote::read(self.client, &pushed).await else {
             return Ok(());
         };
-        self.remote_calls += reads.calls;
         for (id, state) in reads.drafts {
             if let Remote::Present(Some(t)) = state {
                 for e in self.lock.articles.values_mut() {

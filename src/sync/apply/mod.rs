@@ -125,8 +125,6 @@ struct Run<'a> {
     pruned: Vec<MediaId>,
     /// Drafts found gone before their update, and what became of them.
     gone: BTreeMap<MediaId, Fate>,
-    /// Calls spent reading drafts' `update_time` and fates (for `-v` and the tests).
-    remote_calls: usize,
 }
 
 /// Runs the plan's work against WeChat. The lockfile is saved after every remote change.
@@ -168,7 +166,6 @@ pub async fn apply(
         sent: false,
         pruned: Vec::new(),
         gone: BTreeMap::new(),
-        remote_calls: 0,
     };
     if let Err(e) = run.steps(plan).await {
         // A failure to record (a full disk) after something was sent is a partial run (exit
