@@ -734,3 +734,64 @@ fn first_sync_again(site: &SyncSite) {
     let run = site.sync(&[]);
     run.assert_code(0);
 }
+
+#[test]
+fn the_update_time_check_pages_the_box_and_falls_back_to_draft_get() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    // 30 drafts made by others since, newer than ours: ours are on the second page.
+    for i in 0..30 {
+        site.create_foreign_draft(&[&format!("别人的草稿 {i}")]);
+    }
+    site.emu.advance_clock(5);
+    site.touch_article(HELLO, "一");
+    site.touch_article(ERRORS, "二");
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    let calls = api_calls(&run);
+    // Before: two pages (34 drafts) find both; after: both are the newest, one page.
+    assert_eq!(
+        calls,
+        [
+            "draft/batchget",
+            "draft/batchget",
+            "draft/update",
+            "draft/update",
+            "draft/batchget"
+        ],
+        "{calls:?}"
+    );
+
+    // Deep in a box of 120 drafts, one page then draft/get for the two still missing.
+    for i in 0..90 {
+        site.create_foreign_draft(&[&format!("更多草稿 {i}")]);
+    }
+    site.emu.advance_clock(5);
+    site.touch_article(HELLO, "三");
+    site.touch_article(ERRORS, "四");
+    let run = site.sync(&[]);
+    run.assert_code(0);
+    let calls = api_calls(&run);
+    assert_eq!(
+        calls,
+        [
+            "draft/batchget",
+            "draft/get",
+            "draft/get",
+            "draft/update",
+            "draft/update",
+            "draft/batchget"
+        ],
+        "{calls:?}"
+    );
+}
+
+#[test]
+fn publish_refuses_a_draft_whose_other_article_has_changes_not_pushed() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    site.touch_article(LINKS, "链接页还没推送。");
+    let run = site.run(&["publish", LEAD, "--yes"]);
+    run.assert_code(2).assert_no_calls();
+    assert!(run.stderr.contains(LINKS), "{}", run.stderr);
+}

@@ -91,6 +91,19 @@ pub fn publish(
             .map(|(p, e)| (e.index, p.clone()))
             .collect();
         members.sort();
+        // What is published is the whole draft: every article of it must be pushed.
+        if let Some(r) = members.iter().find_map(|(_, m)| {
+            prepared
+                .plan
+                .rows
+                .iter()
+                .find(|r| &r.path == m && r.action != Action::Skip)
+        }) {
+            return Err(Error::Usage(format!(
+                "{} (in the same draft as {article}) has changes that are not in the draft yet: run `wxsync sync {article}` first, then publish",
+                r.path
+            )));
+        }
         drafts.push(Publication {
             media_id,
             articles: members.into_iter().map(|(_, p)| p).collect(),
