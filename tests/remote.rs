@@ -795,3 +795,21 @@ fn publish_refuses_a_draft_whose_other_article_has_changes_not_pushed() {
     run.assert_code(2).assert_no_calls();
     assert!(run.stderr.contains(LINKS), "{}", run.stderr);
 }
+
+#[test]
+fn a_lockfile_of_an_older_wxsync_is_not_rewritten_by_a_run_that_sends_nothing() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let text = site.read("wxsync.lock");
+    let old: String = text
+        .lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            !t.starts_with("update_time:") && !t.starts_with("inputs:")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    site.write("wxsync.lock", &old);
+    site.sync(&[]).assert_code(0).assert_no_calls();
+    assert_eq!(site.read("wxsync.lock"), old);
+}

@@ -67,15 +67,13 @@ pub fn publish(
         let article = prepared.project.site.article_arg(p)?;
         let row = prepared.plan.rows.iter().find(|r| r.path == article);
         let entry = lock.articles.get(&article);
-        let media_id = match (entry, row) {
-            (Some(e), _) if e.published.is_some() => {
-                return Err(Error::Usage(format!(
-                    "{article} is already published; edit it and `wxsync sync` to make a new draft"
-                )));
-            }
-            (Some(e), Some(r)) if r.action == Action::Skip && e.media_id.is_some() => {
-                e.media_id.clone().expect("checked")
-            }
+        if entry.is_some_and(|e| e.published.is_some()) {
+            return Err(Error::Usage(format!(
+                "{article} is already published; edit it and `wxsync sync` to make a new draft"
+            )));
+        }
+        let media_id = match (entry.and_then(|e| e.media_id.clone()), row) {
+            (Some(id), Some(r)) if r.action == Action::Skip => id,
             _ => {
                 return Err(Error::Usage(format!(
                     "{article} has changes that are not in its draft yet: run `wxsync sync {article}` first, then publish"

@@ -28,15 +28,18 @@ pub fn status_remote(site: Option<&Path>, paths: &[PathBuf], out: Output) -> Res
     let mut views: BTreeMap<ArticlePath, View> = BTreeMap::new();
     let mut ids: BTreeSet<MediaId> = BTreeSet::new();
     for row in &prepared.plan.rows {
-        match lock.articles.get(&row.path) {
-            Some(e) if e.published.is_some() => {
-                let p = e.published.clone().expect("checked");
+        let entry = lock.articles.get(&row.path);
+        match (
+            entry.and_then(|e| e.published.clone()),
+            entry.and_then(|e| e.media_id.clone()),
+        ) {
+            (Some(p), _) => {
                 views.insert(row.path.clone(), View::Published(p));
             }
-            Some(e) if e.media_id.is_some() => {
-                ids.extend(e.media_id.clone());
+            (None, Some(id)) => {
+                ids.insert(id);
             }
-            _ => {
+            (None, None) => {
                 views.insert(row.path.clone(), View::NoDraft);
             }
         }

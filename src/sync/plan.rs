@@ -442,11 +442,14 @@ pub fn plan(
     }
     // An article whose payload is the one pushed was pushed from these inputs too (a config
     // edit that changes no payload): record them, so that a later change of wxsync's
-    // rendering alone is still told apart.
+    // rendering alone is still told apart. Only where inputs are recorded already: a
+    // lockfile of an older wxsync gains them with its next push, not in a run that sends
+    // nothing.
     for (path, input) in inputs {
         if let Some(e) = lock.articles.get_mut(path)
             && e.state == State::Synced
             && e.hash.as_ref() == Some(&input.hash)
+            && e.inputs.is_some()
             && input.inputs.is_some()
         {
             e.inputs.clone_from(&input.inputs);
