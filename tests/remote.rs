@@ -813,3 +813,34 @@ fn a_lockfile_of_an_older_wxsync_is_not_rewritten_by_a_run_that_sends_nothing() 
     site.sync(&[]).assert_code(0).assert_no_calls();
     assert_eq!(site.read("wxsync.lock"), old);
 }
+
+#[test]
+fn publish_shows_its_progress_and_gives_up_at_the_timeout() {
+    let site = SyncSite::new();
+    first_sync(&site);
+    let run = site.run(&["publish", HELLO, "--yes"]);
+    run.assert_code(0);
+    assert!(run.stderr.contains("waiting for WeChat"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("published articles/hello-wxsync.md on"),
+        "{}",
+        run.stderr
+    );
+
+    site.emu.configure(|c| c.publish_polls = 1000);
+    let run = site.run(&["publish", ERRORS, "--yes", "--timeout", "1"]);
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("still publishing after 1 s"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.elapsed < std::time::Duration::from_secs(10));
+    assert!(
+        site.lock()
+            .entry(ERRORS)
+            .unwrap()
+            .get("published")
+            .is_none()
+    );
+}
