@@ -6,8 +6,8 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::output::Output;
-use crate::output::utc;
 use crate::project::adopt::{accept, adopt};
+use crate::time::utc;
 
 pub fn run(
     site: Option<&Path>,

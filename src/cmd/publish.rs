@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::Result;
-use crate::output::{Output, utc};
+use crate::output::Output;
 use crate::project::publish::{PublishFlags, PublishOutcome, publish};
+use crate::time::utc;
 
 pub fn run(
     site: Option<&Path>,

@@ -102,6 +102,13 @@ impl Default for ImagesConfig {
     }
 }
 
+/// A plan with more calls than this of one kind checks the quota first (`sync.quota_check`).
+pub const DEFAULT_QUOTA_CHECK: usize = 50;
+
+/// At most this many updates a run whose only cause is wxsync's rendering
+/// (`sync.rerender_batch`).
+pub const DEFAULT_RERENDER_BATCH: usize = 20;
+
 /// The `sync:` section: how much one run may spend.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -117,8 +124,8 @@ pub struct SyncConfig {
 impl Default for SyncConfig {
     fn default() -> Self {
         SyncConfig {
-            quota_check: crate::sync::budget::DEFAULT_QUOTA_CHECK,
-            rerender_batch: crate::sync::budget::DEFAULT_RERENDER_BATCH,
+            quota_check: DEFAULT_QUOTA_CHECK,
+            rerender_batch: DEFAULT_RERENDER_BATCH,
         }
     }
 }

@@ -11,13 +11,6 @@ use crate::site::ArticlePath;
 use crate::sync::plan::{Action, Plan, Work};
 use crate::wechat::{self, Client, Endpoint, Quota};
 
-/// A plan with more calls than this of one kind checks the quota first (`sync.quota_check`).
-pub const DEFAULT_QUOTA_CHECK: usize = 50;
-
-/// At most this many updates a run whose only cause is wxsync's rendering
-/// (`sync.rerender_batch`).
-pub const DEFAULT_RERENDER_BATCH: usize = 20;
-
 /// The API a unit of work calls.
 pub fn endpoint(w: &Work) -> Endpoint {
     match w {

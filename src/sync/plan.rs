@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use crate::render::{ContentHash, Payload, Rendered};
 
-use crate::output::utc;
 use crate::site::ArticlePath;
 use crate::sync::lock::{Entry, Lockfile, Published, State};
+use crate::time::utc;
 use crate::wechat::MediaId;
 
 /// The hash of a payload: sha256 of its canonical JSON, image placeholders unresolved, so it

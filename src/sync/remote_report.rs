@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::output::utc;
 use crate::site::ArticlePath;
 use crate::sync::apply::Outcome;
 use crate::sync::lock::Published;
 use crate::sync::plan::Plan;
 use crate::sync::report;
+use crate::time::utc;
 
 /// An article's draft as the account has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,10 +127,10 @@ pub fn table(plan: &Plan, views: &BTreeMap<ArticlePath, View>, calls: usize) -> 
         .iter()
         .map(|(k, n)| format!("{n} {}", k.replace('_', " ")))
         .collect();
+    let s = if calls == 1 { "" } else { "s" };
     out.push_str(&format!(
-        "in WeChat: {} ({calls} API call{})\n",
-        list.join(", "),
-        crate::output::plural(calls)
+        "in WeChat: {} ({calls} API call{s})\n",
+        list.join(", ")
     ));
     out
 }

@@ -8,10 +8,10 @@ use std::collections::BTreeSet;
 
 use super::{Run, work_members};
 use crate::error::Result;
-use crate::output::utc;
 use crate::site::ArticlePath;
 use crate::sync::plan::{Action, Work};
 use crate::sync::remote::{self, Fate, GoneDraft, Remote};
+use crate::time::utc;
 use crate::wechat::MediaId;
 
 impl Run<'_> {
