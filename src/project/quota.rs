@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::{appid, client, runtime};
+use super::{client, runtime};
 use crate::error::{Error, Result};
 use crate::site::Site;
 use crate::sync::apply::RowError;
@@ -42,9 +42,6 @@ pub fn quota(site: Option<&Path>, apis: &[String]) -> Result<Vec<QuotaRow>> {
     }
     if wanted.is_empty() {
         wanted = Endpoint::QUOTA_REPORTED.to_vec();
-    }
-    if appid(&site).is_none() {
-        return Err(Error::Usage("no AppID: set WECHAT_APPID".into()));
     }
     let client = client(&site)?;
     let rt = runtime(1)?;

@@ -111,9 +111,9 @@ pub enum Fate {
 
 /// Tells published drafts from deleted ones with `freepublish/batchget` (which has no
 /// draft id: a published group matches when it has the draft's titles in its order, and was
-/// published after our last push). Pages are read newest first until every draft is found
-/// or the list reaches articles older than every push; 48001 (no right to the API) leaves
-/// each [`Fate::Unknown`]. Returns the fates and the number of calls.
+/// published after our last push). Pages are read until every draft is found or, while the
+/// list has been newest first, it reaches articles older than every push; 48001 (no right
+/// to the API) leaves each [`Fate::Unknown`]. Returns the fates and the number of calls.
 pub async fn fates(
     client: &Client,
     gone: &[GoneDraft],
@@ -124,6 +124,10 @@ pub async fn fates(
         return Ok((out, calls));
     }
     let earliest = gone.iter().filter_map(|g| g.after).min();
+    // The order is undocumented: the listing stops early only while it has been newest
+    // first.
+    let mut newest_first = true;
+    let mut last: Option<i64> = None;
     let mut offset = 0u32;
     'pages: loop {
         calls += 1;
@@ -140,6 +144,8 @@ pub async fn fates(
         let n = page.item.len() as u32;
         for item in &page.item {
             let when = item.update_time.or(item.content.update_time).unwrap_or(0);
+            newest_first &= last.is_none_or(|l| when <= l);
+            last = Some(when);
             for g in gone {
                 if out.contains_key(&g.media_id) || g.after.is_some_and(|t| when < t) {
                     continue;
@@ -166,7 +172,7 @@ pub async fn fates(
                     );
                 }
             }
-            if out.len() == gone.len() || earliest.is_some_and(|t| when < t) {
+            if out.len() == gone.len() || (newest_first && earliest.is_some_and(|t| when < t)) {
                 break 'pages;
             }
         }
