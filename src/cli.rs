@@ -88,6 +88,9 @@ pub enum Command {
     Status {
         /// Articles to consider (default: all)
         paths: Vec<PathBuf>,
+        /// Also ask WeChat: drafts edited there since the last push, gone, or published
+        #[arg(long)]
+        remote: bool,
     },
     /// Push new and changed articles to the draft box
     #[command(after_help = SYNC_HELP)]
@@ -109,6 +112,14 @@ pub enum Command {
         /// With --rehearse: keep serving the emulator's draft box page until Ctrl-C
         #[arg(long, requires = "rehearse")]
         serve: bool,
+        /// Push the named articles even over drafts edited in WeChat since wxsync's last push
+        /// (their edits are lost)
+        #[arg(long, requires = "paths")]
+        overwrite: bool,
+        /// Update every article whose payload changed only because wxsync's rendering did
+        /// (else at most `sync.rerender_batch` of them a run)
+        #[arg(long)]
+        rerender: bool,
     },
     /// Live preview on http://127.0.0.1:8765 that reloads on every save; --push also syncs
     Watch {
@@ -145,12 +156,31 @@ pub enum Command {
     /// Print the manual page (roff) on stdout
     #[command(after_help = "e.g. wxsync man > ~/.local/share/man/man1/wxsync.1 && man wxsync")]
     Man,
-    /// Bind an article to a draft that already exists in the account; without --media-id,
-    /// list the account's drafts to choose from
+    /// Today's quota of each API wxsync uses: daily limit, used, remaining
+    Quota {
+        /// APIs to report, e.g. draft/update (default: every API wxsync uses)
+        #[arg(value_name = "API")]
+        apis: Vec<String>,
+    },
+    /// Publish the drafts of these articles (freepublish); asks first unless --yes
+    Publish {
+        /// The articles whose drafts to publish
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Publish without asking
+        #[arg(long)]
+        yes: bool,
+        /// How long to wait for WeChat to finish each draft
+        #[arg(long, default_value_t = 300, value_name = "SECS")]
+        timeout: u64,
+    },
+    /// Bind an article to a draft that already exists in the account. Without --media-id:
+    /// for an article bound to a draft, accept the edits made to it in WeChat; for one that
+    /// is not, list the account's drafts to choose from
     Adopt {
         /// The article
         path: PathBuf,
-        /// The draft's media_id (run without it to list the drafts and their media_ids)
+        /// The draft's media_id (without it: accept WeChat's edits, or list the drafts)
         #[arg(long, value_name = "ID")]
         media_id: Option<String>,
         /// The article's position in the draft (0 for a single-article draft)

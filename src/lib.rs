@@ -20,7 +20,7 @@
 //!
 //! Around it: [`cmd`] (one thin module per subcommand, over [`project`]), [`output`] (what is
 //! printed, where), [`preview`] (watch mode, over [`project`]), [`scaffold`] (`init`), and the
-//! leaves every stage uses: [`fs`], [`hash`], [`diag`], [`error`]. [`wechat`] depends on
+//! leaves every stage uses: [`fs`], [`hash`], [`diag`], [`error`], [`time`]. [`wechat`] depends on
 //! nothing else in the crate.
 
 // A `Diagnostic` is large, but it is only built when something is wrong: boxing it would cost
@@ -41,4 +41,5 @@ pub mod render;
 pub mod scaffold;
 pub mod site;
 pub mod sync;
+pub mod time;
 pub mod wechat;

@@ -7,6 +7,8 @@ pub mod check;
 pub mod completions;
 pub mod init;
 pub mod man;
+pub mod publish;
+pub mod quota;
 pub mod render;
 pub mod status;
 pub mod sync;
@@ -30,19 +32,23 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
         Command::Init { dir } => init::run(dir.as_deref().or(site), out),
         Command::Check => check::run(site, out),
         Command::Render { paths } => render::run(site, paths, out),
-        Command::Status { paths } => status::run(site, paths, out),
+        Command::Status { paths, remote } => status::run(site, paths, *remote, out),
         Command::Sync {
             paths,
             dry_run,
             prune,
             rehearse,
             serve,
+            overwrite,
+            rerender,
         } => {
             let flags = Flags {
                 dry_run: *dry_run,
                 prune: *prune,
                 rehearse: *rehearse,
                 serve: *serve,
+                overwrite: *overwrite,
+                rerender: *rerender,
             };
             sync::run(site, paths, flags, out)
         }
@@ -66,6 +72,18 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
         }
         Command::Completions { shell } => completions::run(*shell, out),
         Command::Man => man::run(out),
+        Command::Quota { apis } => quota::run(site, apis, out),
+        Command::Publish {
+            paths,
+            yes,
+            timeout,
+        } => {
+            let flags = crate::project::publish::PublishFlags {
+                yes: *yes,
+                timeout: std::time::Duration::from_secs(*timeout),
+            };
+            publish::run(site, paths, flags, out)
+        }
         Command::Adopt {
             path,
             media_id,

@@ -1,10 +1,14 @@
 //! Adopting a draft that already exists (for accounts that had drafts before wxsync): the
 //! draft is checked with `draft/get`, and the article bound to it in the lockfile, so the
-//! next sync pushes into it instead of creating a new one.
+//! next sync pushes into it instead of creating a new one. Or, for a draft already bound
+//! that was edited in WeChat, accepting those edits ([`accept`]): its current `update_time`
+//! is recorded with the hash of the article as it is in git, so the next sync leaves the
+//! draft alone and the next edit in git is pushed over it.
 
 use std::path::Path;
 
-use super::{appid, client, runtime};
+use super::prepare::prepare;
+use super::{Project, appid, client, runtime};
 use crate::error::{Error, Result};
 use crate::fs::{TEXT_MAX, read_capped, strip_bom};
 use crate::hash::ContentHash;
@@ -71,6 +75,7 @@ pub fn adopt(
             source: Some(ContentHash::of(strip_bom(&bytes))),
             draft: None,
             adopted: true,
+            update_time: draft.update_time,
             ..Entry::default()
         },
     );
@@ -81,6 +86,18 @@ pub fn adopt(
         index,
         title: draft.news_item[index as usize].article.title.clone(),
     })
+}
+
+/// Whether the lockfile binds the article at `path` to a draft: what `wxsync adopt PATH`
+/// without an id does depends on it (accept WeChat's edits, or list the drafts).
+pub fn is_bound(site: Option<&Path>, path: &Path) -> Result<bool> {
+    let site = Site::open(site)?;
+    let article = site.article_arg(path)?;
+    let lock = Lockfile::load(&site.root)?;
+    Ok(lock
+        .articles
+        .get(&article)
+        .is_some_and(|e| e.media_id.is_some()))
 }
 
 /// One draft of the account, as `wxsync adopt PATH` lists it.
@@ -140,4 +157,69 @@ pub fn candidates(site: Option<&Path>, path: &Path, out: Output) -> Result<Vec<C
     }
     found.sort_by_key(|c| c.matches.is_none());
     Ok(found)
+}
+
+/// What accepting WeChat's edits recorded.
+pub struct Accepted {
+    pub media_id: MediaId,
+    /// The draft's articles whose hash was recorded (every one this site has).
+    pub articles: Vec<ArticlePath>,
+    /// The draft's `update_time` now recorded (Unix seconds).
+    pub update_time: Option<i64>,
+}
+
+/// Accepts the edits made in WeChat to the draft the article at `path` is bound to: records
+/// the draft's current `update_time`, and for each of its articles the hash of its payload
+/// as it is now, so the next sync skips them. `Err` inside: the articles had errors
+/// (printed), exit code 2.
+pub fn accept(
+    site: Option<&Path>,
+    path: &Path,
+    out: Output,
+) -> Result<std::result::Result<Accepted, i32>> {
+    let root = Site::open(site)?.root;
+    let _guard = RunLock::acquire(&root)?;
+    let project = Project::open(Some(&root))?;
+    let article = project.site.article_arg(path)?;
+    let mut prepared = match prepare(project, &[path.to_path_buf()], out)? {
+        Ok(p) => p,
+        Err(code) => return Ok(Err(code)),
+    };
+    let lock = &mut prepared.lock;
+    let Some(id) = lock.articles.get(&article).and_then(|e| e.media_id.clone()) else {
+        return Err(Error::Usage(format!(
+            "{article} has no draft yet: bind it to one with `wxsync adopt {article} --media-id ID`"
+        )));
+    };
+    let client = client(&prepared.project.site, out)?;
+    let draft = runtime(1)?.block_on(client.draft_get(&id)).map_err(|e| {
+        Error::Usage(format!(
+            "the edits to draft {id} cannot be accepted: {e}\n  (a draft that is gone is created anew by the next `wxsync sync`)"
+        ))
+    })?;
+    let members: Vec<ArticlePath> = lock
+        .members(&id)
+        .into_iter()
+        .map(|(p, _)| p.clone())
+        .collect();
+    let mut accepted = Vec::new();
+    for m in members {
+        let input = prepared.inputs.get(&m);
+        if let Some(e) = lock.articles.get_mut(&m) {
+            e.update_time = draft.update_time;
+            if let Some(i) = input {
+                e.hash = Some(i.hash.clone());
+                e.source = Some(i.source.clone());
+                e.inputs = i.inputs.clone();
+                e.state = State::Synced;
+                accepted.push(m.clone());
+            }
+        }
+    }
+    lock.save(&prepared.project.site.root)?;
+    Ok(Ok(Accepted {
+        media_id: id,
+        articles: accepted,
+        update_time: draft.update_time,
+    }))
 }

@@ -7,7 +7,10 @@
 pub mod adopt;
 pub mod outputs;
 pub mod prepare;
+pub mod publish;
+pub mod quota;
 pub mod rehearse;
+pub mod remote;
 pub mod sync;
 
 use std::path::{Path, PathBuf};

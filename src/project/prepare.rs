@@ -87,9 +87,13 @@ pub fn prepare(
         }
         return Ok(Err(2));
     }
+    let ikey = cache::inputs_key(&site.config_source, &project.renderer.theme().fingerprint());
     for r in results {
         if let (Some(rendered), Some(source)) = (r.rendered, r.source_hash) {
-            inputs.insert(r.path, Input::new(rendered, source));
+            let fingerprint = cache::inputs_fingerprint(&ikey, &source, &rendered);
+            let mut input = Input::new(rendered, source);
+            input.inputs = Some(fingerprint);
+            inputs.insert(r.path, input);
         }
     }
     let plan = plan::plan(&inputs, &present, &groups, &mut lock);
@@ -168,6 +172,7 @@ fn render_cached(
                         source: ContentHash::of(text),
                         sync: e.sync,
                         rendered: None,
+                        inputs: e.inputs.clone(),
                     },
                 );
                 cached.push(ArticleResult {
@@ -185,15 +190,20 @@ fn render_cached(
         }
     }
     let mut results = project.render(&to_render);
+    let ikey = cache::inputs_key(&site.config_source, &project.renderer.theme().fingerprint());
     for r in &results {
-        if let (Some(rendered), Some(key)) = (&r.rendered, keys.get(&r.path)) {
+        if let (Some(rendered), Some(key), Some(source)) =
+            (&r.rendered, keys.get(&r.path), &r.source_hash)
+        {
             let hash = plan::payload_hash(&rendered.payload);
+            let fingerprint = cache::inputs_fingerprint(&ikey, source, rendered);
             rcache.put(
                 &site.root,
                 key.clone(),
                 rendered,
                 hash,
                 r.ignored_keys.clone(),
+                fingerprint,
             );
         }
     }

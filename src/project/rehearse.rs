@@ -15,14 +15,14 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::prepare::prepare;
-use super::sync::{Flags, Pushed, emit, push};
+use super::sync::{Flags, Pushed, emit, push, report_rerender};
 use super::{Project, appid, call_printer, runtime};
 use crate::error::{Error, Result};
 use crate::output::{Output, plural};
 use crate::site::{CACHE_DIR, Site};
 use crate::sync::lock::{LOCK_FILE, Lockfile};
-use crate::sync::report;
 use crate::sync::runlock::RunLock;
+use crate::sync::{budget, report};
 use crate::wechat::{Client, ClientOptions, Secret};
 
 /// Where the rehearsal's copy of the lockfile is written, under the site root.
@@ -39,6 +39,11 @@ pub fn rehearse(site: Option<&Path>, paths: &[PathBuf], flags: Flags, out: Outpu
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
+    // The same batching of rendering-only updates as the real sync.
+    if !flags.rerender {
+        let batch = prepared.project.site.config.sync.rerender_batch;
+        report_rerender(budget::batch_rerenders(&mut prepared.plan, batch), out);
+    }
     let site = &prepared.project.site;
     let emu = start(site, &prepared.lock)?;
     let seeded: BTreeMap<String, u64> = emu

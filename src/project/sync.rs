@@ -15,7 +15,7 @@ use crate::site::{ArticlePath, Site};
 use crate::sync::apply::{self, Outcome};
 use crate::sync::plan::Plan;
 use crate::sync::runlock::RunLock;
-use crate::sync::{github, report};
+use crate::sync::{budget, github, report};
 use crate::wechat::Client;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -26,14 +26,20 @@ pub struct Flags {
     pub rehearse: bool,
     /// After a rehearsal, keep serving the emulator's draft box until Ctrl-C.
     pub serve: bool,
+    /// Push even over drafts edited in WeChat since our last push.
+    pub overwrite: bool,
+    /// Update every article whose rendering alone changed, not a batch of them.
+    pub rerender: bool,
 }
 
 /// `wxsync status`: the plan, printed; nothing sent, nothing locked.
 pub fn status(site: Option<&Path>, paths: &[PathBuf], out: Output) -> Result<i32> {
-    let prepared = match prepare(Project::open(site)?, paths, out)? {
+    let mut prepared = match prepare(Project::open(site)?, paths, out)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
+    let batch = prepared.project.site.config.sync.rerender_batch;
+    report_rerender(budget::batch_rerenders(&mut prepared.plan, batch), out);
     let outcome = report::planned(&prepared.plan);
     if out.json {
         out.document(&report::json(&prepared.plan, &outcome));
@@ -58,10 +64,14 @@ pub fn sync(
     } else {
         Some(RunLock::acquire(&root)?)
     };
-    let prepared = match prepare(Project::open(Some(&root))?, paths, out)? {
+    let mut prepared = match prepare(Project::open(Some(&root))?, paths, out)? {
         Ok(p) => p,
         Err(code) => return Ok((code, None)),
     };
+    if !flags.rerender {
+        let batch = prepared.project.site.config.sync.rerender_batch;
+        report_rerender(budget::batch_rerenders(&mut prepared.plan, batch), out);
+    }
     if flags.dry_run {
         dry_run(&prepared)?;
         let planned = report::planned(&prepared.plan);
@@ -100,13 +110,20 @@ pub(super) fn push(
         project,
         mut lock,
         inputs,
-        plan,
+        mut plan,
     } = prepared;
     let site = &project.site;
     let prune_work = flags.prune
         && (plan.orphans.iter().any(|o| o.media_id.is_some()) || !lock.orphans.is_empty());
     let outcome = if plan.needs_network() || prune_work {
         let client = connect(site)?;
+        let rt = runtime(1)?;
+        let fit = rt.block_on(budget::fit_quota(
+            &mut plan,
+            &client,
+            site.config.sync.quota_check,
+        ));
+        report_fit(&fit, out);
         let opts = apply::Options {
             prune: flags.prune,
             // With -v the calls are printed instead.
@@ -117,9 +134,11 @@ pub(super) fn push(
                 && std::io::IsTerminal::is_terminal(&std::io::stderr()),
             image_timeout: Duration::from_secs(site.config.images.timeout),
             proxy: site.config.api.proxy.clone(),
+            overwrite: flags.overwrite,
+            quotas: fit.quotas,
         };
         let render = |p: &ArticlePath| project.render_one(p).rendered.filter(|r| !r.has_errors());
-        runtime(1)?.block_on(apply::apply(
+        rt.block_on(apply::apply(
             &plan, &inputs, &mut lock, &site.root, &client, &render, &opts,
         ))?
     } else {
@@ -146,6 +165,41 @@ pub(super) fn push(
         plan,
         outcome,
     })
+}
+
+/// Says that a new wxsync's rendering changes are updated in batches.
+pub(super) fn report_rerender(held: Option<budget::Deferred>, out: Output) {
+    if let Some(d) = held {
+        out.info(&format!(
+            "{} article{} left for later runs ({})",
+            d.paths.len(),
+            crate::output::plural(d.paths.len()),
+            d.reason
+        ));
+    }
+}
+
+/// Says what the quota check held back for a later run, and which quotas it could not read.
+fn report_fit(fit: &budget::Fit, out: Output) {
+    for d in &fit.deferred {
+        out.info(&format!(
+            "{} article{} left for a later run ({}): {}",
+            d.paths.len(),
+            crate::output::plural(d.paths.len()),
+            d.reason,
+            d.paths
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for e in &fit.unread {
+        out.info(&format!(
+            "warning: the quota could not be read, pushing unchecked: {}",
+            e.headline()
+        ));
+    }
 }
 
 /// Writes the payload of every article in play, rendering those planned from the cache.

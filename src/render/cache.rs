@@ -83,6 +83,9 @@ pub struct Entry {
     pub files: Vec<FileStamp>,
     #[serde(default)]
     pub warnings: Vec<Warning>,
+    /// What the render read, wxsync's version aside ([`inputs_fingerprint`]).
+    #[serde(default)]
+    pub inputs: Option<ContentHash>,
 }
 
 /// A warning as the cache keeps it.
@@ -164,6 +167,7 @@ impl RenderCache {
         rendered: &Rendered,
         hash: ContentHash,
         ignored_keys: Vec<String>,
+        inputs: ContentHash,
     ) {
         if rendered.has_errors() {
             if self.entries.remove(&rendered.path).is_some() {
@@ -186,6 +190,7 @@ impl RenderCache {
             ignored_keys,
             files,
             warnings,
+            inputs: Some(inputs),
         };
         if self.entries.get(&rendered.path) != Some(&entry) {
             self.entries.insert(rendered.path.clone(), entry);
@@ -212,4 +217,40 @@ pub fn article_key(site_key: &[u8], text: &[u8]) -> String {
     h.update(site_key);
     h.update(text);
     hex::encode(h.finalize())
+}
+
+/// The part of an article's input fingerprint shared by every article: the config and the
+/// theme, without wxsync's version.
+pub fn inputs_key(config_text: &str, theme_css: &str) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(config_text.as_bytes());
+    h.update([0]);
+    h.update(theme_css.as_bytes());
+    h.finalize().to_vec()
+}
+
+/// What an article's render read but for wxsync itself: the config and theme
+/// ([`inputs_key`]), the article's bytes (their hash) and its images (their hashes, and the
+/// URLs of remote ones). The same fingerprint with another payload hash means wxsync's
+/// rendering changed.
+pub fn inputs_fingerprint(
+    inputs_key: &[u8],
+    source: &ContentHash,
+    rendered: &Rendered,
+) -> ContentHash {
+    let mut images: Vec<&str> = rendered
+        .assets
+        .iter()
+        .map(|a| a.hash.as_str())
+        .chain(rendered.remote.iter().map(|r| r.url.as_str()))
+        .collect();
+    images.sort_unstable();
+    images.dedup();
+    let mut bytes = inputs_key.to_vec();
+    bytes.extend_from_slice(source.as_str().as_bytes());
+    for i in images {
+        bytes.push(0);
+        bytes.extend_from_slice(i.as_bytes());
+    }
+    ContentHash::of(&bytes)
 }

@@ -126,6 +126,34 @@ impl Default for LimitsConfig {
     }
 }
 
+/// A plan with more calls than this of one kind checks the quota first (`sync.quota_check`).
+pub const DEFAULT_QUOTA_CHECK: usize = 50;
+
+/// At most this many updates a run whose only cause is wxsync's rendering
+/// (`sync.rerender_batch`).
+pub const DEFAULT_RERENDER_BATCH: usize = 20;
+
+/// The `sync:` section: how much one run may spend.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SyncConfig {
+    /// A plan with more `draft/add` or `draft/update` calls than this reads that API's
+    /// daily quota first, and pushes only what fits.
+    pub quota_check: usize,
+    /// When more articles than this need an update only because wxsync's rendering
+    /// changed, a run updates this many of them (all with `sync --rerender`).
+    pub rerender_batch: usize,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            quota_check: DEFAULT_QUOTA_CHECK,
+            rerender_batch: DEFAULT_RERENDER_BATCH,
+        }
+    }
+}
+
 /// `wxsync.yaml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -141,6 +169,7 @@ pub struct Config {
     pub api: ApiConfig,
     pub images: ImagesConfig,
     pub limits: LimitsConfig,
+    pub sync: SyncConfig,
 }
 
 impl Default for Config {
@@ -156,6 +185,7 @@ impl Default for Config {
             api: ApiConfig::default(),
             images: ImagesConfig::default(),
             limits: LimitsConfig::default(),
+            sync: SyncConfig::default(),
         }
     }
 }
@@ -171,6 +201,7 @@ const TOP_KEYS: &[&str] = &[
     "api",
     "images",
     "limits",
+    "sync",
 ];
 const DEFAULTS_KEYS: &[&str] = &[
     "author",
@@ -183,6 +214,7 @@ const DEFAULTS_KEYS: &[&str] = &[
 const API_KEYS: &[&str] = &["base_url", "token", "proxy"];
 const IMAGES_KEYS: &[&str] = &["remote", "timeout"];
 const LIMITS_KEYS: &[&str] = &["title"];
+const SYNC_KEYS: &[&str] = &["quota_check", "rerender_batch"];
 
 /// Key names that would hold the AppSecret: refused wherever they appear.
 pub const SECRET_KEYS: &[&str] = &["secret", "appsecret", "app_secret"];
@@ -233,6 +265,7 @@ impl Config {
             ("api", API_KEYS),
             ("images", IMAGES_KEYS),
             ("limits", LIMITS_KEYS),
+            ("sync", SYNC_KEYS),
         ];
         for (section, known) in sections {
             if let Some(Value::Mapping(m)) = map.get(section) {

@@ -53,6 +53,11 @@ pub struct Entry {
     /// Hash of the article file, to recognise a rename.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<ContentHash>,
+    /// Fingerprint of what the pushed payload was rendered from, wxsync itself aside
+    /// (config, theme, article, images): the same fingerprint with another payload hash
+    /// means only wxsync's rendering changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<ContentHash>,
     /// The multi-article draft (`drafts:` in wxsync.yaml) the article belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub draft: Option<String>,
@@ -60,6 +65,15 @@ pub struct Entry {
     /// deleted by `--prune`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub adopted: bool,
+    /// The draft's `update_time` as WeChat reported it after our last push (or after
+    /// `wxsync adopt` accepted its edits): a later time means the draft was edited in WeChat
+    /// since, and it is not overwritten without `sync --overwrite`. Absent in lockfiles from
+    /// before it was recorded (those drafts are not checked until their next push).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_time: Option<i64>,
+    /// The draft was published (it left the draft box): the next edit creates a new draft.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<Published>,
     /// While `state` is `unknown`: what was sent and when (Unix seconds on WeChat's clock as
     /// its last answer's `Date` told it, else this machine's), the evidence reconcile needs
     /// to tell our draft from anyone else's.
@@ -85,6 +99,14 @@ impl Entry {
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+/// Where and when a draft was published (`freepublish`), as WeChat reported it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Published {
+    pub article_url: String,
+    /// Unix seconds, on WeChat's clock.
+    pub publish_time: i64,
 }
 
 /// An uploaded image: `url` for use in HTML, `media_id` when it is permanent material.
@@ -285,11 +307,22 @@ impl Lockfile {
             if let Some(h) = &e.source {
                 field(&mut o, 2, "source", h.as_str());
             }
+            if let Some(h) = &e.inputs {
+                field(&mut o, 2, "inputs", h.as_str());
+            }
             if let Some(d) = &e.draft {
                 field(&mut o, 2, "draft", d);
             }
             if e.adopted {
                 o.push_str("    adopted: true\n");
+            }
+            if let Some(p) = &e.published {
+                o.push_str("    published:\n");
+                field(&mut o, 3, "article_url", &p.article_url);
+                o.push_str(&format!("      publish_time: {}\n", p.publish_time));
+            }
+            if let Some(t) = e.update_time {
+                o.push_str(&format!("    update_time: {t}\n"));
             }
             if let Some(t) = &e.title {
                 field(&mut o, 2, "title", t);
@@ -394,7 +427,7 @@ fn scalar(v: &str) -> String {
     o
 }
 
-const INDENT: [&str; 3] = ["", "  ", "    "];
+const INDENT: [&str; 4] = ["", "  ", "    ", "      "];
 
 fn field(o: &mut String, depth: usize, name: &str, value: &str) {
     o.push_str(INDENT[depth]);
@@ -517,8 +550,14 @@ mod tests {
                     hash: Some(ContentHash::of(p.as_bytes())),
                     state: State::Unknown,
                     source: None,
+                    inputs: (i % 2 == 0).then(|| ContentHash::of(b"inputs")),
                     draft: Some("weekly: 47".into()),
                     adopted: i % 2 == 0,
+                    update_time: (i % 3 == 0).then_some(1_700_000_100 + i as i64),
+                    published: (i % 2 == 1).then(|| Published {
+                        article_url: "https://mp.weixin.qq.com/s?__biz=x==&mid=1&idx=1#rd".into(),
+                        publish_time: 1_700_000_200,
+                    }),
                     title: Some("标题: \"引号\"\n第二行\t# not a comment".into()),
                     author: Some("作者: x".into()),
                     digest: Some("- 摘要 #1".into()),

@@ -3,9 +3,12 @@
 //! makes of each payload) → [`report`] (and [`github`] in Actions).
 
 pub mod apply;
+pub mod budget;
 pub mod github;
 pub mod lock;
 pub mod plan;
+pub mod remote;
+pub mod remote_report;
 pub mod report;
 pub mod resolve;
 pub mod runlock;

@@ -9,7 +9,8 @@ use serde::Serialize;
 use crate::render::{ContentHash, Payload, Rendered};
 
 use crate::site::ArticlePath;
-use crate::sync::lock::{Entry, Lockfile, State};
+use crate::sync::lock::{Entry, Lockfile, Published, State};
+use crate::time::utc;
 use crate::wechat::MediaId;
 
 /// The hash of a payload: sha256 of its canonical JSON, image placeholders unresolved, so it
@@ -48,6 +49,9 @@ pub struct Input {
     pub source: ContentHash,
     pub sync: bool,
     pub rendered: Option<Rendered>,
+    /// What the render read but wxsync itself (config, theme, article, images): when it is
+    /// the one recorded and the payload is not, wxsync's rendering changed.
+    pub inputs: Option<ContentHash>,
 }
 
 impl Input {
@@ -57,6 +61,7 @@ impl Input {
             source,
             sync: rendered.sync,
             rendered: Some(rendered),
+            inputs: None,
         }
     }
 }
@@ -70,7 +75,13 @@ pub struct Row {
     pub media_id: Option<MediaId>,
     pub index: u32,
     pub draft: Option<String>,
+    /// An update only because wxsync's rendering changed (see [`RERENDER`]).
+    pub rerender: bool,
 }
+
+/// The reason of an update whose only cause is a new wxsync: its rendering changed, not
+/// the article, the config, the theme or the images.
+pub const RERENDER: &str = "wxsync's rendering changed";
 
 /// A unit of work: one API call's worth.
 #[derive(Debug, Clone)]
@@ -128,7 +139,8 @@ impl Plan {
 
 /// Plans a run. `inputs` are the articles to consider (all, or those named on the command
 /// line); `present` is every article of the site (for renames and orphans); `groups` is
-/// `drafts:` as article paths. The lockfile is updated in memory for renames only.
+/// `drafts:` as article paths. The lockfile is updated in memory for renames, and for the
+/// inputs of articles whose payload is unchanged.
 pub fn plan(
     inputs: &BTreeMap<ArticlePath, Input>,
     present: &BTreeSet<ArticlePath>,
@@ -235,6 +247,49 @@ pub fn plan(
                 .filter(|e| e.media_id.as_ref() == *ids.iter().next().unwrap_or(&None))
                 .count()
                 == members.len();
+        // A published draft is not in the box any more: an edit of any of its articles
+        // creates the whole draft anew, once; until then there is nothing to push.
+        if let Some(p) = entries
+            .iter()
+            .find_map(|e| e.and_then(|e| e.published.as_ref()))
+            && !unknown
+        {
+            let edited = members
+                .iter()
+                .zip(&entries)
+                .any(|(m, e)| e.is_some_and(|e| change(e, &inputs[m], renamed_from(m)).is_some()));
+            for (i, m) in members.iter().enumerate() {
+                let id = entries[i].and_then(|e| e.media_id.clone());
+                if edited {
+                    rows.push(row(
+                        m,
+                        Action::Create,
+                        &republish(p),
+                        None,
+                        i as u32,
+                        Some(name),
+                    ));
+                } else {
+                    rows.push(row(
+                        m,
+                        Action::Skip,
+                        &published(p),
+                        id,
+                        i as u32,
+                        Some(name),
+                    ));
+                }
+            }
+            if edited {
+                work.push(Work::Create {
+                    draft: Some(name.clone()),
+                    members: members.clone(),
+                    reconcile: false,
+                    replaces: Vec::new(),
+                });
+            }
+            continue;
+        }
         if unknown || !intact {
             let (reason, replaces) = if unknown {
                 (
@@ -264,14 +319,16 @@ pub fn plan(
             let media_id = e.media_id.clone().expect("intact group has ids");
             match change(e, &inputs[m], renamed_from(m)) {
                 Some(reason) => {
-                    rows.push(row(
+                    let mut r = row(
                         m,
                         Action::Update,
                         &reason,
                         Some(media_id.clone()),
                         i as u32,
                         Some(name),
-                    ));
+                    );
+                    r.rerender = only_renderer(e, &inputs[m]);
+                    rows.push(r);
                     work.push(Work::Update {
                         path: m.clone(),
                         media_id,
@@ -333,6 +390,21 @@ pub fn plan(
                     replaces: Vec::new(),
                 });
             }
+            Some(e) if e.published.is_some() => {
+                let p = e.published.as_ref().expect("checked above");
+                if change(e, input, renamed_from(path)).is_some() {
+                    rows.push(row(path, Action::Create, &republish(p), None, 0, None));
+                    work.push(Work::Create {
+                        draft: None,
+                        members: vec![path.clone()],
+                        reconcile: false,
+                        replaces: Vec::new(),
+                    });
+                } else {
+                    let id = e.media_id.clone();
+                    rows.push(row(path, Action::Skip, &published(p), id, e.index, None));
+                }
+            }
             Some(e) if e.draft.is_some() => {
                 let old = e.media_id.clone().into_iter().collect();
                 rows.push(row(
@@ -354,14 +426,16 @@ pub fn plan(
                 let media_id = e.media_id.clone().expect("checked above");
                 match change(e, input, renamed_from(path)) {
                     Some(reason) => {
-                        rows.push(row(
+                        let mut r = row(
                             path,
                             Action::Update,
                             &reason,
                             Some(media_id.clone()),
                             e.index,
                             None,
-                        ));
+                        );
+                        r.rerender = only_renderer(e, input);
+                        rows.push(r);
                         work.push(Work::Update {
                             path: path.clone(),
                             media_id,
@@ -378,6 +452,21 @@ pub fn plan(
                     )),
                 }
             }
+        }
+    }
+    // An article whose payload is the one pushed was pushed from these inputs too (a config
+    // edit that changes no payload): record them, so that a later change of wxsync's
+    // rendering alone is still told apart. Only where inputs are recorded already: a
+    // lockfile of an older wxsync gains them with its next push, not in a run that sends
+    // nothing.
+    for (path, input) in inputs {
+        if let Some(e) = lock.articles.get_mut(path)
+            && e.state == State::Synced
+            && e.hash.as_ref() == Some(&input.hash)
+            && e.inputs.is_some()
+            && input.inputs.is_some()
+        {
+            e.inputs.clone_from(&input.inputs);
         }
     }
     rows.sort_by(|a, b| a.path.cmp(&b.path));
@@ -406,12 +495,42 @@ fn change(e: &Entry, input: &Input, renamed_from: Option<ArticlePath>) -> Option
         ));
     }
     if e.source.as_ref() == Some(&input.source) {
+        if only_renderer(e, input) {
+            return Some(format!("{RERENDER}{suffix}"));
+        }
         Some(format!(
             "rendering changed (theme, config or images){suffix}"
         ))
     } else {
         Some(format!("content changed{suffix}"))
     }
+}
+
+/// A published draft's article, unchanged since.
+fn published(p: &Published) -> String {
+    format!(
+        "published on {} ({}); the next edit creates a new draft",
+        utc(p.publish_time),
+        p.article_url
+    )
+}
+
+/// A published draft's article, edited since.
+fn republish(p: &Published) -> String {
+    format!(
+        "published on {}; this edit creates a new draft",
+        utc(p.publish_time)
+    )
+}
+
+/// Whether the payload differs from the one pushed only because wxsync renders it
+/// differently: the article, config, theme and images are those of the last push.
+fn only_renderer(e: &Entry, input: &Input) -> bool {
+    e.state == State::Synced
+        && e.hash.as_ref() != Some(&input.hash)
+        && e.source.as_ref() == Some(&input.source)
+        && e.inputs.is_some()
+        && e.inputs == input.inputs
 }
 
 fn unchanged(renamed_from: Option<ArticlePath>) -> String {
@@ -436,5 +555,6 @@ fn row(
         media_id,
         index,
         draft: draft.map(str::to_string),
+        rerender: false,
     }
 }

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
+use super::account::{PublishJob, PublishStatus, PublishedPage, Quota};
 use super::endpoint::Endpoint;
 use super::error::{ErrCode, Error, ErrorClass, ErrorKind, Setting};
 
@@ -334,6 +335,54 @@ impl Client {
         }
         let value = self.call(Endpoint::DraftCount, &[], &Payload::None).await?;
         decode::<Resp>(Endpoint::DraftCount, value).map(|r| r.total_count)
+    }
+
+    /// `freepublish/submit`: starts publishing a draft (it leaves the draft box once
+    /// published). Never retried after an ambiguous failure: it is not idempotent.
+    pub async fn freepublish_submit(&self, media_id: &MediaId) -> Result<PublishJob, Error> {
+        let body = to_json(&json!({ "media_id": media_id }));
+        let value = self
+            .call(Endpoint::FreepublishSubmit, &[], &Payload::Json(body))
+            .await?;
+        let job: PublishJob = decode(Endpoint::FreepublishSubmit, value)?;
+        created_id(Endpoint::FreepublishSubmit, &job.publish_id)?;
+        Ok(job)
+    }
+
+    /// `freepublish/get`: where a publish job stands.
+    pub async fn freepublish_get(&self, publish_id: &MediaId) -> Result<PublishStatus, Error> {
+        let body = to_json(&json!({ "publish_id": publish_id }));
+        let value = self
+            .call(Endpoint::FreepublishGet, &[], &Payload::Json(body))
+            .await?;
+        decode(Endpoint::FreepublishGet, value)
+    }
+
+    /// `freepublish/batchget`: a page (`count` 1..=20) of the account's published articles,
+    /// without their content.
+    pub async fn freepublish_batchget(
+        &self,
+        offset: u32,
+        count: u32,
+    ) -> Result<PublishedPage, Error> {
+        let body = to_json(&json!({ "offset": offset, "count": count, "no_content": 1 }));
+        let value = self
+            .call(Endpoint::FreepublishBatchget, &[], &Payload::Json(body))
+            .await?;
+        decode(Endpoint::FreepublishBatchget, value)
+    }
+
+    /// `openapi/quota/get`: today's limit and use of one API.
+    pub async fn quota_get(&self, api: Endpoint) -> Result<Quota, Error> {
+        #[derive(Deserialize)]
+        struct Resp {
+            quota: Quota,
+        }
+        let body = to_json(&json!({ "cgi_path": api.path() }));
+        let value = self
+            .call(Endpoint::QuotaGet, &[], &Payload::Json(body))
+            .await?;
+        decode::<Resp>(Endpoint::QuotaGet, value).map(|r| r.quota)
     }
 
     /// One call with its token: if WeChat rejects the token, it is forgotten (unless another

@@ -29,6 +29,10 @@ pub enum Endpoint {
     DraftBatchget,
     DraftDelete,
     DraftCount,
+    FreepublishSubmit,
+    FreepublishGet,
+    FreepublishBatchget,
+    QuotaGet,
 }
 
 impl Endpoint {
@@ -46,6 +50,10 @@ impl Endpoint {
             Endpoint::DraftBatchget => "/cgi-bin/draft/batchget",
             Endpoint::DraftDelete => "/cgi-bin/draft/delete",
             Endpoint::DraftCount => "/cgi-bin/draft/count",
+            Endpoint::FreepublishSubmit => "/cgi-bin/freepublish/submit",
+            Endpoint::FreepublishGet => "/cgi-bin/freepublish/get",
+            Endpoint::FreepublishBatchget => "/cgi-bin/freepublish/batchget",
+            Endpoint::QuotaGet => "/cgi-bin/openapi/quota/get",
         }
     }
 
@@ -54,10 +62,29 @@ impl Endpoint {
         self.path().trim_start_matches("/cgi-bin/")
     }
 
+    /// The endpoints whose daily quota `wxsync quota` reports: every API a sync or a
+    /// publish calls (the token endpoints and the quota endpoint itself aside).
+    pub const QUOTA_REPORTED: [Endpoint; 11] = [
+        Endpoint::UploadImg,
+        Endpoint::AddMaterial,
+        Endpoint::BatchgetMaterial,
+        Endpoint::DraftAdd,
+        Endpoint::DraftUpdate,
+        Endpoint::DraftGet,
+        Endpoint::DraftBatchget,
+        Endpoint::DraftDelete,
+        Endpoint::FreepublishSubmit,
+        Endpoint::FreepublishGet,
+        Endpoint::FreepublishBatchget,
+    ];
+
     /// Whether sending the call twice has the same effect as once. The others create
     /// something, so an ambiguous failure must not be retried blindly.
     pub fn is_idempotent(self) -> bool {
-        !matches!(self, Endpoint::DraftAdd | Endpoint::AddMaterial)
+        !matches!(
+            self,
+            Endpoint::DraftAdd | Endpoint::AddMaterial | Endpoint::FreepublishSubmit
+        )
     }
 
     /// The largest answer read, in bytes; a longer one is an error without being read whole.

@@ -277,6 +277,10 @@ impl Error {
         if self.outcome_unknown {
             // Each creating call has its own way of finding what it may have made.
             let next = match self.endpoint {
+                Some(Endpoint::FreepublishSubmit) => {
+                    "look at the account's published articles (mp.weixin.qq.com → 内容管理 → \
+                     发表记录) before publishing again"
+                }
                 Some(Endpoint::AddMaterial) => {
                     "the next run looks for the image among the account's permanent material \
                      (material/batchget_material) before uploading it again"
@@ -438,6 +442,20 @@ impl Error {
             ErrCode::InvalidContent => {
                 "WeChat rejected the content: for a newspic (图片消息) the text is too long; \
                  otherwise simplify the HTML"
+            }
+            ErrCode::ApiUnauthorized
+                if matches!(
+                    self.endpoint,
+                    Some(
+                        Endpoint::FreepublishSubmit
+                            | Endpoint::FreepublishGet
+                            | Endpoint::FreepublishBatchget
+                    )
+                ) =>
+            {
+                "this account may not publish through the API: freepublish/* needs a verified \
+                 account, and WeChat revoked it from personal and unverified accounts in 2025; \
+                 publish the draft at mp.weixin.qq.com instead"
             }
             ErrCode::ApiUnauthorized => {
                 "this account may not call this API: unverified subscription accounts cannot \

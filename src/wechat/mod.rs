@@ -4,6 +4,7 @@
 //! Start with [`ClientOptions::from_env`] and [`Client::new`]; every endpoint is an async
 //! method of [`Client`] returning [`Error`] on failure.
 
+pub mod account;
 pub mod client;
 pub mod endpoint;
 pub mod errcode;
@@ -15,6 +16,9 @@ pub mod token;
 pub mod types;
 mod wire;
 
+pub use account::{
+    PublishJob, PublishState, PublishStatus, PublishedItem, PublishedPage, PublishedSummary, Quota,
+};
 pub use client::Client;
 pub use endpoint::Endpoint;
 pub use error::{ErrCode, Error, ErrorClass, ErrorKind};

@@ -1,5 +1,5 @@
 //! wxemu: a local emulator of the WeChat Official Account API — both token endpoints, image
-//! uploads, permanent material and the draft box — with the real paths, shapes, limits and
+//! uploads, permanent material, the draft box, publishing and per-API quotas — with the real paths, shapes, limits and
 //! error codes, plus what tests need: a request log, fault injection and a virtual clock.
 //!
 //! ```no_run
@@ -10,17 +10,19 @@
 //! ```
 //!
 //! The same controls are served over HTTP under `/__emu/` (`log`, `faults`, `clock`,
-//! `drafts`, `media`, `config`, `reset`) for tests that drive the `wxsync` binary, and the
-//! draft box as a page at `/`.
+//! `drafts`, `drafts/edit`, `publish`, `media`, `config`, `reset`) for tests that drive the
+//! `wxsync` binary, and the draft box as a page at `/`.
 
 mod html;
 mod page;
+mod publish;
 mod server;
 mod state;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+pub use publish::PublishedArticle;
 pub use state::{
     Commerce, Config, ContentCount, DropMode, Fault, LogEntry, PartInfo, StoredDraft,
     StoredMaterial, normalize_path,
@@ -222,6 +224,31 @@ impl Emulator {
     /// The draft box as a page, newest first (also served at `/`).
     pub fn draft_box_page(&self) -> String {
         page::draft_box(&self.drafts())
+    }
+
+    /// Edits article `index` of a draft as WeChat's web editor would: its HTML replaced by
+    /// `content` (rewritten as the editor saves it) and the draft's `update_time` set to now.
+    /// False when there is no such draft or article.
+    pub fn edit_draft(&self, media_id: &str, index: usize, content: &str) -> bool {
+        lock(&self.shared).edit_draft(media_id, index, content)
+    }
+
+    /// Publishes a draft as a person does in the web UI: it leaves the draft box and is
+    /// listed by `freepublish/batchget`. Returns the article id.
+    pub fn publish_draft(&self, media_id: &str) -> Option<String> {
+        lock(&self.shared).publish_draft(media_id)
+    }
+
+    /// Published articles, newest last.
+    pub fn published(&self) -> Vec<PublishedArticle> {
+        let mut v: Vec<_> = lock(&self.shared).published.values().cloned().collect();
+        v.sort_by_key(|p| p.update_time);
+        v
+    }
+
+    /// Today's calls to an API (`draft/add`), as `openapi/quota/get` counts them.
+    pub fn used_today(&self, name: &str) -> u64 {
+        lock(&self.shared).used_today(name.trim_start_matches("/cgi-bin/"))
     }
 
     /// What the content rewriting dropped (images not hosted by WeChat).

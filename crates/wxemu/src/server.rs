@@ -44,6 +44,8 @@ pub fn router(shared: Shared) -> Router {
         .route("/__emu/clock", get(get_clock).post(set_clock))
         .route("/", get(draft_box))
         .route("/__emu/drafts", get(get_drafts))
+        .route("/__emu/drafts/edit", axum::routing::post(edit_draft))
+        .route("/__emu/publish", axum::routing::post(publish_draft))
         .route("/__emu/media", get(get_media))
         .route("/__emu/config", get(get_config).post(set_config))
         .route("/__emu/reset", axum::routing::post(reset))
@@ -488,6 +490,35 @@ async fn get_drafts(AxState(shared): AxState<Shared>) -> Response {
         StatusCode::OK,
         &json!({"drafts": drafts, "warnings": st.warnings}),
     )
+}
+
+/// `{"media_id", "index", "content"}`: an edit in WeChat's web editor.
+async fn edit_draft(AxState(shared): AxState<Shared>, body: Bytes) -> Response {
+    let v: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return bad_request(&e.to_string()),
+    };
+    let id = v.get("media_id").and_then(Value::as_str).unwrap_or("");
+    let index = v.get("index").and_then(Value::as_u64).unwrap_or(0) as usize;
+    let content = v.get("content").and_then(Value::as_str).unwrap_or("");
+    if lock(&shared).edit_draft(id, index, content) {
+        json_response(StatusCode::OK, &json!({"ok": true}))
+    } else {
+        bad_request("no such draft or article")
+    }
+}
+
+/// `{"media_id"}`: a draft published by hand in the web UI.
+async fn publish_draft(AxState(shared): AxState<Shared>, body: Bytes) -> Response {
+    let v: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return bad_request(&e.to_string()),
+    };
+    let id = v.get("media_id").and_then(Value::as_str).unwrap_or("");
+    match lock(&shared).publish_draft(id) {
+        Some(a) => json_response(StatusCode::OK, &json!({"article_id": a})),
+        None => bad_request("no such draft"),
+    }
 }
 
 async fn get_media(AxState(shared): AxState<Shared>) -> Response {

@@ -79,8 +79,20 @@ pub struct Config {
     /// `material/batchget_material` order: newest `update_time` first, else oldest first
     /// (the real order is not documented).
     pub material_batchget_newest_first: bool,
-    /// Daily call limits per path (e.g. `"draft/add": 100`) → 45009.
+    /// Daily call limits per path (e.g. `"draft/add": 100`) → 45009. `openapi/quota/get`
+    /// reports them (an API without one reports `default_daily_limit`).
     pub daily_limits: BTreeMap<String, u64>,
+    /// The limit `openapi/quota/get` reports for an API without one in `daily_limits`
+    /// (such an API is never refused).
+    pub default_daily_limit: u64,
+    /// Whether the account may call `freepublish/*` (verified); else 48001, as for accounts
+    /// whose API publishing was revoked in 2025.
+    pub publish_enabled: bool,
+    /// How many `freepublish/get` polls answer "publishing" (status 1) before the job ends.
+    pub publish_polls: u32,
+    /// The status a publish job ends with: 0 published (the draft leaves the box), 2–4 a
+    /// failure (the draft stays).
+    pub publish_outcome: i64,
 }
 
 impl Default for Config {
@@ -116,6 +128,10 @@ impl Default for Config {
             batchget_newest_first: true,
             material_batchget_newest_first: true,
             daily_limits: BTreeMap::new(),
+            default_daily_limit: 100_000,
+            publish_enabled: true,
+            publish_polls: 1,
+            publish_outcome: 0,
         }
     }
 }
@@ -450,6 +466,9 @@ pub struct State {
     pub log: Vec<LogEntry>,
     pub faults: Vec<Fault>,
     quota: HashMap<(String, i64), u64>,
+    /// Published articles by `article_id`.
+    pub published: BTreeMap<String, crate::publish::PublishedArticle>,
+    pub(crate) jobs: BTreeMap<String, crate::publish::Job>,
 }
 
 fn real_now() -> i64 {
@@ -538,6 +557,8 @@ impl State {
             log: Vec::new(),
             faults: Vec::new(),
             quota: HashMap::new(),
+            published: BTreeMap::new(),
+            jobs: BTreeMap::new(),
         }
     }
 
@@ -554,7 +575,16 @@ impl State {
         self.clock_offset = unix - real_now();
     }
 
-    fn next(&mut self) -> u64 {
+    /// Today's calls to an API (`draft/add`), refused ones included.
+    pub fn used_today(&self, name: &str) -> u64 {
+        let day = self.now().div_euclid(86_400);
+        self.quota
+            .get(&(name.to_string(), day))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn next(&mut self) -> u64 {
         self.counter += 1;
         splitmix(self.salt ^ self.counter)
     }
@@ -625,13 +655,14 @@ impl State {
     pub fn handle(&mut self, req: &Request<'_>) -> Answer {
         let name = req.path.trim_start_matches("/cgi-bin/");
         let is_token = matches!(name, "token" | "stable_token");
-        if let Some(limit) = self.config.daily_limits.get(name).copied() {
-            let day = self.now().div_euclid(86_400);
-            let used = self.quota.entry((name.to_string(), day)).or_insert(0);
-            *used += 1;
-            if *used > limit {
-                return self.error(45009);
-            }
+        let day = self.now().div_euclid(86_400);
+        let used = self.quota.entry((name.to_string(), day)).or_insert(0);
+        *used += 1;
+        let used = *used;
+        if let Some(limit) = self.config.daily_limits.get(name).copied()
+            && used > limit
+        {
+            return self.error(45009);
         }
         if (is_token || self.config.whitelist_all_endpoints)
             && let Some(answer) = self.check_ip(&req.ip)
@@ -653,6 +684,10 @@ impl State {
                 | "draft/batchget"
                 | "draft/delete"
                 | "draft/count"
+                | "freepublish/submit"
+                | "freepublish/get"
+                | "freepublish/batchget"
+                | "openapi/quota/get"
         );
         if !known {
             return self.error_msg(48001, "api unauthorized (not emulated by wxemu)");
@@ -687,6 +722,10 @@ impl State {
                     "draft/get" => self.draft_get(&body),
                     "draft/batchget" => self.draft_batchget(&body),
                     "material/batchget_material" => self.material_batchget(&body),
+                    "freepublish/submit" => self.freepublish_submit(&body),
+                    "freepublish/get" => self.freepublish_get(&body),
+                    "freepublish/batchget" => self.freepublish_batchget(&body),
+                    "openapi/quota/get" => self.quota_get(&body),
                     _ => self.draft_delete(&body),
                 }
             }

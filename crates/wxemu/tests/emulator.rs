@@ -690,3 +690,97 @@ fn material_listing_and_count() {
     );
     assert_eq!(code(&wrong), 43001);
 }
+
+#[test]
+fn publishing_quota_and_editor_edits_behave_like_the_account() {
+    let api = Api::new();
+    let token = api.token();
+    let thumb = api.cover(&token);
+    let q = |path: &str| format!("/cgi-bin/{path}?access_token={token}");
+    let made = api.post(
+        &q("draft/add"),
+        &json!({"articles": [{"title": "T", "content": "<p>x</p>", "thumb_media_id": thumb}]}),
+    );
+    let id = made["media_id"].as_str().unwrap().to_string();
+    let before = api.emu.draft(&id).unwrap().update_time;
+
+    // The editor's edit: rewritten HTML, a later update_time (over the admin route too).
+    api.emu.advance_clock(10);
+    let r = http(
+        &api.addr,
+        "POST",
+        "/__emu/drafts/edit",
+        Some("application/json"),
+        json!({"media_id": id, "index": 0, "content": "<p>edited <a href=\"https://x.org\">x</a></p>"})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(r.status, 200);
+    let d = api.emu.draft(&id).unwrap();
+    assert!(d.update_time >= before + 10);
+    assert_eq!(
+        d.articles[0]["content"], "<p>edited x</p>",
+        "links stripped as on save"
+    );
+    assert!(!api.emu.edit_draft(&id, 3, "<p>y</p>"), "no such article");
+
+    // quota/get: counted per API, limits from daily_limits.
+    api.emu.configure(|c| {
+        c.daily_limits.insert("draft/add".into(), 5);
+    });
+    let quota = api.post(
+        &q("openapi/quota/get"),
+        &json!({"cgi_path": "/cgi-bin/draft/add"}),
+    );
+    assert_eq!(
+        quota["quota"],
+        json!({"daily_limit": 5, "used": 1, "remain": 4})
+    );
+    let bad = api.post(&q("openapi/quota/get"), &json!({"cgi_path": "draft/add"}));
+    assert_eq!(code(&bad), 76021);
+
+    // Publishing: disabled → 48001; enabled → publishing, then published and out of the box.
+    api.emu.configure(|c| c.publish_enabled = false);
+    assert_eq!(
+        code(&api.post(&q("freepublish/submit"), &json!({"media_id": id}))),
+        48001
+    );
+    api.emu.configure(|c| c.publish_enabled = true);
+    assert_eq!(
+        code(&api.post(&q("freepublish/submit"), &json!({"media_id": "nope"}))),
+        40007
+    );
+    let job = api.post(&q("freepublish/submit"), &json!({"media_id": id}));
+    assert_eq!(code(&job), 0);
+    let pid = job["publish_id"]
+        .as_u64()
+        .expect("a numeric publish_id, as live");
+    let first = api.post(
+        &q("freepublish/get"),
+        &json!({"publish_id": pid.to_string()}),
+    );
+    assert_eq!(first["publish_status"], 1);
+    assert!(api.emu.draft(&id).is_some());
+    let done = api.post(&q("freepublish/get"), &json!({"publish_id": pid}));
+    assert_eq!(done["publish_status"], 0);
+    assert!(
+        api.emu.draft(&id).is_none(),
+        "published drafts leave the box"
+    );
+    let url = done["article_detail"]["item"][0]["article_url"]
+        .as_str()
+        .unwrap();
+    assert!(url.starts_with("https://mp.weixin.qq.com/s?"), "{url}");
+    let list = api.post(
+        &q("freepublish/batchget"),
+        &json!({"offset": 0, "count": 20, "no_content": 1}),
+    );
+    assert_eq!(list["total_count"], 1);
+    assert_eq!(list["item"][0]["article_id"], done["article_id"]);
+    assert_eq!(list["item"][0]["content"]["news_item"][0]["title"], "T");
+    assert!(
+        list["item"][0]["content"]["news_item"][0]
+            .get("content")
+            .is_none()
+    );
+}

@@ -10,9 +10,11 @@
 //!
 //! This module is the run loop; each job has its own: [`upload`] (images), [`reconcile`]
 //! (finding the drafts and materials whose creation's answer was lost), [`push`]
-//! (`draft/add`, `draft/update`) and [`prune`]. What is sent is the payload with its
+//! (`draft/add`, `draft/update`), [`edits`] (drafts edited in WeChat, gone or published,
+//! and the `update_time` recorded after each push) and [`prune`]. What is sent is the payload with its
 //! placeholders resolved ([`crate::sync::resolve`]).
 
+mod edits;
 mod prune;
 mod push;
 mod reconcile;
@@ -27,6 +29,7 @@ use crate::render::{Payload, RemoteImage, Rendered};
 use crate::site::ArticlePath;
 use crate::sync::lock::Lockfile;
 use crate::sync::plan::{Action, Input, Plan, Row, Work};
+use crate::sync::remote::Fate;
 use crate::wechat::{self, Client, ErrCode, MediaId};
 
 #[derive(Debug, Clone)]
@@ -39,6 +42,10 @@ pub struct Options {
     /// The proxy remote images are fetched through (`api.proxy`; else the usual proxy
     /// variables apply).
     pub proxy: Option<String>,
+    /// Push even over drafts edited in WeChat since our last push (`--overwrite`).
+    pub overwrite: bool,
+    /// Quotas read before the run (`openapi/quota/get`), shown with a 45009.
+    pub quotas: BTreeMap<&'static str, wechat::Quota>,
 }
 
 impl Default for Options {
@@ -48,6 +55,8 @@ impl Default for Options {
             progress: false,
             image_timeout: crate::media::fetch::DEFAULT_TIMEOUT,
             proxy: None,
+            overwrite: false,
+            quotas: BTreeMap::new(),
         }
     }
 }
@@ -116,6 +125,8 @@ struct Run<'a> {
     account_error: bool,
     sent: bool,
     pruned: Vec<MediaId>,
+    /// Drafts found gone before their update, and what became of them.
+    gone: BTreeMap<MediaId, Fate>,
 }
 
 /// Runs the plan's work against WeChat. The lockfile is saved after every remote change.
@@ -156,6 +167,7 @@ pub async fn apply(
         account_error: false,
         sent: false,
         pruned: Vec::new(),
+        gone: BTreeMap::new(),
     };
     if let Err(e) = run.steps(plan).await {
         // A failure to record (a full disk) after something was sent is a partial run (exit
@@ -183,6 +195,7 @@ impl Run<'_> {
     /// The work of a run, in order: uploads, reconcile, adds and updates, prune.
     async fn steps(&mut self, plan: &Plan) -> Result<()> {
         self.lock.save(self.root)?; // renames, and the appid of a first run
+        self.check_edits(&plan.work).await?;
         self.upload_assets(&plan.work).await?;
         self.reconcile(&plan.work).await?;
         for w in &plan.work {
@@ -200,6 +213,7 @@ impl Run<'_> {
             self.work(w).await?;
         }
         self.bar.finish_and_clear();
+        self.record_update_times(&plan.work).await?;
         if self.opts.prune
             && self.stopped.is_none()
             && !self.rows.values().any(|d| d.error.is_some())
@@ -265,8 +279,13 @@ impl Run<'_> {
             self.stop_code = e.code();
             self.account_error = true;
         } else if e.errcode() == Some(ErrCode::DailyQuota) {
+            let known = e
+                .endpoint()
+                .and_then(|ep| self.opts.quotas.get(ep.name()).map(|q| (ep.name(), q)))
+                .map(|(name, q)| format!(" [{}]", crate::sync::budget::figures(name, q)))
+                .unwrap_or_default();
             self.stopped = Some(format!(
-                "WeChat's daily quota is used up ({e}); the rest is pushed on the next run"
+                "WeChat's daily quota is used up ({e}){known}; the rest is pushed on the next run"
             ));
             self.stop_code = e.code();
         }

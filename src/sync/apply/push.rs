@@ -127,9 +127,11 @@ impl Run<'_> {
                 self.sent = true;
                 for (i, m) in members.iter().enumerate() {
                     let hash = self.payload(m).map(payload_hash);
+                    let inputs = self.inputs.get(m).and_then(|i| i.inputs.clone());
                     if let Some(e) = self.lock.articles.get_mut(m) {
                         e.media_id = Some(media_id.clone());
                         e.hash = hash;
+                        e.inputs = inputs;
                         e.state = State::Synced;
                         e.settle();
                     }
@@ -184,13 +186,48 @@ impl Run<'_> {
                 return Ok(None);
             }
         };
-        match self.client.draft_update(media_id, index, &article).await {
+        if self.gone.contains_key(media_id) {
+            return Ok(self.recreate_gone(path, media_id));
+        }
+        // Our push moves the draft's update_time: until it is read back, none is known. It
+        // is forgotten before the call, so that a run cut short after it (a crash, a full
+        // disk) cannot pass our own push for an edit made in WeChat.
+        let baseline: Vec<(ArticlePath, Option<i64>)> = self
+            .lock
+            .members(media_id)
+            .into_iter()
+            .map(|(p, e)| (p.clone(), e.update_time))
+            .collect();
+        if baseline.iter().any(|(_, t)| t.is_some()) {
+            for (p, _) in &baseline {
+                if let Some(e) = self.lock.articles.get_mut(p) {
+                    e.update_time = None;
+                }
+            }
+            self.lock.save(self.root)?;
+        }
+        let result = self.client.draft_update(media_id, index, &article).await;
+        if let Err(e) = &result
+            && !e.is_ambiguous()
+        {
+            // Refused: the draft is as it was.
+            for (p, t) in baseline {
+                if let Some(e) = self.lock.articles.get_mut(&p) {
+                    e.update_time = t;
+                }
+            }
+        }
+        match result {
             Ok(()) => {
                 self.sent = true;
                 if let Some(e) = self.lock.articles.get_mut(path) {
                     e.hash = Some(hash);
                     e.state = State::Synced;
                     e.source = self.inputs.get(path).map(|i| i.source.clone());
+                    e.inputs = self.inputs.get(path).and_then(|i| i.inputs.clone());
+                }
+                if let Some(d) = self.rows.get_mut(path) {
+                    d.row.media_id = Some(media_id.clone());
                 }
                 self.lock.save(self.root)?;
             }
@@ -198,38 +235,9 @@ impl Run<'_> {
                 // Published or deleted on the server, or the payload is at fault: ask.
                 match self.client.draft_get(media_id).await {
                     Err(g) if g.errcode() == Some(ErrCode::InvalidMediaId) => {
-                        let members: Vec<(ArticlePath, Option<String>)> = self
-                            .lock
-                            .members(media_id)
-                            .into_iter()
-                            .map(|(p, e)| (p.clone(), e.draft.clone()))
-                            .collect();
-                        let draft = members.first().and_then(|(_, d)| d.clone());
-                        let mut order: Vec<(u32, ArticlePath)> = members
-                            .iter()
-                            .filter_map(|(p, _)| {
-                                self.lock.articles.get(p).map(|e| (e.index, p.clone()))
-                            })
-                            .collect();
-                        order.sort();
-                        let paths: Vec<ArticlePath> = order.into_iter().map(|(_, p)| p).collect();
-                        for p in &paths {
-                            if let Some(d) = self.rows.get_mut(p) {
-                                d.row.action = Action::Create;
-                                d.row.reason =
-                                    "the draft was published or deleted on WeChat: created anew"
-                                        .to_string();
-                            }
-                        }
-                        if paths.iter().all(|p| self.inputs.contains_key(p)) {
-                            return Ok(Some((draft, paths)));
-                        } else {
-                            self.fail(
-                                path,
-                                Some(ErrCode::InvalidMediaId.code()),
-                                "the draft is gone and its other articles were not loaded".into(),
-                            );
-                        }
+                        let gone = vec![self.gone_draft(media_id)];
+                        self.note_gone(&gone).await?;
+                        return Ok(self.recreate_gone(path, media_id));
                     }
                     Err(g) => self.fail_api(path, &g),
                     Ok(_) => {
@@ -248,6 +256,41 @@ impl Run<'_> {
             }
         }
         Ok(None)
+    }
+
+    /// A draft found gone: the draft to create anew (its name and articles in order), when
+    /// every one of its articles is loaded.
+    fn recreate_gone(&mut self, path: &ArticlePath, media_id: &MediaId) -> Option<Recreate> {
+        let members: Vec<(ArticlePath, Option<String>)> = self
+            .lock
+            .members(media_id)
+            .into_iter()
+            .map(|(p, e)| (p.clone(), e.draft.clone()))
+            .collect();
+        let draft = members.first().and_then(|(_, d)| d.clone());
+        let mut order: Vec<(u32, ArticlePath)> = members
+            .iter()
+            .filter_map(|(p, _)| self.lock.articles.get(p).map(|e| (e.index, p.clone())))
+            .collect();
+        order.sort();
+        let paths: Vec<ArticlePath> = order.into_iter().map(|(_, p)| p).collect();
+        let reason = self.gone_reason(media_id);
+        for p in &paths {
+            if let Some(d) = self.rows.get_mut(p) {
+                d.row.action = Action::Create;
+                d.row.reason = reason.clone();
+            }
+        }
+        if paths.iter().all(|p| self.inputs.contains_key(p)) {
+            Some((draft, paths))
+        } else {
+            self.fail(
+                path,
+                Some(ErrCode::InvalidMediaId.code()),
+                "the draft is gone and its other articles were not loaded".into(),
+            );
+            None
+        }
     }
 
     fn mark_pushing(&mut self, path: &ArticlePath) -> Result<()> {

@@ -94,6 +94,9 @@ impl Run<'_> {
     fn needs(&self, work: &[Work]) -> Needs {
         let mut n = Needs::default();
         for m in work.iter().flat_map(work_members) {
+            if self.failed(&m) {
+                continue; // refused before anything is sent (an edit made in WeChat)
+            }
             let Some(r) = self.inputs.get(&m).and_then(|i| i.rendered.as_ref()) else {
                 continue;
             };
