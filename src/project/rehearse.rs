@@ -91,18 +91,21 @@ fn start(site: &Site, lock: &Lockfile) -> Result<wxemu::Emulator> {
     }
     let emu = wxemu::Emulator::start_with(config)
         .map_err(|e| Error::Usage(format!("cannot start the emulator on 127.0.0.1: {e}")))?;
-    let mut drafts: BTreeMap<&str, usize> = BTreeMap::new();
+    // Each draft with its articles and the update_time recorded after our last push.
+    let mut drafts: BTreeMap<&str, (usize, Option<i64>)> = BTreeMap::new();
     for e in lock.articles.values() {
-        if let Some(id) = &e.media_id {
-            let n = drafts.entry(id.as_str()).or_default();
-            *n = (*n).max(e.index as usize + 1);
+        // A published draft has left the box: the real sync creates it anew.
+        if let (Some(id), None) = (&e.media_id, &e.published) {
+            let d = drafts.entry(id.as_str()).or_default();
+            d.0 = d.0.max(e.index as usize + 1);
+            d.1 = d.1.max(e.update_time);
         }
     }
     for id in lock.orphans.keys() {
-        drafts.entry(id.as_str()).or_insert(1);
+        drafts.entry(id.as_str()).or_insert((1, None));
     }
-    for (id, n) in drafts {
-        emu.seed_draft(id, n);
+    for (id, (n, update_time)) in drafts {
+        emu.seed_draft(id, n, update_time);
     }
     for a in lock.assets.values() {
         emu.seed_image(a.media_id.as_ref().map(|m| m.as_str()), a.url.as_deref());

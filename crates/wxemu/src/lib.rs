@@ -170,11 +170,12 @@ impl Emulator {
     }
 
     /// Puts in the account a draft made before the emulator started, with `articles`
-    /// placeholder articles: a rehearsal starts from what a lockfile says the real account
-    /// holds, so that its updates land where the real ones would.
-    pub fn seed_draft(&self, media_id: &str, articles: usize) {
+    /// placeholder articles, last saved at `update_time` (default: now): a rehearsal starts
+    /// from what a lockfile says the real account holds, so that its updates land where the
+    /// real ones would and a draft nobody edited does not look edited.
+    pub fn seed_draft(&self, media_id: &str, articles: usize, update_time: Option<i64>) {
         let mut st = lock(&self.shared);
-        let now = st.now();
+        let now = update_time.unwrap_or_else(|| st.now());
         let seq = st.next_seq();
         let placeholder = |i: usize| {
             serde_json::json!({
