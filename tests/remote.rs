@@ -491,7 +491,8 @@ fn quota_prints_each_api_s_limit_use_and_remainder() {
     let table = site.run(&["quota", "draft/add", "draft/update"]);
     table.assert_code(0);
     assert_eq!(table.count("openapi/quota/get"), 2);
-    let text = table.output();
+    // The table is the command's product: on stdout.
+    let text = table.stdout.clone();
     assert!(
         text.contains("DAILY LIMIT") && text.contains("REMAINING"),
         "{text}"

@@ -26,7 +26,7 @@ pub fn run(site: Option<&Path>, apis: &[String], out: Output) -> Result<i32> {
                 (None, None) => {}
             }
         }
-        crate::output::human(&text);
+        out.report(&text);
     }
     Ok(if rows.iter().any(|r| r.error.is_some()) {
         1

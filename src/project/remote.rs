@@ -123,8 +123,8 @@ pub fn status_remote(site: Option<&Path>, paths: &[PathBuf], out: Output) -> Res
             calls,
         ));
     } else {
-        crate::output::human(&report::table(&prepared.plan, &outcome, true));
-        crate::output::human(&remote_report::table(&prepared.plan, &views, calls));
+        out.report(&report::table(&prepared.plan, &outcome, true));
+        out.report(&remote_report::table(&prepared.plan, &views, calls));
     }
     Ok(0)
 }
