@@ -146,17 +146,7 @@ impl State {
             .skip(offset)
             .take(count)
             .map(|p| {
-                let news: Vec<Value> = p
-                    .articles
-                    .iter()
-                    .map(|a| {
-                        let mut a = a.clone();
-                        if let (true, Some(m)) = (no_content, a.as_object_mut()) {
-                            m.remove("content");
-                        }
-                        a
-                    })
-                    .collect();
+                let news = crate::state::news_items(&p.articles, no_content);
                 json!({
                     "article_id": p.article_id,
                     "content": {"news_item": news, "create_time": p.update_time, "update_time": p.update_time},

@@ -1199,17 +1199,7 @@ impl State {
     }
 
     fn draft_json(d: &StoredDraft, no_content: bool) -> Value {
-        let items: Vec<Value> = d
-            .articles
-            .iter()
-            .map(|a| {
-                let mut a = a.clone();
-                if let (true, Some(m)) = (no_content, a.as_object_mut()) {
-                    m.remove("content");
-                }
-                a
-            })
-            .collect();
+        let items = news_items(&d.articles, no_content);
         json!({"news_item": items, "create_time": d.create_time, "update_time": d.update_time})
     }
 
@@ -1433,4 +1423,19 @@ mod tests {
         assert!(!valid_source_url("ftp://example.com/", &c));
         assert!(!valid_source_url("", &c));
     }
+}
+
+/// Articles as a `news_item` list answers them: without their `content` when the call asked
+/// for `no_content` (draft/batchget, freepublish/batchget).
+pub fn news_items(articles: &[Value], no_content: bool) -> Vec<Value> {
+    articles
+        .iter()
+        .map(|a| {
+            let mut a = a.clone();
+            if let (true, Some(m)) = (no_content, a.as_object_mut()) {
+                m.remove("content");
+            }
+            a
+        })
+        .collect()
 }
