@@ -181,7 +181,8 @@ pub enum Command {
         /// The article
         path: PathBuf,
         /// The draft's media_id (without it: accept WeChat's edits, or list the drafts)
-        #[arg(long, value_name = "ID")]
+        // WeChat's ids are URL-safe base64 and may start with `-`.
+        #[arg(long, value_name = "ID", allow_hyphen_values = true)]
         media_id: Option<String>,
         /// The article's position in the draft (0 for a single-article draft)
         #[arg(long, default_value_t = 0, value_name = "N")]

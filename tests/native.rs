@@ -249,3 +249,28 @@ fn completions_man_page_and_version() {
         assert!(said.contains(&format!("({head} ")), "{said} names {head}");
     }
 }
+
+/// WeChat's media ids are URL-safe base64: one in 64 starts with `-`, which must not be read
+/// as a flag.
+#[test]
+fn a_media_id_that_starts_with_a_dash_is_a_value() {
+    let site = SyncSite::new();
+    let run = site.run(&[
+        "adopt",
+        HELLO,
+        "--media-id",
+        "-MK7dQBWdf8pX8yiZNAdHoGmT3xmLOwXvgX3kjDfB-E",
+    ]);
+    assert!(
+        !run.stderr.contains("unexpected argument"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("draft -MK7dQBWdf8pX8yiZNAdHoGmT3xmLOwXvgX3kjDfB-E cannot be adopted"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.count("draft/get"), 1, "{:?}", run.call_names());
+}
