@@ -1400,6 +1400,21 @@ fn keep_unicode_escapes(text: &str) -> String {
     out
 }
 
+/// Articles as a `news_item` list answers them: without their `content` when the call asked
+/// for `no_content` (draft/batchget, freepublish/batchget).
+pub fn news_items(articles: &[Value], no_content: bool) -> Vec<Value> {
+    articles
+        .iter()
+        .map(|a| {
+            let mut a = a.clone();
+            if let (true, Some(m)) = (no_content, a.as_object_mut()) {
+                m.remove("content");
+            }
+            a
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1423,19 +1438,4 @@ mod tests {
         assert!(!valid_source_url("ftp://example.com/", &c));
         assert!(!valid_source_url("", &c));
     }
-}
-
-/// Articles as a `news_item` list answers them: without their `content` when the call asked
-/// for `no_content` (draft/batchget, freepublish/batchget).
-pub fn news_items(articles: &[Value], no_content: bool) -> Vec<Value> {
-    articles
-        .iter()
-        .map(|a| {
-            let mut a = a.clone();
-            if let (true, Some(m)) = (no_content, a.as_object_mut()) {
-                m.remove("content");
-            }
-            a
-        })
-        .collect()
 }
