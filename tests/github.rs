@@ -1117,7 +1117,10 @@ fn the_pull_request_job_rehearses_and_quotes_the_plan() {
     let (code, said) = run(&script("Rehearse"));
     assert_eq!(code, Some(0), "{said}");
     assert!(said.contains("draft created: "), "{said}");
-    assert!(site.lock_bytes().is_none(), "the rehearsal wrote wxsync.lock");
+    assert!(
+        site.lock_bytes().is_none(),
+        "the rehearsal wrote wxsync.lock"
+    );
 
     let comment = script("Comment what merging would sync");
     let status = comment

@@ -24,10 +24,11 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, HeadingLevel, Tag, TagEnd};
 
-use crate::render::html::{escape_attr, escape_text, is_cjk};
+use crate::render::html::{escape_attr, escape_text, is_cjk, is_only_comments};
 use crate::render::theme::{El, Theme};
 use crate::render::validate::HTML_MAX;
 use crate::site::LinkMode;
+use crate::site::config::{Captions, Language};
 
 /// How deep lists and block quotes may nest inside one another. Deeper than any article
 /// needs (WeChat shows a few levels as an ever narrower column); the cap keeps what one line
@@ -45,6 +46,10 @@ pub struct WriterOptions<'a> {
     pub links: LinkMode,
     /// Take a leading `# H1` as the title (the front matter has none).
     pub take_h1_title: bool,
+    /// The language of the words the writer adds (alert titles, list headings).
+    pub language: Language,
+    /// Where image captions come from.
+    pub captions: Captions,
 }
 
 /// Turns an image `src` as written (and its byte range in the body) into the `src` to emit.
@@ -102,6 +107,10 @@ enum Capture {
     /// A raw HTML block, which pulldown-cmark may split into several events, and where it
     /// starts in the body.
     HtmlBlock(String, usize),
+    /// The start of a block quote that may be an alert with a title of its own
+    /// (`> [!TIP] Title`, which GFM does not take for an alert): its first events, until its
+    /// first line is known.
+    QuoteHead(Vec<(Event<'static>, Range<usize>)>),
 }
 
 /// A soft line break waiting for the next character, which decides how it is written.
@@ -158,17 +167,49 @@ pub fn write<'e>(
     };
     w.open(El::Article, "section");
     let mut events = lists::tasks_first(events);
-    if let Some((event, range)) = events.next() {
-        let h1 = matches!(
-            event,
+    // Comments before the title show nothing (doocs and leetcode put a licence or a
+    // generator's note there): the first heading after them is still the first thing read.
+    let mut comments = Vec::new();
+    let mut first = events.next();
+    while let Some((event, range)) = first.take() {
+        if !matches!(event, Event::Start(Tag::HtmlBlock)) {
+            first = Some((event, range));
+            break;
+        }
+        let mut block = vec![(event, range)];
+        let mut html = String::new();
+        for (e, r) in events.by_ref() {
+            let end = matches!(e, Event::End(TagEnd::HtmlBlock));
+            if let Event::Html(h) | Event::Text(h) = &e {
+                html.push_str(h);
+            }
+            block.push((e, r));
+            if end {
+                break;
+            }
+        }
+        let only_comments = is_only_comments(&html);
+        comments.extend(block);
+        if !only_comments {
+            break;
+        }
+        first = events.next();
+    }
+    let h1 = matches!(
+        first,
+        Some((
             Event::Start(Tag::Heading {
                 level: HeadingLevel::H1,
                 ..
-            })
-        );
-        if opt.take_h1_title && h1 {
-            w.capture = Capture::Title(String::new());
-        } else {
+            }),
+            _
+        ))
+    );
+    if opt.take_h1_title && h1 {
+        // The comments would write nothing: left out, the title is taken as if first.
+        w.capture = Capture::Title(String::new());
+    } else {
+        for (event, range) in comments.into_iter().chain(first) {
             w.event(event, range);
         }
     }
@@ -298,6 +339,7 @@ impl<'a> Writer<'a, '_> {
             (Capture::None, event) => self.render(event, range),
             (Capture::HtmlBlock(html, _), Event::Html(h) | Event::Text(h)) => html.push_str(&h),
             (Capture::HtmlBlock(..), Event::End(TagEnd::HtmlBlock)) => self.html_block_end(),
+            (Capture::QuoteHead(_), event) => self.quote_head(event, range),
             (Capture::Code { text, .. }, Event::Text(t)) => text.push_str(&t),
             (Capture::Code { .. }, Event::End(TagEnd::CodeBlock)) => self.code_block_end(),
             // Inside alt text or the title only the text counts: breaks become spaces, and
@@ -352,7 +394,8 @@ impl<'a> Writer<'a, '_> {
             Tag::List(_) | Tag::BlockQuote(_) if self.nesting() >= MAX_NESTING => {
                 self.stop(Notice::TooDeep(range.start));
             }
-            Tag::BlockQuote(kind) => self.blockquote_start(kind),
+            Tag::BlockQuote(None) => self.capture = Capture::QuoteHead(Vec::new()),
+            Tag::BlockQuote(Some(kind)) => self.alert_start(kind, None),
             Tag::CodeBlock(kind) => self.code_block_start(kind, range),
             Tag::HtmlBlock => self.capture = Capture::HtmlBlock(String::new(), range.start),
             Tag::List(start) => self.list_start(start),
