@@ -544,3 +544,32 @@ fn captions_come_from_the_title_else_a_meaningful_alt() {
     assert_eq!(none, 0);
     assert!(title >= 4 && title == alt, "{title} {alt}");
 }
+
+#[test]
+fn the_title_is_the_opening_heading_even_after_comments() {
+    let r = renderer("default", LinkMode::Footnotes);
+    let title = |body: &str| {
+        let out = render_text(&fixtures(), "t.md", body, &r).expect("renders");
+        let warned = out
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("opening heading is taken"));
+        (out.payload.title, warned, out.payload.content)
+    };
+    let (t, warned, html) = title("<!-- licence -->\n\n<!--\nmore\n-->\n\n# 两数之和\n\ntext\n");
+    assert_eq!((t.as_str(), warned), ("两数之和", false));
+    assert!(!html.contains("两数之和"), "the title leaves the body");
+    let (t, warned, _) = title("## 未定义的行为\n\ntext\n");
+    assert_eq!((t.as_str(), warned), ("未定义的行为", true));
+    // A comment with something after it on its block is content; the `#` after it is still
+    // the first heading.
+    let (t, _, html) = title("<!-- c --> <b>x</b>\n\n# T\n");
+    assert_eq!(t, "T");
+    assert!(html.contains("<b>x</b>"));
+    // The first heading, a `#` one after an opening paragraph, is the title too.
+    let (t, _, html) = title("该文所涉及的源码版本为 4.9.3。\n\n# 处理流程\n\ntext\n\n# Two\n");
+    assert_eq!(t, "处理流程");
+    assert!(!html.contains("处理流程") && html.contains("Two") && html.contains("4.9.3"));
+    let (t, _, _) = title("text first\n\n## Section\n\n# Later\n");
+    assert_eq!(t, "");
+}

@@ -210,6 +210,16 @@ impl Renderer {
         let body = body::write(&opts, &res, article, &mut images, &mut out);
         let stopped = body.stopped;
 
+        if body.title_below_h1 && body.title_from_h1.is_some() {
+            out.push(
+                Diagnostic::warning(
+                    out.file,
+                    "no `title` in the front matter: the opening heading is taken as the title",
+                )
+                .at(out.src, 0, 0)
+                .with_help("add `title: …` to the front matter, or open the body with `# Title`"),
+            );
+        }
         let title = fm.title.clone().or(body.title_from_h1).unwrap_or_default();
         if title.trim().is_empty() && !article.doubtful.contains(&"title") {
             out.push(

@@ -44,7 +44,7 @@ pub struct WriterOptions<'a> {
     pub theme: &'a Theme,
     pub code_theme: &'a syntect::highlighting::Theme,
     pub links: LinkMode,
-    /// Take a leading `# H1` as the title (the front matter has none).
+    /// Take a leading heading as the title (the front matter has none).
     pub take_h1_title: bool,
     /// The language of the words the writer adds (alert titles, list headings).
     pub language: Language,
@@ -77,6 +77,8 @@ pub enum Notice {
 pub struct Written {
     pub html: String,
     pub title_from_h1: Option<String>,
+    /// The title came from a heading below `#` (the article opens with `## …`).
+    pub title_below_h1: bool,
     pub raw_html: bool,
     pub notices: Vec<Notice>,
     /// A limit stopped the writer: the HTML is not all there.
@@ -89,7 +91,7 @@ pub struct Written {
 enum Capture {
     #[default]
     None,
-    /// A leading `# H1` taken as the title: its text only.
+    /// A leading heading taken as the title: its text only.
     Title(String),
     /// An image: the text inside it becomes its alt text.
     Image {
@@ -138,6 +140,8 @@ struct Writer<'a, 'r> {
     passes: usize,
     /// A limit was reached: nothing more is written (see [`Notice`]).
     stopped: bool,
+    /// A heading was written or taken as the title: a later `#` is no title.
+    headings_seen: bool,
     result: Written,
 }
 
@@ -163,6 +167,7 @@ pub fn write<'e>(
         batch: raw::Batch::default(),
         passes: 0,
         stopped: false,
+        headings_seen: false,
         result: Written::default(),
     };
     w.open(El::Article, "section");
@@ -195,17 +200,15 @@ pub fn write<'e>(
         }
         first = events.next();
     }
-    let h1 = matches!(
-        first,
-        Some((
-            Event::Start(Tag::Heading {
-                level: HeadingLevel::H1,
-                ..
-            }),
-            _
-        ))
-    );
-    if opt.take_h1_title && h1 {
+    // An article that opens with a heading of another level (`## …`, as some books' chapters
+    // do) has that for its title: what a reader sees first.
+    let heading = match &first {
+        Some((Event::Start(Tag::Heading { level, .. }), _)) => Some(*level),
+        _ => None,
+    };
+    if opt.take_h1_title && let Some(level) = heading {
+        w.headings_seen = true;
+        w.result.title_below_h1 = level != HeadingLevel::H1;
         // The comments would write nothing: left out, the title is taken as if first.
         w.capture = Capture::Title(String::new());
     } else {
@@ -390,7 +393,24 @@ impl<'a> Writer<'a, '_> {
     fn start(&mut self, tag: Tag<'_>, range: Range<usize>) {
         match tag {
             Tag::Paragraph => self.paragraph_start(),
-            Tag::Heading { level, .. } => self.heading_start(level),
+            // The article's first heading, a `#` one after an opening paragraph or two
+            // ("this covers version 4.9"), is its title all the same.
+            Tag::Heading {
+                level: HeadingLevel::H1,
+                ..
+            } if self.opt.take_h1_title
+                && !self.headings_seen
+                && self.result.title_from_h1.is_none()
+                && self.nesting() == 0
+                && self.notes.open.is_none() =>
+            {
+                self.headings_seen = true;
+                self.capture = Capture::Title(String::new());
+            }
+            Tag::Heading { level, .. } => {
+                self.headings_seen = true;
+                self.heading_start(level);
+            }
             Tag::List(_) | Tag::BlockQuote(_) if self.nesting() >= MAX_NESTING => {
                 self.stop(Notice::TooDeep(range.start));
             }
