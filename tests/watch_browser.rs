@@ -605,7 +605,10 @@ fn dark_mode_keeps_every_theme_readable() {
             std::thread::sleep(Duration::from_millis(300));
             let theirs = b.eval(&format!("{DARK_CHECK}(30)"));
             eprintln!("{theme}, mp-darkmode: {theirs}");
-            b.full_screenshot(375, &shots.join(format!("dark-mode-{theme}-mp-darkmode.png")));
+            b.full_screenshot(
+                375,
+                &shots.join(format!("dark-mode-{theme}-mp-darkmode.png")),
+            );
             assert_eq!(theirs["slabs"], serde_json::json!([]), "{theme}: {theirs}");
             assert_eq!(theirs["low"], serde_json::json!([]), "{theme}: {theirs}");
             // Element by element, the toggle's colours are mp-darkmode's, within a rounding.
@@ -626,7 +629,11 @@ fn dark_mode_keeps_every_theme_readable() {
                     }
                 }
             }
-            assert!(off.len() <= a.len() / 20, "{theme}: {} differ: {off:#?}", off.len());
+            assert!(
+                off.len() <= a.len() / 20,
+                "{theme}: {} differ: {off:#?}",
+                off.len()
+            );
         }
         drop(w);
     }

@@ -555,9 +555,9 @@ fn without_gaps(nodes: Vec<Node>) -> Vec<Node> {
     }
     let keep: Vec<bool> = (0..nodes.len())
         .map(|i| {
-            !is_blank(&nodes[i])
-                || !(is_block(i.checked_sub(1).and_then(|p| nodes.get(p)))
-                    && is_block(nodes.get(i + 1)))
+            let between_blocks =
+                is_block(i.checked_sub(1).and_then(|p| nodes.get(p))) && is_block(nodes.get(i + 1));
+            !(is_blank(&nodes[i]) && between_blocks)
         })
         .collect();
     nodes

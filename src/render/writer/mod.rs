@@ -206,7 +206,9 @@ pub fn write<'e>(
         Some((Event::Start(Tag::Heading { level, .. }), _)) => Some(*level),
         _ => None,
     };
-    if opt.take_h1_title && let Some(level) = heading {
+    if opt.take_h1_title
+        && let Some(level) = heading
+    {
         w.headings_seen = true;
         w.result.title_below_h1 = level != HeadingLevel::H1;
         // The comments would write nothing: left out, the title is taken as if first.
