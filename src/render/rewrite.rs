@@ -323,6 +323,19 @@ impl Rewriter<'_> {
                     ),
                 })
             }
+            // An item of wxsync's own list: a raw list inside it is a nested one.
+            "li" => Some(Node::El {
+                name,
+                attrs,
+                children: self.nodes(
+                    children,
+                    Context {
+                        in_item: true,
+                        list_depth: cx.list_depth + 1,
+                        wrapped: false,
+                    },
+                ),
+            }),
             _ => Some(Node::El {
                 name,
                 attrs,
@@ -614,6 +627,17 @@ mod tests {
              <span style=\"color:gray\">6.&nbsp;</span>six<section style=\"margin-left:1em\">\
              <section style=\"margin:0\"><span style=\"color:gray\">◦&nbsp;</span>in</section>\
              </section></section></li></ol>"
+        );
+    }
+
+    #[test]
+    fn a_raw_list_inside_a_markdown_item_is_nested() {
+        let html = "<ul style=\"list-style-type:none\"><li><section>a<ul><li>b</li></ul></section></li></ul>";
+        assert_eq!(
+            restructure(html, &theme()),
+            "<ul style=\"list-style-type:none\"><li><section>a<section style=\"margin-left:1em\">\
+             <section style=\"margin:0\"><span style=\"color:gray\">◦&nbsp;</span>b</section>\
+             </section></section></li></ul>"
         );
     }
 

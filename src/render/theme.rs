@@ -389,6 +389,58 @@ mod tests {
         }
     }
 
+    /// The declaration of `prop` in a style, if any.
+    fn declared<'s>(style: &'s str, prop: &str) -> Option<&'s str> {
+        style
+            .split(';')
+            .filter_map(|d| d.split_once(':'))
+            .filter(|(p, _)| p.trim() == prop)
+            .map(|(_, v)| v.trim())
+            .last()
+    }
+
+    #[test]
+    fn bold_dead_links_and_markers_each_look_their_own() {
+        for (name, css) in BUILTIN {
+            let t = Theme::parse(name, css, name).unwrap();
+            let look = |el: El| {
+                let s = t.style(el);
+                (
+                    declared(s, "color"),
+                    declared(s, "border-bottom"),
+                    declared(s, "text-decoration"),
+                    declared(s, "font-weight"),
+                )
+            };
+            let (strong, link, marker) = (look(El::Strong), look(El::Link), look(El::Marker));
+            assert_ne!(strong, link, "{name}");
+            assert_ne!(strong, marker, "{name}");
+            assert_ne!(link, marker, "{name}");
+            // A dead link is told from bold text by more than its colour.
+            assert!(link.1.is_some() || link.2.is_some(), "{name}: {link:?}");
+        }
+    }
+
+    #[test]
+    fn inline_code_never_breaks_mid_word_and_marks_never_wrap() {
+        for (name, css) in BUILTIN {
+            let t = Theme::parse(name, css, name).unwrap();
+            assert_eq!(declared(t.style(El::Code), "word-break"), None, "{name}");
+            assert_eq!(
+                declared(t.style(El::Code), "overflow-wrap"),
+                Some("anywhere"),
+                "{name}"
+            );
+            for el in [El::RefMark, El::NoteMark] {
+                assert_eq!(
+                    declared(t.style(el), "white-space"),
+                    Some("nowrap"),
+                    "{name}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn variables_and_overrides() {
         let t = Theme::parse(
