@@ -295,11 +295,15 @@ impl Rewriter<'_> {
             "p" if children.iter().all(is_blank) => None,
             "div" | "center" => {
                 let style = attr(&attrs, "style").unwrap_or("").replace("&quot;", "\"");
-                let center = if name == "center" {
-                    "text-align:center"
-                } else {
-                    ""
+                // `align` is an attribute WeChat may not keep: the style says the same.
+                let aligned = match attr(&attrs, "align").map(str::to_ascii_lowercase) {
+                    Some(a) if ["left", "center", "right", "justify"].contains(&a.as_str()) => {
+                        format!("text-align:{a}")
+                    }
+                    _ if name == "center" => "text-align:center".to_string(),
+                    _ => String::new(),
                 };
+                let center = aligned.as_str();
                 let attrs = with_style(&attrs, &join(&[&style, center]));
                 Some(Node::El {
                     name: "section".to_string(),
@@ -658,10 +662,12 @@ mod tests {
     fn divs_become_sections_and_empty_paragraphs_go() {
         assert_eq!(
             restructure(
-                "<div style=\"color:red\">a</div><center>b</center><p> </p><p>c</p>",
+                "<div style=\"color:red\">a</div><center>b</center><p> </p><p>c</p>\
+                 <div align=\"center\">d</div>",
                 &theme()
             ),
-            "<section style=\"color:red\">a</section><section style=\"text-align:center\">b</section><p>c</p>"
+            "<section style=\"color:red\">a</section><section style=\"text-align:center\">b</section>\
+             <p>c</p><section align=\"center\" style=\"text-align:center\">d</section>"
         );
     }
 

@@ -396,7 +396,7 @@ mod tests {
             .filter_map(|d| d.split_once(':'))
             .filter(|(p, _)| p.trim() == prop)
             .map(|(_, v)| v.trim())
-            .last()
+            .next_back()
     }
 
     #[test]
