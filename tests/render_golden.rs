@@ -567,9 +567,13 @@ fn the_title_is_the_opening_heading_even_after_comments() {
     assert_eq!(t, "T");
     assert!(html.contains("<b>x</b>"));
     // The first heading, a `#` one after an opening paragraph, is the title too.
-    let (t, _, html) = title("该文所涉及的源码版本为 4.9.3。\n\n# 处理流程\n\ntext\n\n# Two\n");
+    let (t, _, html) = title("该文所涉及的源码版本为 4.9.3。\n\n# 处理流程\n\ntext\n\n## Two\n");
     assert_eq!(t, "处理流程");
     assert!(!html.contains("处理流程") && html.contains("Two") && html.contains("4.9.3"));
+    // Where there are several, the `#` headings are the article's parts, not its title.
+    let (t, _, html) = title("intro\n\n# Part one\n\ntext\n\n# Part two\n");
+    assert_eq!(t, "");
+    assert!(html.contains("Part one"));
     let (t, _, _) = title("text first\n\n## Section\n\n# Later\n");
     assert_eq!(t, "");
 }

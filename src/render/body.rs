@@ -232,6 +232,23 @@ fn warn_notices(notices: &[writer::Notice], out: &mut Located<'_>) {
     }
 }
 
+/// How many `#` headings the body has (a title after an opening paragraph is taken only
+/// from an article with one: where there are several, they are its parts).
+pub fn h1_count(body: &str) -> usize {
+    let closed = unclosed::close(body);
+    Parser::new_ext(&closed.text, markdown_options())
+        .filter(|e| {
+            matches!(
+                e,
+                Event::Start(Tag::Heading {
+                    level: pulldown_cmark::HeadingLevel::H1,
+                    ..
+                })
+            )
+        })
+        .count()
+}
+
 /// The body as plain text (for `newspic`, whose content WeChat takes without HTML):
 /// paragraphs separated by a blank line.
 pub fn plain_text(body: &str) -> String {

@@ -204,6 +204,7 @@ impl Renderer {
             code_theme: self.code_theme,
             links: self.links,
             take_h1_title: fm.title.is_none(),
+            single_h1: fm.title.is_none() && body::h1_count(article.body()) == 1,
             language: self.language,
             captions: self.captions,
         };

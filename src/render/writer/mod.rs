@@ -46,6 +46,8 @@ pub struct WriterOptions<'a> {
     pub links: LinkMode,
     /// Take a leading heading as the title (the front matter has none).
     pub take_h1_title: bool,
+    /// The article has one `#` heading: it is the title even after an opening paragraph.
+    pub single_h1: bool,
     /// The language of the words the writer adds (alert titles, list headings).
     pub language: Language,
     /// Where image captions come from.
@@ -395,12 +397,13 @@ impl<'a> Writer<'a, '_> {
     fn start(&mut self, tag: Tag<'_>, range: Range<usize>) {
         match tag {
             Tag::Paragraph => self.paragraph_start(),
-            // The article's first heading, a `#` one after an opening paragraph or two
-            // ("this covers version 4.9"), is its title all the same.
+            // The article's first heading, its only `#` one, after an opening paragraph or
+            // two ("this covers version 4.9"), is its title all the same.
             Tag::Heading {
                 level: HeadingLevel::H1,
                 ..
             } if self.opt.take_h1_title
+                && self.opt.single_h1
                 && !self.headings_seen
                 && self.result.title_from_h1.is_none()
                 && self.nesting() == 0
