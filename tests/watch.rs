@@ -146,7 +146,7 @@ fn config_changes_are_reloaded() {
     let site = example_site_copy();
     let w = WatchProcess::start(site.path(), &[], &[]);
     let (_, before) = w.get(&format!("/a/{HELLO}"));
-    assert!(before.contains("#1e6bb8"), "default theme");
+    assert!(before.contains("#124d87"), "default theme");
     let cfg = std::fs::read_to_string(site.path().join("wxsync.yaml")).unwrap();
     std::fs::write(
         site.path().join("wxsync.yaml"),
@@ -158,7 +158,7 @@ fn config_changes_are_reloaded() {
     });
     let (_, after) = w.get(&format!("/a/{HELLO}"));
     assert!(
-        after.contains("#ef7060") && !after.contains("#1e6bb8"),
+        after.contains("#ef7060") && !after.contains("#124d87"),
         "sunset theme applied"
     );
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::error::Result;
 use crate::output::{Output, json_report, plural};
 use crate::project::Project;
-use crate::project::outputs::{out_dir, write_payload, write_preview};
+use crate::project::outputs::{out_dir, with_suffix, write_payload, write_preview};
 
 pub fn run(site: Option<&Path>, paths: &[PathBuf], out: Output) -> Result<i32> {
     let project = Project::open(site)?;
@@ -23,7 +23,7 @@ pub fn run(site: Option<&Path>, paths: &[PathBuf], out: Output) -> Result<i32> {
         write_preview(root, &dir, &r.path, rendered, out)?;
         written += 1;
         if out.verbose > 0 && !out.json {
-            out.info(&format!("wrote {}", base.with_extension("html").display()));
+            out.info(&format!("wrote {}", with_suffix(&base, "html").display()));
         }
     }
     if out.json {

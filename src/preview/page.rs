@@ -12,6 +12,8 @@ use crate::site::ArticlePath;
 
 const PAGE: &str = include_str!("../../templates/preview/page.html");
 pub const CSS: &str = include_str!("../../templates/preview/preview.css");
+/// WeChat's dark-mode rule (mp-darkmode's), applied by the page's light/dark toggle.
+pub const DARKMODE_JS: &str = include_str!("../../templates/preview/darkmode.js");
 
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .route("/asset/{hash}", get(asset))
         .route("/events", get(events))
         .route("/__wxsync/preview.css", get(css))
+        .route("/__wxsync/darkmode.js", get(darkmode))
         .route("/__wxsync/status", get(status))
         .layer(axum::middleware::from_fn(local_host_only))
         .with_state(state)
@@ -192,6 +193,14 @@ async fn css() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
         page::CSS,
+    )
+}
+
+/// The dark mode of WeChat's reader, for the page's light/dark toggle.
+async fn darkmode() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        page::DARKMODE_JS,
     )
 }
 

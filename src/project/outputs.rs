@@ -28,18 +28,28 @@ pub fn output_base(out_dir: &Path, path: &ArticlePath) -> PathBuf {
     }
 }
 
+/// `base` with `.ext` added to its whole file name: `markdown.zh-CN` becomes
+/// `markdown.zh-CN.html` (`with_extension` would take `zh-CN` for the extension and make
+/// `markdown.html`, the same file as `markdown.en-US`'s).
+pub fn with_suffix(base: &Path, ext: &str) -> PathBuf {
+    let mut name = base.as_os_str().to_owned();
+    name.push(".");
+    name.push(ext);
+    PathBuf::from(name)
+}
+
 /// Writes `<path>.html` and `<path>.json` of one article; returns the base path.
 pub fn write_payload(out_dir: &Path, path: &ArticlePath, rendered: &Rendered) -> Result<PathBuf> {
     let base = output_base(out_dir, path);
     write_atomic(
-        &base.with_extension("html"),
+        &with_suffix(&base, "html"),
         rendered.payload.content.as_bytes(),
         Durability::Atomic,
     )?;
     let json = serde_json::to_string_pretty(&rendered.payload)
         .map_err(|e| Error::Usage(format!("cannot encode the payload of {path}: {e}")))?;
     write_atomic(
-        &base.with_extension("json"),
+        &with_suffix(&base, "json"),
         json.as_bytes(),
         Durability::Atomic,
     )?;
@@ -55,7 +65,7 @@ pub fn write_preview(
     out: Output,
 ) -> Result<()> {
     let html = with_prepared_images(root, out_dir, path, rendered, out);
-    let file = output_base(out_dir, path).with_extension("preview.html");
+    let file = with_suffix(&output_base(out_dir, path), "preview.html");
     write_atomic(&file, html.as_bytes(), Durability::Atomic)
 }
 
@@ -118,4 +128,38 @@ fn with_prepared_images(
         }
     }
     html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_variants_get_files_of_their_own() {
+        let out = Path::new("/o");
+        let names: Vec<PathBuf> = [
+            "a/markdown.zh-CN.md",
+            "a/markdown.en-US.md",
+            "a/markdown.md",
+        ]
+        .into_iter()
+        .map(|p| {
+            let path = ArticlePath::from_relative(Path::new(p)).expect("path");
+            with_suffix(&output_base(out, &path), "html")
+        })
+        .collect();
+        assert_eq!(
+            names,
+            [
+                PathBuf::from("/o/a/markdown.zh-CN.html"),
+                PathBuf::from("/o/a/markdown.en-US.html"),
+                PathBuf::from("/o/a/markdown.html"),
+            ]
+        );
+        let path = ArticlePath::from_relative(Path::new("x.v2.md")).expect("path");
+        assert_eq!(
+            with_suffix(&output_base(out, &path), "preview.html"),
+            PathBuf::from("/o/x.v2.preview.html")
+        );
+    }
 }

@@ -24,6 +24,8 @@ pub struct Body {
     pub html: String,
     /// The title from a leading `# H1`, when the front matter has none.
     pub title_from_h1: Option<String>,
+    /// That title came from a heading below `#`.
+    pub title_below_h1: bool,
     /// The first image that resolved, a candidate cover.
     pub first_image: Option<MediaRef>,
     /// A limit stopped the writer (an error says which): the HTML is not all there.
@@ -83,6 +85,7 @@ pub fn write(
     Body {
         html: written.html,
         title_from_h1: written.title_from_h1,
+        title_below_h1: written.title_below_h1,
         first_image,
         stopped: written.stopped,
     }
@@ -227,6 +230,23 @@ fn warn_notices(notices: &[writer::Notice], out: &mut Located<'_>) {
             _ => {}
         }
     }
+}
+
+/// How many `#` headings the body has (a title after an opening paragraph is taken only
+/// from an article with one: where there are several, they are its parts).
+pub fn h1_count(body: &str) -> usize {
+    let closed = unclosed::close(body);
+    Parser::new_ext(&closed.text, markdown_options())
+        .filter(|e| {
+            matches!(
+                e,
+                Event::Start(Tag::Heading {
+                    level: pulldown_cmark::HeadingLevel::H1,
+                    ..
+                })
+            )
+        })
+        .count()
 }
 
 /// The body as plain text (for `newspic`, whose content WeChat takes without HTML):

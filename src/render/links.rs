@@ -3,7 +3,7 @@
 //! A WeChat article may only link to `mp.weixin.qq.com`; any other `<a>` is dropped by the
 //! editor. So other links become their text plus a number, and the URLs are listed at the end
 //! (`links: footnotes`), written after the text (`inline`), or dropped (`strip`). References
-//! share one counter with GFM footnotes, so every `[n]` in an article is unambiguous.
+//! are numbered `[1]`…`[n]` on their own; GFM footnotes have their own numbers and marks.
 
 /// How one link is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,8 +64,8 @@ pub struct References {
 }
 
 impl References {
-    /// The number for `url`, registering it with `title` on first use. `next` is the shared
-    /// counter (footnotes use it too).
+    /// The number for `url`, registering it with `title` on first use. `next` is the last
+    /// number given.
     pub fn number(&mut self, url: &str, title: &str, next: &mut usize) -> usize {
         if let Some(&i) = self.index.get(url) {
             return self.list[i].number;

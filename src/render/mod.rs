@@ -19,11 +19,13 @@ pub mod located;
 pub mod markdown;
 pub mod payload;
 pub mod placeholder;
+pub mod rewrite;
 pub mod sanitize;
 pub mod shape;
 pub mod theme;
 pub mod unclosed;
 pub mod validate;
+pub mod words;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -31,7 +33,7 @@ use std::sync::Arc;
 
 use crate::diag::Diagnostic;
 pub use crate::hash::ContentHash;
-use crate::site::config::{Defaults, RemoteImages};
+use crate::site::config::{Captions, Defaults, Language, RemoteImages};
 use crate::site::frontmatter::ArticleType;
 use crate::site::{Article, ArticlePath, LinkMode, Site};
 pub use assets::{Asset, AssetCache, Role};
@@ -72,6 +74,8 @@ pub struct Renderer {
     remote: RemoteImages,
     /// `limits.title`.
     title_max: usize,
+    language: Language,
+    captions: Captions,
 }
 
 /// One rendered article.
@@ -131,6 +135,8 @@ impl Renderer {
             assets: AssetCache::default(),
             remote: config.images.remote,
             title_max: config.limits.title,
+            language: config.language,
+            captions: config.captions,
         })
     }
 
@@ -151,7 +157,17 @@ impl Renderer {
             assets: AssetCache::default(),
             remote: RemoteImages::default(),
             title_max: crate::site::config::TITLE_DOCUMENTED,
+            language: Language::default(),
+            captions: Captions::default(),
         })
+    }
+
+    /// The same renderer, with the words it adds in `language` and captions per `captions`
+    /// (for tests and tools; a site sets both in `wxsync.yaml`).
+    pub fn with_text(mut self, language: Language, captions: Captions) -> Renderer {
+        self.language = language;
+        self.captions = captions;
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -188,10 +204,23 @@ impl Renderer {
             code_theme: self.code_theme,
             links: self.links,
             take_h1_title: fm.title.is_none(),
+            single_h1: fm.title.is_none() && body::h1_count(article.body()) == 1,
+            language: self.language,
+            captions: self.captions,
         };
         let body = body::write(&opts, &res, article, &mut images, &mut out);
         let stopped = body.stopped;
 
+        if body.title_below_h1 && body.title_from_h1.is_some() {
+            out.push(
+                Diagnostic::warning(
+                    out.file,
+                    "no `title` in the front matter: the opening heading is taken as the title",
+                )
+                .at(out.src, 0, 0)
+                .with_help("add `title: …` to the front matter, or open the body with `# Title`"),
+            );
+        }
         let title = fm.title.clone().or(body.title_from_h1).unwrap_or_default();
         if title.trim().is_empty() && !article.doubtful.contains(&"title") {
             out.push(

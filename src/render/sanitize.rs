@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use crate::render::css::ALLOWED_CSS_PROPERTIES;
 use crate::render::html::escape_attr;
 use crate::render::placeholder::SCHEME as ASSET_SCHEME;
+use crate::render::rewrite::HIDDEN_STYLE;
 use crate::render::theme::{El, Theme};
 
 /// Tags kept from user HTML (and every tag wxsync writes).
@@ -100,14 +101,15 @@ pub fn clean(html: &str) -> (String, Vec<String>) {
     PENDING.with(|p| p.borrow_mut().clear());
     let cleaned = ALLOWLIST.with(|b| b.clean(html).to_string());
     let list = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
-    (cleaned, list)
+    (crate::render::rewrite::drop_hidden(&cleaned), list)
 }
 
 fn allowlist() -> ammonia::Builder<'static> {
     let mut b = ammonia::Builder::empty();
     b.add_tags(TAGS)
         .clean_content_tags(DROP_WITH_CONTENT.iter().copied().collect::<HashSet<_>>())
-        .add_generic_attributes(["style", "title", "align"])
+        // `hidden` is kept for the rewrite to drop its element (see `rewrite::drop_hidden`).
+        .add_generic_attributes(["style", "title", "align", "hidden"])
         .add_tag_attributes("a", ["href"])
         .add_tag_attributes("img", ["src", "alt", "width", "height"])
         .add_tag_attributes("ol", ["start"])
@@ -206,11 +208,62 @@ fn filter_attribute<'u>(
             _ => None,
         },
         (_, "src") => None,
+        // Hidden text must not become visible once `position` and the like are stripped:
+        // the element is marked, and dropped with its content after the sanitizer.
+        (_, "style") if hides(value) => Some(Cow::Borrowed(HIDDEN_STYLE)),
         (_, "style") => {
             let kept = filter_style(value);
             (!kept.is_empty()).then_some(Cow::Owned(kept))
         }
         _ => Some(Cow::Borrowed(value)),
+    }
+}
+
+/// True when a user `style` hides its element: `display:none`, `visibility:hidden`,
+/// `opacity:0`, `font-size:0`, or pushed far off the page (`left:-9999px` and the like, the
+/// trick anti-scraping text uses).
+pub fn hides(style: &str) -> bool {
+    style.split(';').any(|decl| {
+        let Some((prop, value)) = decl.split_once(':') else {
+            return false;
+        };
+        let prop = prop.trim().to_ascii_lowercase();
+        let value = value
+            .trim()
+            .trim_end_matches("!important")
+            .trim()
+            .to_ascii_lowercase();
+        let zero = value
+            .trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '%')
+            .parse::<f64>()
+            .is_ok_and(|v| v == 0.0);
+        match prop.as_str() {
+            "display" => value == "none",
+            "visibility" => value == "hidden" || value == "collapse",
+            "opacity" | "font-size" => zero,
+            "left" | "top" | "right" | "bottom" | "margin-left" | "margin-top" | "text-indent" => {
+                off_screen(&value)
+            }
+            _ => false,
+        }
+    })
+}
+
+/// A length that puts an element off the page: at least 1000px (or 100em) to the left or top.
+fn off_screen(value: &str) -> bool {
+    let (number, unit) = value.split_at(
+        value
+            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
+            .unwrap_or(value.len()),
+    );
+    let Ok(n) = number.parse::<f64>() else {
+        return false;
+    };
+    match unit.trim() {
+        "px" | "" => n <= -1000.0,
+        "em" | "rem" => n <= -100.0,
+        "vw" | "vh" | "%" => n <= -100.0,
+        _ => false,
     }
 }
 
@@ -443,6 +496,35 @@ mod tests {
             ""
         );
         assert_eq!(filter_style("color:\\72 ed"), "");
+    }
+
+    #[test]
+    fn hiding_styles() {
+        for hidden in [
+            "opacity: 0; position: absolute; left: -9999px;",
+            "display:none",
+            "visibility: hidden",
+            "font-size:0px",
+            "opacity:0.0",
+            "text-indent:-9999em",
+            "color:red;DISPLAY: NONE !important",
+        ] {
+            assert!(hides(hidden), "{hidden}");
+        }
+        for shown in [
+            "opacity:0.5",
+            "left:-10px",
+            "font-size:12px",
+            "display:block",
+            "",
+        ] {
+            assert!(!hides(shown), "{shown}");
+        }
+        let (html, _) = clean(
+            "<p>a<span style=\"opacity: 0; position: absolute; left: -9999px;\">Create the \
+             variable</span>b<span hidden>c</span></p>",
+        );
+        assert_eq!(html, "<p>ab</p>");
     }
 
     #[test]

@@ -50,10 +50,21 @@ elements! {
     Del => "del", "strikethrough text";
     A => "a", "a link kept as a link (mp.weixin.qq.com)";
     Link => ".link", "the text of a link turned into a numbered reference";
-    RefMark => ".ref-mark", "the `[n]` after a link or footnote reference";
+    RefMark => ".ref-mark", "the `[n]` after a link turned into a reference";
+    NoteMark => ".note-mark", "the superscript number of a footnote reference";
     Blockquote => "blockquote", "block quote";
     BlockquoteP => "blockquote p", "paragraph inside a block quote";
     AlertTitle => ".alert-title", "the title line of a `> [!NOTE]` alert";
+    AlertNote => ".alert-note", "a `> [!NOTE]` alert (on top of `blockquote`)";
+    AlertTip => ".alert-tip", "a `> [!TIP]` alert (on top of `blockquote`)";
+    AlertImportant => ".alert-important", "a `> [!IMPORTANT]` alert (on top of `blockquote`)";
+    AlertWarning => ".alert-warning", "a `> [!WARNING]` alert (on top of `blockquote`)";
+    AlertCaution => ".alert-caution", "a `> [!CAUTION]` alert (on top of `blockquote`)";
+    AlertNoteTitle => ".alert-note .alert-title", "the title of a note (on top of `.alert-title`)";
+    AlertTipTitle => ".alert-tip .alert-title", "the title of a tip (on top of `.alert-title`)";
+    AlertImportantTitle => ".alert-important .alert-title", "the title of an important alert (on top of `.alert-title`)";
+    AlertWarningTitle => ".alert-warning .alert-title", "the title of a warning (on top of `.alert-title`)";
+    AlertCautionTitle => ".alert-caution .alert-title", "the title of a caution (on top of `.alert-title`)";
     Ul => "ul", "top-level bulleted list";
     Ol => "ol", "top-level numbered list";
     Li => "li", "item of a top-level list";
@@ -63,7 +74,7 @@ elements! {
     Marker => ".marker", "the bullet or number of a nested item";
     Hr => "hr", "thematic break";
     Img => "img", "image";
-    Caption => ".caption", "image caption (from the image title)";
+    Caption => ".caption", "image caption (from its title or alt text, as `captions` says)";
     Code => "code", "inline code";
     Pre => "pre", "code block";
     PreCode => "pre code", "the scrolling inner part of a code block";
@@ -374,6 +385,58 @@ mod tests {
                 let s = t.style(*el);
                 assert!(!s.contains("var("), "{name}");
                 assert!(!s.contains("position"), "{name}");
+            }
+        }
+    }
+
+    /// The declaration of `prop` in a style, if any.
+    fn declared<'s>(style: &'s str, prop: &str) -> Option<&'s str> {
+        style
+            .split(';')
+            .filter_map(|d| d.split_once(':'))
+            .filter(|(p, _)| p.trim() == prop)
+            .map(|(_, v)| v.trim())
+            .next_back()
+    }
+
+    #[test]
+    fn bold_dead_links_and_markers_each_look_their_own() {
+        for (name, css) in BUILTIN {
+            let t = Theme::parse(name, css, name).unwrap();
+            let look = |el: El| {
+                let s = t.style(el);
+                (
+                    declared(s, "color"),
+                    declared(s, "border-bottom"),
+                    declared(s, "text-decoration"),
+                    declared(s, "font-weight"),
+                )
+            };
+            let (strong, link, marker) = (look(El::Strong), look(El::Link), look(El::Marker));
+            assert_ne!(strong, link, "{name}");
+            assert_ne!(strong, marker, "{name}");
+            assert_ne!(link, marker, "{name}");
+            // A dead link is told from bold text by more than its colour.
+            assert!(link.1.is_some() || link.2.is_some(), "{name}: {link:?}");
+        }
+    }
+
+    #[test]
+    fn inline_code_never_breaks_mid_word_and_marks_never_wrap() {
+        for (name, css) in BUILTIN {
+            let t = Theme::parse(name, css, name).unwrap();
+            assert_eq!(declared(t.style(El::Code), "word-break"), None, "{name}");
+            assert_eq!(
+                declared(t.style(El::Code), "overflow-wrap"),
+                Some("anywhere"),
+                "{name}"
+            );
+            for el in [El::RefMark, El::NoteMark] {
+                assert_eq!(
+                    declared(t.style(el), "white-space"),
+                    Some("nowrap"),
+                    "{name}"
+                );
             }
         }
     }

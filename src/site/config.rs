@@ -24,6 +24,30 @@ pub enum LinkMode {
     Strip,
 }
 
+/// The language of the words wxsync adds to an article (alert titles, the 注释 and 参考资料
+/// headings): the site's, not the reader's, since WeChat shows one article to everyone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum Language {
+    #[default]
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+    #[serde(rename = "en")]
+    En,
+}
+
+/// Where an image's caption comes from (`captions:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Captions {
+    /// The title (`![alt](src "title")`), else a meaningful alt text.
+    #[default]
+    Title,
+    /// A meaningful alt text, else the title.
+    Alt,
+    /// No caption.
+    None,
+}
+
 /// A `0`/`1` switch that may be written `true`/`false` too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Flag(pub bool);
@@ -170,6 +194,8 @@ pub struct Config {
     pub images: ImagesConfig,
     pub limits: LimitsConfig,
     pub sync: SyncConfig,
+    pub language: Language,
+    pub captions: Captions,
 }
 
 impl Default for Config {
@@ -186,6 +212,8 @@ impl Default for Config {
             images: ImagesConfig::default(),
             limits: LimitsConfig::default(),
             sync: SyncConfig::default(),
+            language: Language::default(),
+            captions: Captions::default(),
         }
     }
 }
@@ -202,6 +230,8 @@ const TOP_KEYS: &[&str] = &[
     "images",
     "limits",
     "sync",
+    "language",
+    "captions",
 ];
 const DEFAULTS_KEYS: &[&str] = &[
     "author",
@@ -631,6 +661,23 @@ mod tests {
         assert_eq!(c.api.token, TokenMode::Classic);
         assert_eq!(c.drafts["weekly-47"], vec!["a.md", "b.md"]);
         assert_eq!(c.images.remote, RemoteImages::Upload);
+    }
+
+    #[test]
+    fn language_and_captions() {
+        let c = Config::parse("", "wxsync.yaml").unwrap();
+        assert_eq!((c.language, c.captions), (Language::ZhCn, Captions::Title));
+        let c = Config::parse("language: en\ncaptions: alt\n", "wxsync.yaml").unwrap();
+        assert_eq!((c.language, c.captions), (Language::En, Captions::Alt));
+        let c = Config::parse("captions: none\n", "wxsync.yaml").unwrap();
+        assert_eq!(c.captions, Captions::None);
+        let e = Config::parse("theme: ink\nlanguage: fr\n", "wxsync.yaml").unwrap_err();
+        assert_eq!(e[0].line, Some(2), "{e:?}");
+        assert!(e[0].message.contains("zh-CN"), "{e:?}");
+        let e = Config::parse("captions: both\n", "wxsync.yaml").unwrap_err();
+        assert_eq!(e[0].line, Some(1), "{e:?}");
+        let e = Config::parse("langauge: en\n", "wxsync.yaml").unwrap_err();
+        assert_eq!(e[0].help.as_deref(), Some("did you mean `language`?"));
     }
 
     #[test]

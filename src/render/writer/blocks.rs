@@ -1,10 +1,18 @@
-//! Paragraphs, headings and block quotes (with GitHub's `> [!NOTE]` alerts), and the first
-//! paragraph of a list item or footnote, which is inlined after its marker.
+//! Paragraphs, headings and block quotes (with GitHub's `> [!NOTE]` alerts, titled in the
+//! site's language or by the author, `> [!TIP] Title`), and the first paragraph of a list
+//! item or footnote, which is inlined after its marker.
 
-use pulldown_cmark::{BlockQuoteKind, HeadingLevel};
+use std::ops::Range;
 
-use super::Writer;
+use pulldown_cmark::{BlockQuoteKind, Event, HeadingLevel, Tag, TagEnd};
+
+use super::{Capture, Writer};
+use crate::render::html::escape_text;
 use crate::render::theme::El;
+use crate::render::words;
+
+/// Events of a quote's first line held back at most: a title is one line of text.
+const HEAD_EVENTS: usize = 32;
 
 /// How paragraphs open.
 #[derive(Default)]
@@ -56,14 +64,79 @@ impl Writer<'_, '_> {
         self.flow.pending_soft = false;
     }
 
-    pub(super) fn blockquote_start(&mut self, kind: Option<BlockQuoteKind>) {
+    /// A plain block quote.
+    fn blockquote_start(&mut self) {
         self.paras.inline_next = false;
         self.paras.quote_depth += 1;
         self.open(El::Blockquote, "blockquote");
-        if let Some(kind) = kind {
-            self.open(El::AlertTitle, "p");
-            self.out.push_str(alert_title(kind));
-            self.close("p");
+    }
+
+    /// An alert: a quote with its type's colours and a title line, the author's or the
+    /// type's name in the site's language.
+    pub(super) fn alert_start(&mut self, kind: BlockQuoteKind, title: Option<&str>) {
+        self.paras.inline_next = false;
+        self.paras.quote_depth += 1;
+        let (boxed, titled) = alert_elements(kind);
+        self.open_tag(
+            "blockquote",
+            "",
+            &[self.style(El::Blockquote), self.style(boxed)],
+        );
+        self.open_tag("p", "", &[self.style(El::AlertTitle), self.style(titled)]);
+        self.out.push_str(words::alert_icon(kind));
+        self.out.push(' ');
+        match title {
+            Some(t) => escape_text(t, &mut self.out),
+            None => self
+                .out
+                .push_str(words::alert_title(self.opt.language, kind)),
+        }
+        self.close("p");
+    }
+
+    /// The first events of a block quote without an alert tag of GFM's: held until its first
+    /// line shows whether it reads `[!TYPE] Title`, then written as an alert or a quote.
+    pub(super) fn quote_head(&mut self, event: Event<'_>, range: Range<usize>) {
+        let Capture::QuoteHead(held) = &mut self.capture else {
+            return;
+        };
+        let more = match &event {
+            Event::Start(Tag::Paragraph) => held.is_empty(),
+            Event::Text(_) => !held.is_empty() && held.len() < HEAD_EVENTS,
+            _ => false,
+        };
+        if more {
+            held.push((event.into_static(), range));
+            return;
+        }
+        let held = std::mem::take(held);
+        self.capture = Capture::None;
+        let line_ends = matches!(
+            event,
+            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph)
+        );
+        let text: String = held
+            .iter()
+            .filter_map(|(e, _)| match e {
+                Event::Text(t) => Some(t.as_ref()),
+                _ => None,
+            })
+            .collect();
+        match titled_alert(&text).filter(|_| line_ends) {
+            Some((kind, title)) => {
+                self.alert_start(kind, Some(title));
+                if !matches!(event, Event::End(TagEnd::Paragraph)) {
+                    // The rest of the first paragraph follows the title line.
+                    self.paragraph_start();
+                }
+            }
+            None => {
+                self.blockquote_start();
+                for (e, r) in held {
+                    self.render(e, r);
+                }
+                self.dispatch(event, range);
+            }
         }
     }
 
@@ -84,12 +157,43 @@ fn heading(level: HeadingLevel) -> (El, &'static str) {
     }
 }
 
-fn alert_title(kind: BlockQuoteKind) -> &'static str {
+/// The box and title elements of an alert type.
+fn alert_elements(kind: BlockQuoteKind) -> (El, El) {
     match kind {
-        BlockQuoteKind::Note => "ℹ️ Note",
-        BlockQuoteKind::Tip => "💡 Tip",
-        BlockQuoteKind::Important => "❗ Important",
-        BlockQuoteKind::Warning => "⚠️ Warning",
-        BlockQuoteKind::Caution => "🛑 Caution",
+        BlockQuoteKind::Note => (El::AlertNote, El::AlertNoteTitle),
+        BlockQuoteKind::Tip => (El::AlertTip, El::AlertTipTitle),
+        BlockQuoteKind::Important => (El::AlertImportant, El::AlertImportantTitle),
+        BlockQuoteKind::Warning => (El::AlertWarning, El::AlertWarningTitle),
+        BlockQuoteKind::Caution => (El::AlertCaution, El::AlertCautionTitle),
+    }
+}
+
+/// `[!TYPE] Title` (a known type, a title after it): the type and the title.
+fn titled_alert(line: &str) -> Option<(BlockQuoteKind, &str)> {
+    let rest = line.trim_start().strip_prefix("[!")?;
+    let (word, title) = rest.split_once(']')?;
+    let kind = words::alert_kind(word)?;
+    let title = title.trim();
+    (!title.is_empty() && title.len() < line.len()).then_some((kind, title))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::titled_alert;
+    use pulldown_cmark::BlockQuoteKind;
+
+    #[test]
+    fn titled_alerts() {
+        assert_eq!(
+            titled_alert("[!IMPORTANT] 升级前必读"),
+            Some((BlockQuoteKind::Important, "升级前必读"))
+        );
+        assert_eq!(
+            titled_alert("[!tip]  Try it"),
+            Some((BlockQuoteKind::Tip, "Try it"))
+        );
+        assert_eq!(titled_alert("[!NOTE]"), None);
+        assert_eq!(titled_alert("[!DANGER] x"), None);
+        assert_eq!(titled_alert("see [!NOTE] x"), None);
     }
 }

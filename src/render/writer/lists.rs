@@ -1,6 +1,9 @@
 //! Lists: a top-level list is a real `<ul>`/`<ol>` whose items wrap their content in a
-//! `<section>`; nested lists are indented sections whose items carry their own bullet or
-//! number (WeChat flattens nested `<ul>`); a task item shows its box as ✅/⬜ text.
+//! `<section>`; nested lists are indented sections (WeChat flattens nested `<ul>`). Every
+//! item, at every level, carries its bullet or number as text: WeChat resets the styles of
+//! `ul > li` and `ol > li`, and a native marker drawn from them (or `<ol start>`) shows
+//! differently, or not at all, from one client to the next. A task item shows its box as
+//! ✅/⬜ text instead.
 
 use std::collections::VecDeque;
 use std::ops::Range;
@@ -8,6 +11,7 @@ use std::ops::Range;
 use pulldown_cmark::{Event, Tag};
 
 use super::Writer;
+use crate::render::rewrite::{NO_LIST_ITEM, NO_NATIVE_MARKER};
 use crate::render::theme::El;
 
 #[derive(Default)]
@@ -30,9 +34,6 @@ impl Lists {
         self.open.len()
     }
 }
-
-/// Hides a top-level item's bullet when its task box stands in for it.
-const NO_BULLET: &str = "list-style-type:none";
 
 /// Moves each task marker ahead of the item it belongs to, so the item opens knowing whether
 /// it is a task: its bullet is then left out, not written and patched away afterwards.
@@ -70,15 +71,10 @@ impl Writer<'_, '_> {
         self.paras.inline_next = false;
         if !self.lists.open.is_empty() {
             self.open(El::NestedList, "section");
-        } else if let Some(n) = start {
-            let attrs = if n == 1 {
-                String::new()
-            } else {
-                format!(" start=\"{n}\"")
-            };
-            self.open_tag("ol", &attrs, &[self.style(El::Ol)]);
+        } else if start.is_some() {
+            self.open_tag("ol", "", &[self.style(El::Ol), NO_NATIVE_MARKER]);
         } else {
-            self.open(El::Ul, "ul");
+            self.open_tag("ul", "", &[self.style(El::Ul), NO_NATIVE_MARKER]);
         }
         self.lists.open.push(List {
             ordered: start.is_some(),
@@ -100,9 +96,14 @@ impl Writer<'_, '_> {
         let task = self.lists.task.take();
         match self.lists.open.len() {
             0 => return,
-            1 => self.top_item_open(task.is_some()),
-            depth => self.nested_item_open(depth, task.is_some()),
+            1 => {
+                let (li, section) = (self.style(El::Li), self.style(El::ListItem));
+                self.open_tag("li", "", &[li, NO_LIST_ITEM]);
+                self.open_tag("section", "", &[section]);
+            }
+            _ => self.open(El::NestedItem, "section"),
         }
+        self.marker(task.is_some());
         if let Some(done) = task {
             self.out
                 .push_str(if done { "✅&nbsp;" } else { "⬜&nbsp;" });
@@ -112,41 +113,30 @@ impl Writer<'_, '_> {
         self.flow.last_char = None;
     }
 
-    /// `<li><section>`; a task's box stands in for the list's bullet.
-    fn top_item_open(&mut self, task: bool) {
-        let li = self.style(El::Li);
-        let section = self.style(El::ListItem);
-        // With no `li` style the rule goes on the item's section, where it hides nothing:
-        // what this writer has always produced, kept byte-identical.
-        let (li_extra, section_extra) = match task {
-            false => ("", ""),
-            true if li.is_empty() && !section.is_empty() => ("", NO_BULLET),
-            true => (NO_BULLET, ""),
-        };
-        self.open_tag("li", "", &[li_extra, li]);
-        self.open_tag("section", "", &[section_extra, section]);
-    }
-
-    /// A section with the item's number or bullet; a task's box replaces the bullet.
-    fn nested_item_open(&mut self, depth: usize, task: bool) {
+    /// The item's number or bullet as text (• at the top, then ◦ and ▪); a task's box
+    /// stands in for a bullet.
+    fn marker(&mut self, task: bool) {
+        let depth = self.lists.open.len();
         let Some(list) = self.lists.open.last_mut() else {
             return;
         };
         let marker = if list.ordered {
             let n = list.next;
             list.next += 1;
-            Some(format!("{n}.&nbsp;"))
+            format!("{n}.&nbsp;")
         } else if task {
-            None
+            return;
         } else {
-            Some((if depth == 2 { "◦&nbsp;" } else { "▪&nbsp;" }).to_string())
+            match depth {
+                1 => "•&nbsp;",
+                2 => "◦&nbsp;",
+                _ => "▪&nbsp;",
+            }
+            .to_string()
         };
-        self.open(El::NestedItem, "section");
-        if let Some(marker) = marker {
-            self.open(El::Marker, "span");
-            self.out.push_str(&marker);
-            self.close("span");
-        }
+        self.open(El::Marker, "span");
+        self.out.push_str(&marker);
+        self.close("span");
     }
 
     pub(super) fn item_end(&mut self) {

@@ -24,10 +24,11 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, HeadingLevel, Tag, TagEnd};
 
-use crate::render::html::{escape_attr, escape_text, is_cjk};
+use crate::render::html::{escape_attr, escape_text, is_cjk, is_only_comments};
 use crate::render::theme::{El, Theme};
 use crate::render::validate::HTML_MAX;
 use crate::site::LinkMode;
+use crate::site::config::{Captions, Language};
 
 /// How deep lists and block quotes may nest inside one another. Deeper than any article
 /// needs (WeChat shows a few levels as an ever narrower column); the cap keeps what one line
@@ -43,8 +44,14 @@ pub struct WriterOptions<'a> {
     pub theme: &'a Theme,
     pub code_theme: &'a syntect::highlighting::Theme,
     pub links: LinkMode,
-    /// Take a leading `# H1` as the title (the front matter has none).
+    /// Take a leading heading as the title (the front matter has none).
     pub take_h1_title: bool,
+    /// The article has one `#` heading: it is the title even after an opening paragraph.
+    pub single_h1: bool,
+    /// The language of the words the writer adds (alert titles, list headings).
+    pub language: Language,
+    /// Where image captions come from.
+    pub captions: Captions,
 }
 
 /// Turns an image `src` as written (and its byte range in the body) into the `src` to emit.
@@ -72,6 +79,8 @@ pub enum Notice {
 pub struct Written {
     pub html: String,
     pub title_from_h1: Option<String>,
+    /// The title came from a heading below `#` (the article opens with `## …`).
+    pub title_below_h1: bool,
     pub raw_html: bool,
     pub notices: Vec<Notice>,
     /// A limit stopped the writer: the HTML is not all there.
@@ -84,7 +93,7 @@ pub struct Written {
 enum Capture {
     #[default]
     None,
-    /// A leading `# H1` taken as the title: its text only.
+    /// A leading heading taken as the title: its text only.
     Title(String),
     /// An image: the text inside it becomes its alt text.
     Image {
@@ -102,6 +111,10 @@ enum Capture {
     /// A raw HTML block, which pulldown-cmark may split into several events, and where it
     /// starts in the body.
     HtmlBlock(String, usize),
+    /// The start of a block quote that may be an alert with a title of its own
+    /// (`> [!TIP] Title`, which GFM does not take for an alert): its first events, until its
+    /// first line is known.
+    QuoteHead(Vec<(Event<'static>, Range<usize>)>),
 }
 
 /// A soft line break waiting for the next character, which decides how it is written.
@@ -129,6 +142,8 @@ struct Writer<'a, 'r> {
     passes: usize,
     /// A limit was reached: nothing more is written (see [`Notice`]).
     stopped: bool,
+    /// A heading was written or taken as the title: a later `#` is no title.
+    headings_seen: bool,
     result: Written,
 }
 
@@ -154,21 +169,54 @@ pub fn write<'e>(
         batch: raw::Batch::default(),
         passes: 0,
         stopped: false,
+        headings_seen: false,
         result: Written::default(),
     };
     w.open(El::Article, "section");
     let mut events = lists::tasks_first(events);
-    if let Some((event, range)) = events.next() {
-        let h1 = matches!(
-            event,
-            Event::Start(Tag::Heading {
-                level: HeadingLevel::H1,
-                ..
-            })
-        );
-        if opt.take_h1_title && h1 {
-            w.capture = Capture::Title(String::new());
-        } else {
+    // Comments before the title show nothing (doocs and leetcode put a licence or a
+    // generator's note there): the first heading after them is still the first thing read.
+    let mut comments = Vec::new();
+    let mut first = events.next();
+    while let Some((event, range)) = first.take() {
+        if !matches!(event, Event::Start(Tag::HtmlBlock)) {
+            first = Some((event, range));
+            break;
+        }
+        let mut block = vec![(event, range)];
+        let mut html = String::new();
+        for (e, r) in events.by_ref() {
+            let end = matches!(e, Event::End(TagEnd::HtmlBlock));
+            if let Event::Html(h) | Event::Text(h) = &e {
+                html.push_str(h);
+            }
+            block.push((e, r));
+            if end {
+                break;
+            }
+        }
+        let only_comments = is_only_comments(&html);
+        comments.extend(block);
+        if !only_comments {
+            break;
+        }
+        first = events.next();
+    }
+    // An article that opens with a heading of another level (`## …`, as some books' chapters
+    // do) has that for its title: what a reader sees first.
+    let heading = match &first {
+        Some((Event::Start(Tag::Heading { level, .. }), _)) => Some(*level),
+        _ => None,
+    };
+    if opt.take_h1_title
+        && let Some(level) = heading
+    {
+        w.headings_seen = true;
+        w.result.title_below_h1 = level != HeadingLevel::H1;
+        // The comments would write nothing: left out, the title is taken as if first.
+        w.capture = Capture::Title(String::new());
+    } else {
+        for (event, range) in comments.into_iter().chain(first) {
             w.event(event, range);
         }
     }
@@ -298,6 +346,7 @@ impl<'a> Writer<'a, '_> {
             (Capture::None, event) => self.render(event, range),
             (Capture::HtmlBlock(html, _), Event::Html(h) | Event::Text(h)) => html.push_str(&h),
             (Capture::HtmlBlock(..), Event::End(TagEnd::HtmlBlock)) => self.html_block_end(),
+            (Capture::QuoteHead(_), event) => self.quote_head(event, range),
             (Capture::Code { text, .. }, Event::Text(t)) => text.push_str(&t),
             (Capture::Code { .. }, Event::End(TagEnd::CodeBlock)) => self.code_block_end(),
             // Inside alt text or the title only the text counts: breaks become spaces, and
@@ -348,11 +397,30 @@ impl<'a> Writer<'a, '_> {
     fn start(&mut self, tag: Tag<'_>, range: Range<usize>) {
         match tag {
             Tag::Paragraph => self.paragraph_start(),
-            Tag::Heading { level, .. } => self.heading_start(level),
+            // The article's first heading, its only `#` one, after an opening paragraph or
+            // two ("this covers version 4.9"), is its title all the same.
+            Tag::Heading {
+                level: HeadingLevel::H1,
+                ..
+            } if self.opt.take_h1_title
+                && self.opt.single_h1
+                && !self.headings_seen
+                && self.result.title_from_h1.is_none()
+                && self.nesting() == 0
+                && self.notes.open.is_none() =>
+            {
+                self.headings_seen = true;
+                self.capture = Capture::Title(String::new());
+            }
+            Tag::Heading { level, .. } => {
+                self.headings_seen = true;
+                self.heading_start(level);
+            }
             Tag::List(_) | Tag::BlockQuote(_) if self.nesting() >= MAX_NESTING => {
                 self.stop(Notice::TooDeep(range.start));
             }
-            Tag::BlockQuote(kind) => self.blockquote_start(kind),
+            Tag::BlockQuote(None) => self.capture = Capture::QuoteHead(Vec::new()),
+            Tag::BlockQuote(Some(kind)) => self.alert_start(kind, None),
             Tag::CodeBlock(kind) => self.code_block_start(kind, range),
             Tag::HtmlBlock => self.capture = Capture::HtmlBlock(String::new(), range.start),
             Tag::List(start) => self.list_start(start),

@@ -1,6 +1,7 @@
-//! Numbered notes: footnotes and link references share one counter, so every `[n]` in an
-//! article is unambiguous. Footnote bodies are written aside as they come and listed, with
-//! the references, at the end of the article.
+//! Numbered notes: footnotes and link references, each listed at the end of the article and
+//! numbered 1…n on its own, so neither list has gaps. Their marks differ so the reader can
+//! tell them apart: a reference is `[n]`, a footnote a circled ① (see [`note_mark`]).
+//! Footnote bodies are written aside as they come.
 
 use std::collections::HashMap;
 
@@ -8,11 +9,14 @@ use super::Writer;
 use crate::render::html::escape_text;
 use crate::render::links::References;
 use crate::render::theme::El;
+use crate::render::words;
 
 #[derive(Default)]
 pub(super) struct Notes {
-    /// The last number given, to a footnote or a reference.
+    /// The last number given to a footnote.
     counter: usize,
+    /// The last number given to a reference.
+    ref_counter: usize,
     /// The number each footnote label was given.
     numbers: HashMap<String, usize>,
     /// Each footnote's label and rendered body, in the order defined.
@@ -51,12 +55,26 @@ impl Notes {
 
     /// The number of a link's reference; `title` is its text at first use.
     pub(super) fn reference(&mut self, url: &str, title: &str) -> usize {
-        self.refs.number(url, title, &mut self.counter)
+        self.refs.number(url, title, &mut self.ref_counter)
     }
 }
 
+/// A footnote's mark: ① to ㊿ (one glyph, so it cannot wrap), then `(n)`.
+pub(super) fn note_mark(n: usize) -> String {
+    let code = match n {
+        1..=20 => 0x2460 + n - 1,
+        21..=35 => 0x3251 + n - 21,
+        36..=50 => 0x32B1 + n - 36,
+        _ => return format!("({n})"),
+    };
+    u32::try_from(code)
+        .ok()
+        .and_then(char::from_u32)
+        .map_or_else(|| format!("({n})"), String::from)
+}
+
 impl Writer<'_, '_> {
-    /// `[n]` after a footnote reference or a link.
+    /// `[n]` after a link turned into a reference.
     pub(super) fn ref_mark(&mut self, n: usize) {
         self.open(El::RefMark, "sup");
         self.out.push_str(&format!("[{n}]"));
@@ -66,7 +84,9 @@ impl Writer<'_, '_> {
     pub(super) fn footnote_reference(&mut self, label: &str) {
         let n = self.notes.footnote(label);
         self.flush_soft(None);
-        self.ref_mark(n);
+        self.open(El::NoteMark, "sup");
+        self.out.push_str(&note_mark(n));
+        self.close("sup");
     }
 
     pub(super) fn footnote_start(&mut self, label: &str) {
@@ -78,7 +98,8 @@ impl Writer<'_, '_> {
             outer_raw: std::mem::take(&mut self.block.raw),
         });
         self.open(El::Note, "section");
-        self.out.push_str(&format!("[{n}]&nbsp;"));
+        self.out.push_str(&note_mark(n));
+        self.out.push_str("&nbsp;");
         self.paras.inline_next = true;
     }
 
@@ -104,7 +125,7 @@ impl Writer<'_, '_> {
             let mut bodies = std::mem::take(&mut self.notes.bodies);
             bodies.sort_by_key(|(label, _)| self.notes.number_of(label).unwrap_or(usize::MAX));
             self.open(El::NotesTitle, "p");
-            self.out.push_str("注释");
+            self.out.push_str(words::notes_title(self.opt.language));
             self.close("p");
             self.open(El::Notes, "section");
             for (_, body) in bodies {
@@ -114,7 +135,7 @@ impl Writer<'_, '_> {
         }
         if !self.notes.refs.list.is_empty() {
             self.open(El::RefsTitle, "p");
-            self.out.push_str("参考资料");
+            self.out.push_str(words::refs_title(self.opt.language));
             self.close("p");
             self.open(El::Refs, "section");
             for r in std::mem::take(&mut self.notes.refs.list) {
@@ -130,6 +151,25 @@ impl Writer<'_, '_> {
                 self.close("p");
             }
             self.close("section");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::note_mark;
+
+    #[test]
+    fn note_marks_are_one_glyph_up_to_fifty() {
+        assert_eq!(note_mark(1), "①");
+        assert_eq!(note_mark(20), "⑳");
+        assert_eq!(note_mark(21), "㉑");
+        assert_eq!(note_mark(35), "㉟");
+        assert_eq!(note_mark(36), "㊱");
+        assert_eq!(note_mark(50), "㊿");
+        assert_eq!(note_mark(51), "(51)");
+        for n in 1..=50 {
+            assert_eq!(note_mark(n).chars().count(), 1, "{n}");
         }
     }
 }

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use super::{Notice, Writer};
 use crate::render::html::is_only_comments;
-use crate::render::{sanitize, shape};
+use crate::render::{rewrite, sanitize, shape};
 
 /// The top-level block being written.
 #[derive(Default)]
@@ -204,10 +204,7 @@ impl Writer<'_, '_> {
             }
             for piece in pieces {
                 let filled = sanitize::fill_pending(piece, &resolved);
-                html.push_str(&sanitize::restyle(
-                    &sanitize::spell_out_pre(&filled),
-                    self.opt.theme,
-                ));
+                html.push_str(&themed(&filled, self.opt.theme));
             }
         } else {
             // The separators did not come through one per block: each block on its own.
@@ -250,17 +247,25 @@ impl Writer<'_, '_> {
     fn clean_fragment(&mut self, html: &str, range: Range<usize>) -> String {
         let (cleaned, pending) = sanitize::clean(html);
         // Resolved from the last image to the first, as they always were (the first one
-        // resolved may become the cover), then put in place in one pass.
-        let resolved: Vec<String> = {
-            let mut r: Vec<String> = pending
-                .iter()
-                .rev()
-                .map(|raw| (self.resolve)(raw, range.clone()))
-                .collect();
-            r.reverse();
-            r
-        };
+        // resolved may become the cover), then put in place in one pass. Only those still
+        // there: an image inside hidden HTML went with it.
+        let mut resolved = vec![String::new(); pending.len()];
+        for n in sanitize::pending_indices(&cleaned).into_iter().rev() {
+            if let (Some(raw), Some(slot)) = (pending.get(n), resolved.get_mut(n)) {
+                *slot = (self.resolve)(raw, range.clone());
+            }
+        }
         let cleaned = sanitize::fill_pending(&cleaned, &resolved);
-        sanitize::restyle(&sanitize::spell_out_pre(&cleaned), self.opt.theme)
+        themed(&cleaned, self.opt.theme)
     }
+}
+
+/// Sanitized HTML as the writer's own: whitespace in `<pre>` spelled out, user structures
+/// rewritten into wxsync's (while the author's styles are still told from the theme's), then
+/// the theme's style on user elements that have none.
+fn themed(cleaned: &str, theme: &crate::render::Theme) -> String {
+    sanitize::restyle(
+        &rewrite::restructure(&sanitize::spell_out_pre(cleaned), theme),
+        theme,
+    )
 }
