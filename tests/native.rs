@@ -8,6 +8,7 @@ mod support;
 use support::SyncSite;
 
 const HELLO: &str = "articles/hello-wxsync.md";
+const LEAD: &str = "articles/weekly/47-lead.md";
 
 #[test]
 fn verbose_sync_shows_each_api_call_and_each_cache_decision_and_no_token() {
@@ -273,4 +274,36 @@ fn a_media_id_that_starts_with_a_dash_is_a_value() {
         run.stderr
     );
     assert_eq!(run.count("draft/get"), 1, "{:?}", run.call_names());
+}
+
+/// A blog's `description` longer than WeChat's digest is cut to it with a warning at its
+/// line; a `digest` that long is the writer's own and stays an error.
+#[test]
+fn a_long_description_is_cut_to_the_digest_and_a_long_digest_is_refused() {
+    let site = SyncSite::new();
+    let long = "长".repeat(200);
+    site.add_front_matter(LEAD, &format!("description: {long}"));
+    let run = site.run(&["check", "--json"]);
+    run.assert_code(0);
+    let j = run.json();
+    let a = j["articles"]
+        .as_array()
+        .and_then(|l| l.iter().find(|a| a["path"] == LEAD))
+        .expect("the article")
+        .clone();
+    let digest = a["payload"]["digest"].as_str().expect("a digest").to_string();
+    assert_eq!(digest.chars().count(), 128, "{digest}");
+    assert!(digest.ends_with('…'), "{digest}");
+    let w = a["warnings"].to_string();
+    assert!(w.contains("`description` is 200 characters"), "{w}");
+    assert!(w.contains("\"line\":2"), "at the description's line: {w}");
+
+    site.edit(LEAD, |t| t.replacen("description:", "digest:", 1));
+    let run = site.run(&["check"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("the digest is 200 characters; the limit is 128"),
+        "{}",
+        run.stderr
+    );
 }

@@ -5,7 +5,7 @@ use crate::render::payload::Payload;
 use crate::site::config::TITLE_MOST;
 
 pub const AUTHOR_MAX: usize = 16;
-pub const DIGEST_MAX: usize = 128;
+pub use crate::site::config::DIGEST_MAX;
 pub const DIGEST_WARN: usize = 120;
 pub const TEXT_MAX: usize = 20_000;
 pub const HTML_MAX: usize = 1_000_000;

@@ -137,6 +137,9 @@ pub struct LimitsConfig {
     pub title: usize,
 }
 
+/// Characters in a digest (摘要), as WeChat documents and enforces it.
+pub const DIGEST_MAX: usize = 128;
+
 /// The title limit WeChat documents for `draft/add`.
 pub const TITLE_DOCUMENTED: usize = 32;
 /// The most any account is known to accept (the web editor's limit).

@@ -11,7 +11,7 @@ use serde::de::{self, DeserializeSeed, Visitor};
 use serde_yaml::Value;
 
 use crate::diag::{Diagnostic, closest};
-use crate::site::config::{Flag, SECRET_KEYS, find_secrets, typed_lenient, yaml_error};
+use crate::site::config::{DIGEST_MAX, Flag, SECRET_KEYS, find_secrets, typed_lenient, yaml_error};
 use crate::site::yamlpos::top_level_keys;
 pub use crate::wechat::ArticleType;
 
@@ -167,9 +167,45 @@ pub struct Parsed {
     /// What is wrong with keys and values (misspelt keys, values of the wrong type): the
     /// article is still rendered without them, so its other errors show in the same run.
     pub errors: Vec<Diagnostic>,
+    /// What was adapted and should be known (a `description` cut to the digest's limit).
+    pub warnings: Vec<Diagnostic>,
     /// The keys whose value is not known because of those errors (misspelt as, or of the wrong
     /// type): checks that a value is missing skip them, they would only repeat the error.
     pub doubtful: Vec<&'static str>,
+}
+
+/// A `description` (another tool's summary, a blog's) as the digest: one longer than WeChat's
+/// digest limit is cut to it, with a warning, rather than refused; a `digest` of that length
+/// is the writer's own words and stays an error.
+fn description_as_digest(
+    description: String,
+    yaml: &str,
+    base: usize,
+    file: &str,
+    src: &Arc<str>,
+    warnings: &mut Vec<Diagnostic>,
+) -> String {
+    let n = description.chars().count();
+    if n <= DIGEST_MAX {
+        return description;
+    }
+    let o = base + crate::site::yamlpos::key_offset(yaml, &["description"]).unwrap_or(0);
+    warnings.push(
+        Diagnostic::warning(
+            file,
+            format!(
+                "`description` is {n} characters; used as the digest, it was cut to WeChat's \
+                 {DIGEST_MAX}"
+            ),
+        )
+        .at(src, o, o + "description".len())
+        .with_help(format!(
+            "set `digest:` to the summary readers should see (at most {DIGEST_MAX} characters)"
+        )),
+    );
+    let mut cut: String = description.chars().take(DIGEST_MAX - 1).collect();
+    cut.push('…');
+    cut
 }
 
 /// Parses the YAML of a front matter block. `src` is the whole article text and `base` the
@@ -262,13 +298,24 @@ pub fn parse(
         }
         errors.push(d);
     }
-    if front.digest.is_none() {
-        front.digest = front.description.take();
+    let mut warnings = Vec::new();
+    if front.digest.is_none()
+        && let Some(description) = front.description.take()
+    {
+        front.digest = Some(description_as_digest(
+            description,
+            yaml,
+            base,
+            file,
+            src,
+            &mut warnings,
+        ));
     }
     Ok(Parsed {
         front,
         ignored_keys: ignored,
         errors,
+        warnings,
         doubtful,
     })
 }

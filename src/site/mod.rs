@@ -272,7 +272,7 @@ impl Site {
             body_offset: split.body_offset,
             front: parsed.front,
             ignored_keys: parsed.ignored_keys,
-            front_errors: parsed.errors,
+            front_errors: parsed.errors.into_iter().chain(parsed.warnings).collect(),
             doubtful: parsed.doubtful,
             source,
         })
@@ -290,7 +290,8 @@ pub struct Article {
     pub front: FrontMatter,
     pub ignored_keys: Vec<String>,
     /// Errors of the front matter that did not stop it being read (see
-    /// [`frontmatter::Parsed::errors`]); the render reports them with its own.
+    /// [`frontmatter::Parsed::errors`]), then its warnings; the render reports them with its
+    /// own.
     pub front_errors: Vec<Diagnostic>,
     /// Keys whose value those errors leave unknown ([`frontmatter::Parsed::doubtful`]).
     pub doubtful: Vec<&'static str>,
