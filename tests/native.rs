@@ -307,3 +307,20 @@ fn a_long_description_is_cut_to_the_digest_and_a_long_digest_is_refused() {
         run.stderr
     );
 }
+
+/// Issue 15 item 7: the README sends readers to the page that shows the images, and `render`
+/// writes it beside the placeholder HTML.
+#[test]
+fn the_readme_points_at_the_preview_page_render_writes() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    assert!(
+        readme.contains("`.wxsync/out/<path>.preview.html`: open that one in a browser"),
+        "the README names the preview page"
+    );
+    let site = SyncSite::new();
+    site.run(&["render", HELLO]).assert_code(0);
+    let page = site.read(".wxsync/out/articles/hello-wxsync.preview.html");
+    assert!(!page.contains("wxsync-asset:"), "its images are real, not placeholders");
+    assert!(site.read(".wxsync/out/articles/hello-wxsync.html").contains("wxsync-asset:"));
+}
