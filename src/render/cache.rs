@@ -4,8 +4,12 @@
 //!
 //! The key covers the wxsync version, `wxsync.yaml`, the theme's CSS, and the article's
 //! bytes; the entry also lists the image files the article uses with their size and
-//! modification time, and is valid only while they are unchanged. Warnings are kept and
-//! printed again (without the source snippet); articles with errors are not cached.
+//! modification time, and is valid only while they are unchanged. An image whose stamp
+//! differs (a fresh checkout gives every file a new one) is hashed, and the entry holds if its
+//! bytes are the ones rendered; its stamp is then brought up to date. So a cache carried to a
+//! fresh checkout (the GitHub Action restores it) still plans an unchanged site without
+//! rendering. Warnings are kept and printed again (without the source snippet); articles with
+//! errors are not cached.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,6 +37,9 @@ pub struct FileStamp {
     /// Unix: the inode and the change time; elsewhere the hash of the bytes.
     #[serde(default)]
     pub id: String,
+    /// The hash of the bytes that were rendered, to recognise them under a new stamp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<ContentHash>,
 }
 
 impl FileStamp {
@@ -50,7 +57,14 @@ impl FileStamp {
             len: meta.len(),
             mtime_ns,
             id: identity(&file, &meta)?,
+            hash: None,
         })
+    }
+
+    /// Whether `now` (the file's stamp as it is) is this one's.
+    fn same_stamp(&self, now: &FileStamp) -> bool {
+        (&self.path, self.len, self.mtime_ns, &self.id)
+            == (&now.path, now.len, now.mtime_ns, &now.id)
     }
 }
 
@@ -124,6 +138,9 @@ pub struct RenderCache {
     entries: BTreeMap<ArticlePath, Entry>,
     #[serde(skip)]
     dirty: bool,
+    /// Image hashes computed in this run, by path (an image many articles share is read once).
+    #[serde(skip)]
+    hashed: BTreeMap<ArticlePath, Option<ContentHash>>,
 }
 
 impl RenderCache {
@@ -149,14 +166,46 @@ impl RenderCache {
         }
     }
 
-    /// The cached entry for an article whose inputs hash to `key`, if its images are unchanged.
-    pub fn get(&self, root: &Path, path: &ArticlePath, key: &str) -> Option<&Entry> {
-        let e = self.entries.get(path)?;
-        (e.key == key
-            && e.files
-                .iter()
-                .all(|f| FileStamp::of(root, &f.path).as_ref() == Some(f)))
-        .then_some(e)
+    /// The cached entry for an article whose inputs hash to `key`, if its images are unchanged:
+    /// by their stamps, else by their bytes (then the stamps are renewed).
+    pub fn get(&mut self, root: &Path, path: &ArticlePath, key: &str) -> Option<&Entry> {
+        let files = match self.entries.get(path) {
+            Some(e) if e.key == key => e.files.clone(),
+            _ => return None,
+        };
+        let mut renewed = Vec::with_capacity(files.len());
+        let mut changed = false;
+        for f in files {
+            let now = FileStamp::of(root, &f.path)?;
+            if f.same_stamp(&now) {
+                renewed.push(f);
+                continue;
+            }
+            let recorded = f.hash.clone()?;
+            let hash = self
+                .hashed
+                .entry(f.path.clone())
+                .or_insert_with(|| {
+                    std::fs::read(root.join(f.path.as_str()))
+                        .ok()
+                        .map(|b| ContentHash::of(&b))
+                })
+                .clone();
+            if hash.as_ref() != Some(&recorded) {
+                return None;
+            }
+            renewed.push(FileStamp {
+                hash: Some(recorded),
+                ..now
+            });
+            changed = true;
+        }
+        let e = self.entries.get_mut(path)?;
+        if changed {
+            e.files = renewed;
+            self.dirty = true;
+        }
+        Some(e)
     }
 
     /// Records a clean render.
@@ -178,7 +227,12 @@ impl RenderCache {
         let mut files: Vec<FileStamp> = rendered
             .assets
             .iter()
-            .filter_map(|a| FileStamp::of(root, &a.path))
+            .filter_map(|a| {
+                let stamp = FileStamp::of(root, &a.path)?;
+                // An inline (`data:`) image's bytes are in the article, which the key covers.
+                let hash = a.inline.is_none().then(|| a.hash.clone());
+                Some(FileStamp { hash, ..stamp })
+            })
             .collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
         files.dedup();
