@@ -145,17 +145,6 @@ pub enum Command {
         #[arg(long, default_value_t = 200, value_name = "MS")]
         debounce: u64,
     },
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout
-    #[command(
-        after_help = "e.g. wxsync completions bash > ~/.local/share/bash-completion/completions/wxsync\n     wxsync completions zsh > \"${fpath[1]}/_wxsync\"\n     wxsync completions fish > ~/.config/fish/completions/wxsync.fish"
-    )]
-    Completions {
-        /// The shell
-        shell: clap_complete::Shell,
-    },
-    /// Print the manual page (roff) on stdout
-    #[command(after_help = "e.g. wxsync man > ~/.local/share/man/man1/wxsync.1 && man wxsync")]
-    Man,
     /// Today's quota of each API wxsync uses: daily limit, used, remaining
     Quota {
         /// APIs to report, e.g. draft/update (default: every API wxsync uses)
@@ -174,9 +163,10 @@ pub enum Command {
         #[arg(long, default_value_t = 300, value_name = "SECS")]
         timeout: u64,
     },
-    /// Bind an article to a draft that already exists in the account. Without --media-id:
-    /// for an article bound to a draft, accept the edits made to it in WeChat; for one that
-    /// is not, list the account's drafts to choose from
+    /// Bind an article to a draft that already exists in the account, or list the drafts
+    ///
+    /// Without --media-id: for an article bound to a draft, accept the edits made to it in
+    /// WeChat; for one that is not, list the account's drafts to choose from.
     Adopt {
         /// The article
         path: PathBuf,
@@ -188,4 +178,15 @@ pub enum Command {
         #[arg(long, default_value_t = 0, value_name = "N")]
         index: u32,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout
+    #[command(
+        after_help = "e.g. wxsync completions bash > ~/.local/share/bash-completion/completions/wxsync\n     wxsync completions zsh > \"${fpath[1]}/_wxsync\"\n     wxsync completions fish > ~/.config/fish/completions/wxsync.fish"
+    )]
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout
+    #[command(after_help = "e.g. wxsync man > ~/.local/share/man/man1/wxsync.1 && man wxsync")]
+    Man,
 }
