@@ -48,6 +48,20 @@ impl AppState {
             .unwrap_or_else(|e| e.into_inner().clone())
     }
 
+    /// Replaces the snapshot with what `f` makes of the current one, under the lock, and
+    /// tells every open page: the rebuild loop and the push loop both publish, and neither may
+    /// drop what the other published meanwhile.
+    pub fn update(&self, f: impl FnOnce(&Snapshot) -> Snapshot) {
+        let generation = {
+            let mut guard = self.snap.write().unwrap_or_else(|e| e.into_inner());
+            let next = f(&guard);
+            let generation = next.generation;
+            *guard = Arc::new(next);
+            generation
+        };
+        let _ = self.events.send(generation);
+    }
+
     /// Publishes a new build and tells every open page.
     pub fn publish(&self, snap: Snapshot) {
         let generation = snap.generation;

@@ -290,7 +290,17 @@ impl Rebuild<'_> {
                 .map(|(path, _)| path.clone())
                 .collect();
             let site_ok = snap.site_errors.is_empty();
-            state.publish(snap);
+            // A push may have finished while this built: keep the statuses it published.
+            state.update(|cur| {
+                let mut snap = snap;
+                for (path, page) in snap.pages.iter_mut() {
+                    if let Some(now) = cur.pages.get(path) {
+                        page.push = now.push.clone();
+                    }
+                }
+                snap.generation = snap.generation.max(cur.generation + 1);
+                snap
+            });
             if let Some(tx) = push.as_ref().filter(|_| site_ok && !to_push.is_empty()) {
                 let _ = tx.send(to_push);
             }
@@ -390,13 +400,15 @@ fn push_loop(
                     .collect()
             }
         };
-        let mut snap = (*state.current()).clone();
-        for (p, s) in statuses {
-            if let Some(page) = snap.pages.get_mut(&p) {
-                page.push = Some(s);
+        state.update(|cur| {
+            let mut snap = cur.clone();
+            for (p, s) in statuses {
+                if let Some(page) = snap.pages.get_mut(&p) {
+                    page.push = Some(s);
+                }
             }
-        }
-        snap.generation += 1;
-        state.publish(snap);
+            snap.generation += 1;
+            snap
+        });
     }
 }
