@@ -35,6 +35,9 @@ const IMAGES: usize = 24;
 /// The watch debounce the latency is measured beyond.
 const DEBOUNCE_MS: u64 = 100;
 
+#[path = "bench/peer.rs"]
+mod peer;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--render-child") {
@@ -46,11 +49,19 @@ fn main() {
     let mut sizes = vec![100, 300, 1_000, 2_000];
     let mut seeded = vec![10_000];
     let mut only: Option<Vec<String>> = None;
+    let mut with_peer = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--write" => write_md = it.next().map(PathBuf::from),
             "--svg" => svg = it.next().map(PathBuf::from),
+            "--peer" => {
+                with_peer = it.next().map(String::as_str) == Some("wenyan");
+                if !with_peer {
+                    eprintln!("bench: --peer takes `wenyan`");
+                    std::process::exit(2);
+                }
+            }
             "--only" => {
                 only = it
                     .next()
@@ -70,7 +81,7 @@ fn main() {
             }
             other => {
                 eprintln!(
-                    "usage: bench [--write BENCHMARKS.md] [--svg FILE.svg] [--only render,check,sync,watch,images] [--sizes 100,300,1000,2000] [--seeded 10000]\nunknown argument {other}"
+                    "usage: bench [--write BENCHMARKS.md] [--svg FILE.svg] [--only render,check,sync,watch,images] [--peer wenyan] [--sizes 100,300,1000,2000] [--seeded 10000]\nunknown argument {other}"
                 );
                 std::process::exit(2);
             }
@@ -87,9 +98,13 @@ fn main() {
         eprintln!("bench: render (one core, fresh process)");
         render_one_core = bench_render(&mut b, &corpus);
     }
+    let mut check = None;
     if run("check") {
         eprintln!("bench: check (process, all cores)");
-        bench_check(&mut b, &bin, &corpus, render_one_core);
+        check = Some(bench_check(&mut b, &bin, &corpus, render_one_core));
+    }
+    if with_peer {
+        bench_peer(&mut b, &corpus, check);
     }
     let mut scale = Vec::new();
     if run("sync") {
@@ -601,7 +616,13 @@ fn bench_render(b: &mut Bench, corpus: &Path) -> f64 {
 // ---------------------------------------------------------------------------------------------
 // Check: the whole corpus as a site, `wxsync check` as a process (every core).
 
-fn bench_check(b: &mut Bench, bin: &Path, corpus: &Path, render_one_core: f64) {
+/// Returns the median wall time (ms) and the largest peak resident set (kB) of the runs.
+fn bench_check(
+    b: &mut Bench,
+    bin: &Path,
+    corpus: &Path,
+    render_one_core: f64,
+) -> (f64, Option<u64>) {
     let dir = tempfile::tempdir().expect("tempdir");
     copy_tree(corpus, &dir.path().join("articles"), true);
     std::fs::write(
@@ -609,34 +630,78 @@ fn bench_check(b: &mut Bench, bin: &Path, corpus: &Path, render_one_core: f64) {
         "articles: [\"articles/**/*.md\"]\n",
     )
     .expect("write config");
+    let mut peak = None;
     let runs: Vec<f64> = (0..3)
         .map(|_| {
             let _ = std::fs::remove_dir_all(dir.path().join(".wxsync"));
-            let t = Instant::now();
-            let out = Command::new(bin)
-                .arg("-C")
-                .arg(dir.path())
-                .args(["check", "-q", "--color", "never"])
-                .output()
-                .expect("run wxsync check");
-            let wall = ms(t.elapsed());
+            let ran = peer::run_measured(
+                Command::new(bin)
+                    .arg("-C")
+                    .arg(dir.path())
+                    .args(["check", "-q", "--color", "never"]),
+            );
             // 0 clean, 2 with article errors (some corpus files are not wxsync articles).
             assert!(
-                matches!(out.status.code(), Some(0 | 2)),
-                "wxsync check crashed: {}",
-                String::from_utf8_lossy(&out.stderr)
+                matches!(ran.code, Some(0 | 2)),
+                "wxsync check crashed (exit {:?})",
+                ran.code
             );
-            wall
+            peak = peak.max(ran.peak_kb);
+            ms(ran.wall)
         })
         .collect();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let wall = median(runs);
     b.emit(
-        Figure::new("check.corpus_wall_ms", median(runs), "ms")
+        Figure::new("check.corpus_wall_ms", wall, "ms")
             .baseline(render_one_core, "in-process corpus render, one core")
             .note(&format!(
                 "a process on {cores} cores, cold (no render cache)"
             )),
     );
+    if let Some(kb) = peak {
+        b.emit(
+            Figure::new("check.corpus_peak_rss_mb", kb as f64 / 1024.0, "MB")
+                .target(Target::Max(100.0)),
+        );
+    }
+    (wall, peak)
+}
+
+/// wxsync's `check` of the corpus against @wenyan-md/core rendering the same files in the
+/// same run: the ratio is wxsync's time over the peer's (target: 60 times faster).
+fn bench_peer(b: &mut Bench, corpus: &Path, check: Option<(f64, Option<u64>)>) {
+    let dir = match peer::install() {
+        Ok(d) => d,
+        Err(why) => {
+            eprintln!("bench: skipped the peer ({why})");
+            return;
+        }
+    };
+    eprintln!(
+        "bench: the peer, {} (one pass over the corpus)",
+        peer::WENYAN
+    );
+    let ran = peer::render_corpus(&dir, corpus);
+    if !ran.ok {
+        eprintln!("bench: the peer failed: {}", ran.stdout);
+        return;
+    }
+    let said = ran.stdout.trim().to_string();
+    let wall = ms(ran.wall);
+    let peak_mb = ran.peak_kb.map(|kb| kb as f64 / 1024.0);
+    b.emit(Figure::new("peer.wenyan_corpus_wall_ms", wall, "ms").note(&said));
+    if let Some(mb) = peak_mb {
+        b.emit(Figure::new("peer.wenyan_corpus_peak_rss_mb", mb, "MB"));
+    }
+    if let Some((check_wall, _)) = check {
+        b.emit(
+            Figure::new("peer.check_vs_wenyan_wall_ms", check_wall, "ms")
+                .baseline(wall, "@wenyan-md/core rendering the same corpus, same run")
+                .ratio_target(1.0 / 60.0)
+                .note(&format!("{:.1}× faster", wall / check_wall)),
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
