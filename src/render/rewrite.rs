@@ -11,6 +11,7 @@
 //! builds the tree exactly, and what is written back is that tree with wxsync's own elements
 //! and theme styles added, nothing from the input that the sanitizer did not keep.
 
+use crate::render::shape::VOID;
 use crate::render::theme::{El, Theme};
 
 /// The style the sanitizer gives an element the author hid: the rewrite drops every element
@@ -21,8 +22,6 @@ pub const HIDDEN_STYLE: &str = "display:none";
 pub const NO_NATIVE_MARKER: &str = "list-style-type:none";
 /// An item's native marker is drawn only for `display:list-item`.
 pub const NO_LIST_ITEM: &str = "list-style-type:none;display:block";
-
-const VOID: &[&str] = &["br", "img", "hr", "col", "wbr"];
 
 /// User declarations kept on a table's parts: how the author laid the columns out. The rest
 /// (borders, colours, padding) is the theme's.
