@@ -33,6 +33,7 @@ pub mod diag;
 pub mod error;
 pub mod fs;
 pub mod hash;
+pub mod interrupt;
 pub mod media;
 pub mod output;
 pub mod preview;

@@ -391,3 +391,59 @@ fn a_render_cache_carried_to_a_fresh_checkout_still_holds() {
         "a changed image is noticed:\n{said}"
     );
 }
+
+/// A checkout without `.wxsync/` at all (a CI run with no cache) plans an unchanged site from
+/// what the lockfile recorded each article was pushed from, without rendering it and without
+/// a call; a changed image, article or config is still rendered and pushed.
+#[test]
+fn a_checkout_without_wxsync_dir_plans_unchanged_articles_from_the_lockfile() {
+    let site = SyncSite::new();
+    site.sync(&[]).assert_code(0);
+    let lock = site.lock_bytes().expect("lockfile");
+    let bare = |site: &SyncSite| {
+        // (A run that rendered nothing may have made none.)
+        let _ = std::fs::remove_dir_all(site.file(".wxsync"));
+        assert!(!site.file(".wxsync").exists());
+    };
+    bare(&site);
+    let status = site.run(&["status", "-v"]);
+    status.assert_code(0).assert_no_calls();
+    assert_eq!(
+        status.stderr.matches("planned from wxsync.lock").count(),
+        5,
+        "every article from the lockfile:\n{}",
+        status.stderr
+    );
+    assert!(!status.stderr.contains(": rendered"), "{}", status.stderr);
+    bare(&site);
+    let noop = site.run(&["sync"]);
+    noop.assert_code(0).assert_no_calls();
+    assert_eq!(
+        site.lock_bytes().as_ref(),
+        Some(&lock),
+        "a no-op keeps the bytes"
+    );
+
+    // An image the lockfile lists, changed: that article is rendered again, and updated.
+    bare(&site);
+    let diagram = site.file("images/diagram.png");
+    let mut bytes = std::fs::read(&diagram).expect("diagram");
+    bytes.push(0); // after IEND: the same picture, other bytes
+    std::fs::write(&diagram, bytes).expect("write");
+    let run = site.run(&["sync", "-v"]);
+    run.assert_code(0);
+    assert!(
+        run.stderr.contains(&format!("cache: {HELLO}: rendered")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.count("media/uploadimg"), 1, "{:?}", run.call_names());
+    assert_eq!(run.count("draft/update"), 1, "{:?}", run.call_names());
+
+    // The config changed: everything is rendered (nothing is pushed: the payloads are equal).
+    bare(&site);
+    site.edit("wxsync.yaml", |t| format!("{t}\n# a comment\n"));
+    let status = site.run(&["status", "-v"]);
+    status.assert_code(0).assert_no_calls();
+    assert_eq!(status.stderr.matches("planned from wxsync.lock").count(), 0);
+}

@@ -56,6 +56,7 @@ pub fn run(site: Option<&Path>, flags: WatchFlags, out: Output) -> Result<i32> {
     report(&first, &[], out);
     let state = AppState::new(first);
 
+    let interrupted = crate::interrupt::handler(&runtime);
     let urls = urls(addr);
     eprintln!(
         "wxsync watch: previewing {} at {} (Ctrl-C to stop)",
@@ -116,7 +117,7 @@ pub fn run(site: Option<&Path>, flags: WatchFlags, out: Output) -> Result<i32> {
             app.into_make_service_with_connect_info::<LocalAddr>(),
         )
         .with_graceful_shutdown(async move {
-            let _ = tokio::signal::ctrl_c().await;
+            interrupted.await;
             // End the open event streams, or the graceful shutdown would wait for them.
             let _ = events.send(SHUTDOWN);
         })

@@ -13,8 +13,8 @@ use crate::hash::ContentHash;
 use crate::output::{Output, json_report, plural};
 use crate::render::cache::{self, RenderCache};
 use crate::site::ArticlePath;
-use crate::sync::lock::Lockfile;
-use crate::sync::plan::{self, Input, Plan, Work};
+use crate::sync::lock::{Entry, Lockfile, State};
+use crate::sync::plan::{self, Input, Origin, Plan, Work};
 
 /// A site loaded, rendered and planned.
 pub struct Prepared {
@@ -71,7 +71,7 @@ pub fn prepare(
         })
         .collect();
     let selected = selection(&project, paths, &groups)?;
-    let (mut inputs, results) = render_cached(&project, &selected, out);
+    let (mut inputs, results) = render_cached(&project, &selected, &lock, out);
     let mut draft_errors = site_problems;
     draft_errors.extend(site.check_drafts(&all));
     let (errors, _) = out.diagnostics(&results, &draft_errors);
@@ -88,11 +88,15 @@ pub fn prepare(
         return Ok(Err(2));
     }
     let ikey = cache::inputs_key(&site.config_source, &project.renderer.theme().fingerprint());
+    let site_key = cache::site_key(&site.config_source, &project.renderer.theme().fingerprint());
     for r in results {
         if let (Some(rendered), Some(source)) = (r.rendered, r.source_hash) {
             let fingerprint = cache::inputs_fingerprint(&ikey, &source, &rendered);
+            let images = cache::image_files(&rendered);
+            let origin = origin(&site_key, &source, &images);
             let mut input = Input::new(rendered, source);
             input.inputs = Some(fingerprint);
+            input.origin = Some(origin);
             inputs.insert(r.path, input);
         }
     }
@@ -136,6 +140,7 @@ pub fn prepare(
 fn render_cached(
     project: &Project,
     selected: &[ArticlePath],
+    lock: &Lockfile,
     out: Output,
 ) -> (BTreeMap<ArticlePath, Input>, Vec<ArticleResult>) {
     let site = &project.site;
@@ -145,17 +150,32 @@ fn render_cached(
     let mut keys = BTreeMap::new();
     let mut to_render = Vec::new();
     let mut cached = Vec::new();
+    // Image hashes, by path: an image many articles share is read once.
+    let mut hashed = BTreeMap::new();
     for p in selected {
         let Ok(bytes) = crate::fs::read_capped(&site.abs(p), crate::fs::TEXT_MAX) else {
             to_render.push(p.clone());
             continue;
         };
         let text = strip_bom(&bytes);
+        let source = ContentHash::of(text);
         let key = cache::article_key(&site_key, text);
         let hit = rcache.get(&site.root, p, &key);
+        let pushed = match hit {
+            Some(_) => None,
+            None => lock
+                .articles
+                .get(p)
+                .and_then(|e| from_lock(e, &site.root, &site_key, &source, &mut hashed)),
+        };
         if out.verbose > 0 {
             out.info(&if hit.is_some() {
                 format!("cache: {p}: planned from the render cache (nothing it reads changed)")
+            } else if pushed.is_some() {
+                format!(
+                    "cache: {p}: planned from wxsync.lock (it, its images, wxsync.yaml, the \
+                     theme and wxsync are those it was pushed from)"
+                )
             } else {
                 format!(
                     "cache: {p}: rendered (new, or it, wxsync.yaml, the theme, an image or \
@@ -163,13 +183,30 @@ fn render_cached(
                 )
             });
         }
+        if let Some(input) = pushed {
+            inputs.insert(p.clone(), input);
+            cached.push(ArticleResult {
+                path: p.clone(),
+                rendered: None,
+                source_hash: None,
+                diagnostics: Vec::new(),
+                ignored_keys: Vec::new(),
+            });
+            continue;
+        }
         match hit {
             Some(e) => {
+                let images: Vec<(ArticlePath, ContentHash)> = e
+                    .files
+                    .iter()
+                    .filter_map(|f| Some((f.path.clone(), f.hash.clone()?)))
+                    .collect();
                 inputs.insert(
                     p.clone(),
                     Input {
                         hash: e.hash.clone(),
-                        source: ContentHash::of(text),
+                        origin: Some(origin(&site_key, &source, &images)),
+                        source,
                         sync: e.sync,
                         rendered: None,
                         inputs: e.inputs.clone(),
@@ -210,4 +247,61 @@ fn render_cached(
     rcache.save(&site.root);
     results.extend(cached);
     (inputs, results)
+}
+
+/// An article's `rendered_from` key and the image files it covers.
+fn origin(site_key: &[u8], source: &ContentHash, images: &[(ArticlePath, ContentHash)]) -> Origin {
+    Origin {
+        key: cache::origin_key(site_key, source, images),
+        images: images.iter().map(|(p, _)| p.clone()).collect(),
+    }
+}
+
+/// The input of an article the lockfile says was pushed from exactly these bytes, images,
+/// config, theme and wxsync: its payload is the one pushed, so it is planned without rendering
+/// (a checkout without `.wxsync/`, as in CI). Its warnings were shown when it was pushed.
+fn from_lock(
+    e: &Entry,
+    root: &Path,
+    site_key: &[u8],
+    source: &ContentHash,
+    hashed: &mut BTreeMap<ArticlePath, Option<ContentHash>>,
+) -> Option<Input> {
+    let recorded = e.rendered_from.as_ref()?;
+    if e.state != State::Synced || e.media_id.is_none() {
+        return None;
+    }
+    let hash = e.hash.clone()?;
+    let mut images = Vec::with_capacity(e.images.len());
+    for p in &e.images {
+        let h = hashed
+            .entry(p.clone())
+            .or_insert_with(|| image_hash(root, p))
+            .clone()?;
+        images.push((p.clone(), h));
+    }
+    let origin = origin(site_key, source, &images);
+    (&origin.key == recorded).then(|| Input {
+        hash,
+        source: source.clone(),
+        sync: true,
+        rendered: None,
+        inputs: e.inputs.clone(),
+        origin: Some(origin),
+    })
+}
+
+/// The hash of an image file the lockfile names, if it is a file inside the site (the
+/// lockfile is only trusted to say what to compare, never where to read outside the site).
+fn image_hash(root: &Path, p: &ArticlePath) -> Option<ContentHash> {
+    if ArticlePath::from_relative(Path::new(p.as_str())).as_ref() != Some(p) {
+        return None;
+    }
+    let file = std::fs::canonicalize(root.join(p.as_str())).ok()?;
+    if !file.starts_with(std::fs::canonicalize(root).ok()?) {
+        return None;
+    }
+    crate::fs::read_capped(&file, crate::media::probe::SOURCE_MAX)
+        .ok()
+        .map(|b| ContentHash::of(&b))
 }

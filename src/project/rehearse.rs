@@ -71,11 +71,13 @@ pub fn rehearse(site: Option<&Path>, paths: &[PathBuf], flags: Flags, out: Outpu
     let seen = Seen::of(&emu, &seeded, &copy, &root);
     show(&pushed, &seen, out);
     if flags.serve {
+        let rt = runtime(1)?;
+        let interrupted = crate::interrupt::handler(&rt);
         out.info(&format!(
             "serving the emulator's draft box at {}/ (press Ctrl-C to stop)",
             emu.base_url()
         ));
-        let _ = runtime(1)?.block_on(tokio::signal::ctrl_c());
+        rt.block_on(interrupted);
     }
     Ok(pushed.code)
 }

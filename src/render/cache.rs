@@ -265,6 +265,40 @@ pub fn site_key(config_text: &str, theme_css: &str) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
+/// An article's image files (not `data:` URIs, whose bytes are the article's) with the hashes
+/// of the bytes rendered, sorted by path: what its render read beyond its own file.
+pub fn image_files(rendered: &Rendered) -> Vec<(ArticlePath, ContentHash)> {
+    let mut files: Vec<(ArticlePath, ContentHash)> = rendered
+        .assets
+        .iter()
+        .filter(|a| a.inline.is_none())
+        .map(|a| (a.path.clone(), a.hash.clone()))
+        .collect();
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// What the lockfile records an article's payload was rendered from (`rendered_from`): the
+/// site key (wxsync's version, the config, the theme), the hash of the article's bytes and its
+/// image files with theirs. On a checkout without `.wxsync/` (a CI run), an article whose key
+/// this still is needs no rendering to be planned.
+pub fn origin_key(
+    site_key: &[u8],
+    source: &ContentHash,
+    images: &[(ArticlePath, ContentHash)],
+) -> ContentHash {
+    let mut bytes = site_key.to_vec();
+    bytes.extend_from_slice(source.as_str().as_bytes());
+    for (path, hash) in images {
+        bytes.push(0);
+        bytes.extend_from_slice(path.as_str().as_bytes());
+        bytes.push(0);
+        bytes.extend_from_slice(hash.as_str().as_bytes());
+    }
+    ContentHash::of(&bytes)
+}
+
 /// The key of one article: the site key and the article's bytes.
 pub fn article_key(site_key: &[u8], text: &[u8]) -> String {
     let mut h = Sha256::new();

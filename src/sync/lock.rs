@@ -58,6 +58,13 @@ pub struct Entry {
     /// means only wxsync's rendering changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs: Option<ContentHash>,
+    /// What the pushed payload was rendered from, wxsync's version included, and the image
+    /// files that covers: while both are as recorded, the article is planned without being
+    /// rendered, even on a checkout without `.wxsync/` ([`crate::render::cache::origin_key`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendered_from: Option<ContentHash>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ArticlePath>,
     /// The multi-article draft (`drafts:` in wxsync.yaml) the article belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub draft: Option<String>,
@@ -196,15 +203,22 @@ impl Lockfile {
         self.file.clone().unwrap_or_else(|| Lockfile::path(root))
     }
 
-    /// Reads the lockfile of a site; a missing one is empty.
+    /// Reads the lockfile of a site, with the journal of a run that died replayed onto it
+    /// ([`crate::sync::journal`]); a missing one is empty.
     pub fn load(root: &Path) -> Result<Lockfile> {
         let path = Lockfile::path(root);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Lockfile::default()),
+        let mut lock = match std::fs::read_to_string(&path) {
+            Ok(text) => Lockfile::parse(&text)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Lockfile::default(),
             Err(source) => return Err(Error::Read { path, source }),
         };
-        let mut lock: Lockfile = serde_yaml::from_str(&text).map_err(|e| {
+        crate::sync::journal::replay(&path, &mut lock)?;
+        Ok(lock)
+    }
+
+    /// The lockfile in `text`.
+    fn parse(text: &str) -> Result<Lockfile> {
+        let mut lock: Lockfile = serde_yaml::from_str(text).map_err(|e| {
             let mut d = Diagnostic::error(LOCK_FILE, format!("the lockfile cannot be read: {e}"))
                 .with_help("it is written by wxsync only; restore it from git (`git checkout wxsync.lock`)");
             if let Some(l) = e.location() {
@@ -212,7 +226,7 @@ impl Lockfile {
             }
             Error::Invalid(vec![d])
         })?;
-        if lock.version == VERSION && !lock.is_whole(&text) {
+        if lock.version == VERSION && !lock.is_whole(text) {
             return Err(Error::Invalid(vec![
                 Diagnostic::error(
                     LOCK_FILE,
@@ -310,6 +324,17 @@ impl Lockfile {
             if let Some(h) = &e.inputs {
                 field(&mut o, 2, "inputs", h.as_str());
             }
+            if let Some(h) = &e.rendered_from {
+                field(&mut o, 2, "rendered_from", h.as_str());
+            }
+            if !e.images.is_empty() {
+                o.push_str("    images:\n");
+                for i in &e.images {
+                    o.push_str("      - ");
+                    push_scalar(&mut o, i.as_str());
+                    o.push('\n');
+                }
+            }
             if let Some(d) = &e.draft {
                 field(&mut o, 2, "draft", d);
             }
@@ -375,18 +400,19 @@ impl Lockfile {
         Ok(o.into_bytes())
     }
 
-    /// Writes the lockfile atomically, unless the bytes on disk are already these.
+    /// Writes the lockfile atomically, unless the bytes on disk are already these, and
+    /// removes the journal it now holds (in a sync, each step is recorded through
+    /// [`crate::sync::journal::Journal`] instead, and this folds them in at the end).
     pub fn save(&self, root: &Path) -> Result<()> {
         let path = self.file_in(root);
         // A first run that recorded nothing (it failed before any push) leaves no file behind.
-        if self.entries() == 0 && !path.exists() {
-            return Ok(());
+        if self.entries() > 0 || path.exists() {
+            let bytes = self.to_bytes()?;
+            if !std::fs::read(&path).is_ok_and(|old| old == bytes) {
+                write_atomic(&path, &bytes, Durability::Synced)?;
+            }
         }
-        let bytes = self.to_bytes()?;
-        if std::fs::read(&path).is_ok_and(|old| old == bytes) {
-            return Ok(());
-        }
-        write_atomic(&path, &bytes, Durability::Synced)
+        crate::sync::journal::remove(&path)
     }
 
     /// The articles whose draft is `media_id`.
@@ -551,6 +577,13 @@ mod tests {
                     state: State::Unknown,
                     source: None,
                     inputs: (i % 2 == 0).then(|| ContentHash::of(b"inputs")),
+                    rendered_from: (i % 2 == 1).then(|| ContentHash::of(b"origin")),
+                    images: (0..i % 3)
+                        .map(|n| {
+                            ArticlePath::from_relative(Path::new(&format!("img/{n} yes: #x.png")))
+                                .unwrap()
+                        })
+                        .collect(),
                     draft: Some("weekly: 47".into()),
                     adopted: i % 2 == 0,
                     update_time: (i % 3 == 0).then_some(1_700_000_100 + i as i64),

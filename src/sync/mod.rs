@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod budget;
 pub mod github;
+pub mod journal;
 pub mod lock;
 pub mod plan;
 pub mod remote;

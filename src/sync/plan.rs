@@ -52,6 +52,17 @@ pub struct Input {
     /// What the render read but wxsync itself (config, theme, article, images): when it is
     /// the one recorded and the payload is not, wxsync's rendering changed.
     pub inputs: Option<ContentHash>,
+    /// What it was rendered from, wxsync's version included, and its image files: recorded
+    /// with a push, so that a checkout without the render cache plans it without rendering.
+    pub origin: Option<Origin>,
+}
+
+/// An article's `rendered_from` key and the image files it covers
+/// ([`crate::render::cache::origin_key`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub key: ContentHash,
+    pub images: Vec<ArticlePath>,
 }
 
 impl Input {
@@ -62,7 +73,20 @@ impl Input {
             sync: rendered.sync,
             rendered: Some(rendered),
             inputs: None,
+            origin: None,
         }
+    }
+
+    /// Records in a lockfile entry what the payload now pushed (or found unchanged) was
+    /// rendered from.
+    pub fn record_origin(&self, e: &mut Entry) {
+        e.inputs.clone_from(&self.inputs);
+        e.rendered_from = self.origin.as_ref().map(|o| o.key.clone());
+        e.images = self
+            .origin
+            .as_ref()
+            .map(|o| o.images.clone())
+            .unwrap_or_default();
     }
 }
 
@@ -466,7 +490,7 @@ pub fn plan(
             && e.inputs.is_some()
             && input.inputs.is_some()
         {
-            e.inputs.clone_from(&input.inputs);
+            input.record_origin(e);
         }
     }
     rows.sort_by(|a, b| a.path.cmp(&b.path));

@@ -310,12 +310,47 @@ impl SyncSite {
         std::fs::read(self.file("wxsync.lock")).ok()
     }
 
+    /// What the next run reads: `wxsync.lock`, with the journal a killed run left beside it
+    /// replayed (each of its lines sets keys of the lockfile's maps; `null` removes one; a
+    /// last line cut short is ignored).
     #[track_caller]
     pub fn lock(&self) -> Lock {
-        let text = std::fs::read_to_string(self.file("wxsync.lock")).expect("wxsync.lock exists");
-        Lock(serde_yaml::from_str(&text).unwrap_or_else(|e| {
-            panic!("wxsync.lock is not YAML ({e}):\n{text}");
-        }))
+        let text = std::fs::read_to_string(self.file("wxsync.lock"));
+        let journal = std::fs::read_to_string(self.file("wxsync.lock.journal")).ok();
+        let mut lock: Yaml = match &text {
+            Ok(text) => serde_yaml::from_str(text).unwrap_or_else(|e| {
+                panic!("wxsync.lock is not YAML ({e}):\n{text}");
+            }),
+            Err(e) => {
+                assert!(journal.is_some(), "wxsync.lock exists: {e}");
+                Yaml::Mapping(Default::default())
+            }
+        };
+        for line in journal.iter().flat_map(|j| j.lines()) {
+            let Ok(Json::Object(delta)) = serde_json::from_str::<Json>(line) else {
+                continue;
+            };
+            for (section, changes) in delta {
+                let Json::Object(changes) = changes else {
+                    lock[section.as_str()] = serde_yaml::to_value(&changes).expect("yaml");
+                    continue;
+                };
+                if !lock.get(&section).is_some_and(Yaml::is_mapping) {
+                    lock[section.as_str()] = Yaml::Mapping(Default::default());
+                }
+                let Some(map) = lock.get_mut(&section).and_then(Yaml::as_mapping_mut) else {
+                    continue;
+                };
+                for (k, v) in changes {
+                    if v.is_null() {
+                        map.remove(k.as_str());
+                    } else {
+                        map.insert(Yaml::from(k), serde_yaml::to_value(&v).expect("yaml"));
+                    }
+                }
+            }
+        }
+        Lock(lock)
     }
 
     /// The environment a run gets: the emulator, its credentials, nothing from the host that

@@ -116,7 +116,7 @@ impl Run<'_> {
             }
             self.gone.insert(id, fate);
         }
-        self.lock.save(self.root)
+        self.save()
     }
 
     /// The `update_time` our last push of a draft recorded (the latest of its articles').
@@ -193,6 +193,6 @@ impl Run<'_> {
                 }
             }
         }
-        self.lock.save(self.root)
+        self.save()
     }
 }

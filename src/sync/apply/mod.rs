@@ -27,6 +27,7 @@ use std::time::Duration;
 use crate::error::Result;
 use crate::render::{Payload, RemoteImage, Rendered};
 use crate::site::ArticlePath;
+use crate::sync::journal::Journal;
 use crate::sync::lock::Lockfile;
 use crate::sync::plan::{Action, Input, Plan, Row, Work};
 use crate::sync::remote::Fate;
@@ -117,6 +118,8 @@ struct Run<'a> {
     late: BTreeMap<ArticlePath, Rendered>,
     bar: indicatif::ProgressBar,
     lock: &'a mut Lockfile,
+    /// Where each change to `lock` is recorded as it is made.
+    journal: Journal,
     rows: BTreeMap<ArticlePath, Done>,
     uploads: usize,
     stopped: Option<String>,
@@ -129,7 +132,7 @@ struct Run<'a> {
     gone: BTreeMap<MediaId, Fate>,
 }
 
-/// Runs the plan's work against WeChat. The lockfile is saved after every remote change.
+/// Runs the plan's work against WeChat. Every remote change is recorded (in the journal) at once.
 pub async fn apply(
     plan: &Plan,
     inputs: &BTreeMap<ArticlePath, Input>,
@@ -139,7 +142,10 @@ pub async fn apply(
     render: &RenderFn<'_>,
     opts: &Options,
 ) -> Result<Outcome> {
+    // Renames, and the appid of a first run, are written with the whole file.
+    let journal = Journal::begin(lock, root)?;
     let mut run = Run {
+        journal,
         client,
         opts,
         root,
@@ -170,6 +176,9 @@ pub async fn apply(
         gone: BTreeMap::new(),
     };
     if let Err(e) = run.steps(plan).await {
+        // Fold what the journal holds into the lockfile if the disk lets us; if not, the
+        // journal stays, and the next run replays it.
+        let _ = run.lock.save(root);
         // A failure to record (a full disk) after something was sent is a partial run (exit
         // 1, the next run reconciles what the lockfile lacks); before, nothing happened.
         if !run.sent {
@@ -194,7 +203,6 @@ pub async fn apply(
 impl Run<'_> {
     /// The work of a run, in order: uploads, reconcile, adds and updates, prune.
     async fn steps(&mut self, plan: &Plan) -> Result<()> {
-        self.lock.save(self.root)?; // renames, and the appid of a first run
         self.check_edits(&plan.work).await?;
         self.upload_assets(&plan.work).await?;
         self.reconcile(&plan.work).await?;
@@ -220,8 +228,16 @@ impl Run<'_> {
         {
             self.pruned = self.prune(plan).await?;
         }
+        // The journal folded into the lockfile.
         self.lock.save(self.root)?;
         Ok(())
+    }
+}
+
+impl Run<'_> {
+    /// Records the lockfile's changes on disk (in the journal) before anything else is sent.
+    fn save(&mut self) -> Result<()> {
+        self.journal.record(self.lock)
     }
 }
 

@@ -34,7 +34,7 @@ impl Run<'_> {
                     self.lock.articles.retain(|p, e| {
                         !(orphan_paths.contains(p) && e.media_id.as_ref() == Some(&id))
                     });
-                    self.lock.save(self.root)?;
+                    self.save()?;
                     pruned.push(id);
                 }
                 Err(e) => {

@@ -121,17 +121,20 @@ impl Run<'_> {
                 },
             );
         }
-        self.lock.save(self.root)?;
+        self.save()?;
         match self.client.draft_add(&articles).await {
             Ok(media_id) => {
                 self.sent = true;
                 for (i, m) in members.iter().enumerate() {
                     let hash = self.payload(m).map(payload_hash);
-                    let inputs = self.inputs.get(m).and_then(|i| i.inputs.clone());
+                    let input = self.inputs.get(m);
                     if let Some(e) = self.lock.articles.get_mut(m) {
                         e.media_id = Some(media_id.clone());
                         e.hash = hash;
-                        e.inputs = inputs;
+                        match input {
+                            Some(i) => i.record_origin(e),
+                            None => e.inputs = None,
+                        }
                         e.state = State::Synced;
                         e.settle();
                     }
@@ -140,7 +143,7 @@ impl Run<'_> {
                         d.row.index = i as u32;
                     }
                 }
-                self.lock.save(self.root)?;
+                self.save()?;
             }
             Err(e) if e.is_outcome_unknown() => {
                 // The entries stay `unknown`; the error's hint says the next run looks for
@@ -161,7 +164,7 @@ impl Run<'_> {
                     };
                     self.fail_api(&m, &e);
                 }
-                self.lock.save(self.root)?;
+                self.save()?;
             }
         }
         Ok(())
@@ -204,7 +207,7 @@ impl Run<'_> {
                     e.update_time = None;
                 }
             }
-            self.lock.save(self.root)?;
+            self.save()?;
         }
         let result = self.client.draft_update(media_id, index, &article).await;
         if let Err(e) = &result
@@ -224,12 +227,15 @@ impl Run<'_> {
                     e.hash = Some(hash);
                     e.state = State::Synced;
                     e.source = self.inputs.get(path).map(|i| i.source.clone());
-                    e.inputs = self.inputs.get(path).and_then(|i| i.inputs.clone());
+                    match self.inputs.get(path) {
+                        Some(i) => i.record_origin(e),
+                        None => e.inputs = None,
+                    }
                 }
                 if let Some(d) = self.rows.get_mut(path) {
                     d.row.media_id = Some(media_id.clone());
                 }
-                self.lock.save(self.root)?;
+                self.save()?;
             }
             Err(e) if e.errcode() == Some(ErrCode::InvalidMediaId) => {
                 // Published or deleted on the server, or the payload is at fault: ask.
@@ -297,7 +303,7 @@ impl Run<'_> {
         if let Some(e) = self.lock.articles.get_mut(path) {
             e.state = State::Pushing;
         }
-        self.lock.save(self.root)
+        self.save()
     }
 }
 

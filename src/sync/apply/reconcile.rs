@@ -140,7 +140,7 @@ impl Run<'_> {
                             row.row.reason = "found the draft an earlier run created".to_string();
                         }
                     }
-                    self.lock.save(self.root)?;
+                    self.save()?;
                 }
                 [] => {
                     for m in members {

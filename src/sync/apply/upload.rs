@@ -188,7 +188,7 @@ impl Run<'_> {
             if satisfied(self.lock.assets.get(&hash), material) {
                 // The same picture was uploaded before (from a file or another URL).
                 self.lock.remote.insert(url, hash);
-                self.lock.save(self.root)?;
+                self.save()?;
                 continue;
             }
             n.urls_of.entry(hash.clone()).or_default().push(url.clone());
@@ -259,7 +259,7 @@ impl Run<'_> {
                 self.lock.assets.remove(hash);
             }
         }
-        self.lock.save(self.root)
+        self.save()
     }
 
     /// Prepares and uploads every job, recording each success; a daily quota error stops the
@@ -359,7 +359,7 @@ impl Run<'_> {
         let slot = self.lock.assets.entry(hash.clone()).or_default();
         slot.name = Some(name.to_string());
         slot.attempted = Some(now);
-        self.lock.save(self.root)
+        self.save()
     }
 
     /// Records an upload in the lockfile, or fails the articles that needed it. An upload
@@ -432,7 +432,7 @@ impl Run<'_> {
                 }
             }
         }
-        self.lock.save(self.root)
+        self.save()
     }
 
     /// Puts what was being done in front of an article's error message.
