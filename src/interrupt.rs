@@ -8,21 +8,19 @@ use std::pin::Pin;
 
 /// A future that completes at the next Ctrl-C, with its handler already installed.
 pub fn handler(rt: &tokio::runtime::Runtime) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-    rt.block_on(async {
-        let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
-        // Polled once, which installs the handler (it is lazy).
-        let early = tokio::select! {
+    let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
+    // Polled once, which installs the handler (it is lazy).
+    let early = rt.block_on(async {
+        tokio::select! {
             biased;
             _ = &mut ctrl_c => true,
             () = std::future::ready(()) => false,
-        };
-        let done: Pin<Box<dyn Future<Output = ()> + Send>> = if early {
-            Box::pin(std::future::ready(()))
-        } else {
-            Box::pin(async move {
-                let _ = ctrl_c.await;
-            })
-        };
-        done
+        }
+    });
+    if early {
+        return Box::pin(std::future::ready(()));
+    }
+    Box::pin(async move {
+        let _ = ctrl_c.await;
     })
 }
