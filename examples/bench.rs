@@ -81,7 +81,7 @@ fn main() {
             }
             other => {
                 eprintln!(
-                    "usage: bench [--write BENCHMARKS.md] [--svg FILE.svg] [--only render,check,sync,watch,images] [--peer wenyan] [--sizes 100,300,1000,2000] [--seeded 10000]\nunknown argument {other}"
+                    "usage: bench [--write BENCHMARKS.md] [--svg FILE.svg] [--only render,check,sync,binary,watch,images] [--peer wenyan] [--sizes 100,300,1000,2000] [--seeded 10000]\nunknown argument {other}"
                 );
                 std::process::exit(2);
             }
@@ -123,6 +123,20 @@ fn main() {
                 scale.extend(bench_seeded(&mut b, &bin, base, n));
             }
         }
+    }
+    if let (Some(a), Some(b2)) = (
+        scale.iter().find(|r| r.n == 1_000).and_then(|r| r.first.as_ref()),
+        scale.iter().find(|r| r.n == 2_000).and_then(|r| r.first.as_ref()),
+    ) {
+        b.emit(
+            Figure::new("sync.first_2000_over_1000", b2.ms / a.ms, "×")
+                .target(Target::Max(2.2))
+                .note("first sync of 2,000 articles over that of 1,000: 2 when linear"),
+        );
+    }
+    if run("binary") {
+        eprintln!("bench: the stripped release binary (cargo build --profile dist)");
+        bench_binary(&mut b);
     }
     if run("watch") {
         eprintln!("bench: watch");
@@ -377,6 +391,34 @@ fn corpus_dir() -> PathBuf {
 
 /// The release `wxsync` next to this example (`target/release/examples/bench` →
 /// `target/release/wxsync`), built first when run through cargo.
+/// The size of the binary the releases ship (`--profile dist`: the release build, stripped).
+fn bench_binary(b: &mut Bench) {
+    let Some(cargo) = std::env::var_os("CARGO") else {
+        eprintln!("bench: binary: skipped (run through cargo)");
+        return;
+    };
+    let st = Command::new(cargo)
+        .args(["build", "--quiet", "--locked", "--profile", "dist", "--bin", "wxsync"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let bin = target.join("dist").join(format!("wxsync{}", std::env::consts::EXE_SUFFIX));
+    match (st, std::fs::metadata(&bin)) {
+        (Ok(st), Ok(meta)) if st.success() => {
+            let release = std::fs::metadata(wxsync_binary()).map(|m| m.len() as f64 / 1e6);
+            let mut f = Figure::new("binary.dist_mb", meta.len() as f64 / 1e6, "MB")
+                .target(Target::Max(20.0));
+            if let Ok(r) = release {
+                f = f.baseline(r, "the release build with line tables (`cargo install`'s before)");
+            }
+            b.emit(f);
+        }
+        _ => eprintln!("bench: binary: `cargo build --profile dist` failed; skipped"),
+    }
+}
+
 fn wxsync_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     let dir = exe
@@ -943,6 +985,7 @@ fn bench_sync(
                 replay_ms,
                 "the same draft/add requests replayed on one connection",
             )
+            .ratio_target(3.0)
             .note(&format!(
                 "{n} articles, {distinct} distinct body images + 1 cover: {}",
                 by_name
@@ -1007,8 +1050,9 @@ fn bench_sync(
         b.emit(
             Figure::new(&format!("sync.noop_{n}_no_render_cache_wall_ms"), wall, "ms")
                 .baseline(hash_ms, "read + sha256 every article file (in-process)")
+                .ratio_target(10.0)
                 .note(&format!(
-                    "no .wxsync/render-cache.json (a fresh CI checkout): every article is rendered again; {} API calls",
+                    "no .wxsync/ at all (a fresh CI checkout): planned from wxsync.lock's rendered_from keys; {} API calls",
                     emu.log().len()
                 )),
         );
