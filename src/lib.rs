@@ -37,6 +37,7 @@ pub mod media;
 pub mod output;
 pub mod preview;
 pub mod project;
+pub mod relay;
 pub mod render;
 pub mod scaffold;
 pub mod site;
