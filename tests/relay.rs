@@ -45,6 +45,7 @@ fn hash_line(key: &str, name: &str) -> String {
 struct Relay {
     child: Child,
     addr: SocketAddr,
+    scheme: &'static str,
     log: Arc<Mutex<Vec<String>>>,
     keys: PathBuf,
     _dir: tempfile::TempDir,
@@ -78,15 +79,19 @@ impl Relay {
         let sink = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    let addr = rest.split_whitespace().next().unwrap_or("").to_string();
-                    let _ = tx.send(addr);
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    let url = rest.split_whitespace().next().unwrap_or("").to_string();
+                    let _ = tx.send(url);
                 }
                 sink.lock().unwrap().push(line);
             }
         });
-        let addr = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(a) => a.parse().expect("listen address"),
+        let (scheme, addr) = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(url) => match url.split_once("://") {
+                Some(("https", a)) => ("https", a.parse().expect("listen address")),
+                Some((_, a)) => ("http", a.parse().expect("listen address")),
+                None => panic!("no URL in the relay's first line: {url}"),
+            },
             Err(_) => {
                 let _ = child.kill();
                 panic!(
@@ -98,6 +103,7 @@ impl Relay {
         Relay {
             child,
             addr,
+            scheme,
             log,
             keys,
             _dir: dir,
@@ -105,7 +111,7 @@ impl Relay {
     }
 
     fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// The log so far (waits a moment for lines still in the pipe).
@@ -189,7 +195,20 @@ fn post_token(addr: SocketAddr, key: Option<&str>, body: &str) -> (u16, Option<u
 /// A client run of `wxsync` in `site` with tokens from the relay: no AppSecret anywhere in its
 /// environment.
 fn client_run(site: &SyncSite, relay_url: &str, key: &str, args: &[&str]) -> Run {
+    client_run_with(site, relay_url, key, args, &[])
+}
+
+fn client_run_with(
+    site: &SyncSite,
+    relay_url: &str,
+    key: &str,
+    args: &[&str],
+    env: &[(&str, &Path)],
+) -> Run {
     let mut c = site.command();
+    for (k, v) in env {
+        c.env(k, v);
+    }
     c.env_remove("WECHAT_APPSECRET")
         .env("WXSYNC_RELAY_URL", relay_url)
         .env("WXSYNC_RELAY_KEY", key);
@@ -309,6 +328,42 @@ fn a_client_without_the_secret_syncs_the_example_site_through_the_relay() {
     let again = client_run(&site, &relay.url(), KEY, &["sync", "--json"]);
     again.assert_code(0);
     assert!(again.calls.is_empty(), "{:?}", again.call_names());
+}
+
+/// The relay serving TLS itself (a self-signed certificate for 127.0.0.1, trusted by the
+/// client through `SSL_CERT_FILE`, which the platform verifier reads on Linux).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_relay_serves_tls_from_a_certificate_and_key_file() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/relay");
+    let cert = fixtures.join("cert.pem");
+    let key = fixtures.join("key.pem");
+    let site = SyncSite::new();
+    let relay = Relay::start(
+        &site.emu,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(relay.url().starts_with("https://"), "{}", relay.log());
+    let run = client_run_with(
+        &site,
+        &relay.url(),
+        KEY,
+        &["sync", "--json", HELLO],
+        &[("SSL_CERT_FILE", cert.as_path())],
+    );
+    run.assert_code(0);
+    assert!(!site.lock().media_id(HELLO).is_empty());
+    assert!(relay.requests().iter().any(|l| l.contains(" 200 key=ci ")), "{}", relay.log());
+    // Plain HTTP to the TLS port gets no token.
+    let (status, _, body) = std::panic::catch_unwind(|| post_token(relay.addr, Some(KEY), ""))
+        .unwrap_or((0, None, String::new()));
+    assert_ne!(status, 200, "{body}");
+    assert!(!body.contains("access_token"));
 }
 
 #[test]
