@@ -49,6 +49,7 @@ Credentials come from the environment only:
   WECHAT_APPID        the Official Account's AppID (or `appid` in wxsync.yaml)
   WECHAT_APPSECRET    its AppSecret (never in a file)
   WECHAT_ACCESS_TOKEN a token minted elsewhere, used as is instead of the two above
+  WXSYNC_RELAY_URL, WXSYNC_RELAY_KEY  tokens from a `wxsync relay` instead of the AppSecret
   WXSYNC_API_BASE     another API base: a fixed-IP reverse proxy (default https://api.weixin.qq.com)
   HTTPS_PROXY, ALL_PROXY  a proxy for every call (or `api.proxy` in wxsync.yaml)
 --rehearse needs none of them.
@@ -228,6 +229,9 @@ pub enum Command {
         #[arg(long, value_name = "NAME", conflicts_with = "systemd")]
         hash_key: Option<String>,
     },
+    /// Model Context Protocol server on stdin/stdout, for agents: check, render, status, sync
+    /// (a dry run unless told otherwise), quota
+    Mcp,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout
     #[command(
         after_help = "e.g. wxsync completions bash > ~/.local/share/bash-completion/completions/wxsync\n     wxsync completions zsh > \"${fpath[1]}/_wxsync\"\n     wxsync completions fish > ~/.config/fish/completions/wxsync.fish"

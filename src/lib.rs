@@ -33,6 +33,7 @@ pub mod diag;
 pub mod error;
 pub mod fs;
 pub mod hash;
+pub mod mcp;
 pub mod media;
 pub mod output;
 pub mod preview;

@@ -358,7 +358,11 @@ fn the_relay_serves_tls_from_a_certificate_and_key_file() {
     );
     run.assert_code(0);
     assert!(!site.lock().media_id(HELLO).is_empty());
-    assert!(relay.requests().iter().any(|l| l.contains(" 200 key=ci ")), "{}", relay.log());
+    assert!(
+        relay.requests().iter().any(|l| l.contains(" 200 key=ci ")),
+        "{}",
+        relay.log()
+    );
     // Plain HTTP to the TLS port gets no token.
     let (status, _, body) = std::panic::catch_unwind(|| post_token(relay.addr, Some(KEY), ""))
         .unwrap_or((0, None, String::new()));

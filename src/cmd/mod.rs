@@ -7,6 +7,7 @@ pub mod check;
 pub mod completions;
 pub mod init;
 pub mod man;
+pub mod mcp;
 pub mod publish;
 pub mod quota;
 pub mod relay;
@@ -85,6 +86,7 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
             };
             publish::run(site, paths, flags, out)
         }
+        Command::Mcp => mcp::run(site, out),
         Command::Relay {
             listen,
             keys,

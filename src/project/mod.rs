@@ -5,6 +5,7 @@
 //! existing draft ([`adopt`]).
 
 pub mod adopt;
+pub mod mcp;
 pub mod outputs;
 pub mod prepare;
 pub mod publish;
