@@ -26,7 +26,9 @@ struct Mcp {
 impl Mcp {
     fn start(site: &SyncSite) -> Mcp {
         let mut cmd = site.command();
-        cmd.arg("-C")
+        // Elsewhere than the site: paths in calls are relative to the site, not to the server.
+        cmd.current_dir(std::env::temp_dir())
+            .arg("-C")
             .arg(site.path())
             .arg("mcp")
             .stdin(Stdio::piped())
@@ -166,6 +168,7 @@ fn an_agent_checks_plans_and_dry_runs_the_example_site_over_stdio() {
     );
 
     // check: the same document as `wxsync check --json`.
+    assert_ne!(std::env::temp_dir(), site.path());
     let (check, failed) = mcp.call("check", json!({}));
     assert!(!failed, "{check}");
     let cli = site.run(&["check", "--json"]);

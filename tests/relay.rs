@@ -477,6 +477,21 @@ fn a_revoked_key_is_refused_without_a_restart() {
     // Without a bearer key, or with a malformed body.
     assert_eq!(post_token(relay.addr, None, "").0, 401);
     assert_eq!(post_token(relay.addr, Some(OTHER_KEY), "[1]").0, 400);
+    // A key put in a path by mistake is not logged either.
+    let mut s = TcpStream::connect(relay.addr).unwrap();
+    write!(
+        s,
+        "GET /token/{KEY} HTTP/1.1\r\nHost: r\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(
+        relay.log().contains("GET (other path) 404"),
+        "{}",
+        relay.log()
+    );
     let log = relay.log();
     assert!(log.contains(" 401 key=- "), "{log}");
     assert!(!log.contains(KEY) && !log.contains(OTHER_KEY), "{log}");

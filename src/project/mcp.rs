@@ -35,6 +35,12 @@ fn quiet() -> Output {
     }
 }
 
+/// Article paths as the tools take them: relative to the site root, whatever the server's
+/// working directory (the CLI's are relative to the shell's).
+fn rooted(root: &Path, paths: &[PathBuf]) -> Vec<PathBuf> {
+    paths.iter().map(|p| root.join(p)).collect()
+}
+
 fn parse(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
 }
@@ -65,7 +71,8 @@ pub fn check(site: Option<&Path>) -> Result<ToolOutcome> {
 pub fn render(site: Option<&Path>, paths: &[PathBuf]) -> Result<ToolOutcome> {
     use super::outputs::{out_dir, with_suffix, write_payload, write_preview};
     let project = Project::open(site)?;
-    let results = project.render(&project.select(paths)?);
+    let paths = rooted(&project.site.root, paths);
+    let results = project.render(&project.select(&paths)?);
     let root = &project.site.root;
     let dir = out_dir(root);
     let mut files = std::collections::BTreeMap::new();
@@ -119,7 +126,9 @@ fn rejected(site: Option<&Path>) -> Result<ToolOutcome> {
 
 /// `status`: `wxsync status --json`. No network.
 pub fn status(site: Option<&Path>, paths: &[PathBuf]) -> Result<ToolOutcome> {
-    let mut prepared = match prepare(Project::open(site)?, paths, quiet())? {
+    let project = Project::open(site)?;
+    let paths = rooted(&project.site.root, paths);
+    let mut prepared = match prepare(project, &paths, quiet())? {
         Ok(p) => p,
         Err(_) => return rejected(site),
     };
@@ -136,6 +145,7 @@ pub fn status(site: Option<&Path>, paths: &[PathBuf]) -> Result<ToolOutcome> {
 /// --json` (with `prune` as `--prune`).
 pub fn sync(site: Option<&Path>, paths: &[PathBuf], dry: bool, prune: bool) -> Result<ToolOutcome> {
     let root = Site::open(site)?.root;
+    let paths = &rooted(&root, paths);
     // As `sync` does: the run lock before the lockfile is read, for a real push.
     let _guard = if dry {
         None

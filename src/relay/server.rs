@@ -111,6 +111,8 @@ pub fn serve(opts: &RelayOptions, log: Log) -> Result<()> {
         });
         let app = Router::new()
             .route("/token", post(token))
+            // Before the layer, so that requests for other paths are logged too.
+            .fallback(|| async { StatusCode::NOT_FOUND })
             .layer(axum::middleware::from_fn_with_state(
                 relay.clone(),
                 access_log,
@@ -244,7 +246,12 @@ async fn access_log(State(relay): State<Arc<Relay>>, req: Request, next: Next) -
         .get::<Peer>()
         .map_or("-".to_string(), |p| p.0.ip().to_string());
     let method = req.method().to_string();
-    let path: String = req.uri().path().chars().take(64).collect();
+    // Any other path is not named: a misconfigured client could have put its key in it.
+    let path = if req.uri().path() == "/token" {
+        "/token"
+    } else {
+        "(other path)"
+    };
     let resp = next.run(req).await;
     let served = resp
         .extensions()
