@@ -231,6 +231,12 @@ fn an_agent_checks_plans_and_dry_runs_the_example_site_over_stdio() {
     let (after, _) = mcp.call("status", json!({}));
     assert!(actions(&after).iter().all(|(_, a)| a == "skip"), "{after}");
 
+    // quota: `wxsync quota --json`, read from the emulator.
+    let (quota, failed) = mcp.call("quota", json!({ "apis": ["draft/add"] }));
+    assert!(!failed, "{quota}");
+    assert_eq!(quota["apis"][0]["api"], "draft/add", "{quota}");
+    assert_eq!(quota["apis"][0]["used"], 4, "{quota}");
+
     // No secret in anything the agent received.
     let stdout = mcp.stdout();
     for secret in site.secrets() {

@@ -257,7 +257,14 @@ impl Client {
             #[serde(default)]
             expires_in: Option<u64>,
         }
-        let value = self.send_retrying(endpoint, &query, &payload, None).await?;
+        let value = match self.send_retrying(endpoint, &query, &payload, None).await {
+            Ok(v) => v,
+            Err(e) => {
+                // The next try must still ask for a new token, not the rejected one.
+                store.keep_force(force);
+                return Err(e);
+            }
+        };
         let resp: TokenResponse = decode(endpoint, value)?;
         let token = Secret::new(resp.access_token);
         Ok(store.store(token, resp.expires_in.unwrap_or(7200)))

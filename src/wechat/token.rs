@@ -149,6 +149,11 @@ impl TokenStore {
         std::mem::take(&mut self.force_next)
     }
 
+    /// Puts back a forced fetch that did not happen (the fetch failed).
+    pub fn keep_force(&mut self, force: bool) {
+        self.force_next |= force;
+    }
+
     /// Drops the current token and makes the next fetch a forced one (the relay's
     /// `force_refresh`, after a client's token was rejected).
     pub fn force_refresh(&mut self) {
