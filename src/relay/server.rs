@@ -134,6 +134,19 @@ fn upstream_client() -> Result<Client> {
         "WECHAT_ACCESS_TOKEN" | "WXSYNC_RELAY_URL" | "WXSYNC_RELAY_KEY" => None,
         _ => std::env::var(k).ok(),
     };
+    let set = |names: &[&str]| {
+        names
+            .iter()
+            .any(|n| vars(n).is_some_and(|v| !v.trim().is_empty()))
+    };
+    if !set(&["WECHAT_APPID", "WECHAT_APP_ID"]) || !set(&["WECHAT_APPSECRET", "WECHAT_APP_SECRET"])
+    {
+        return Err(Error::Usage(
+            "the relay needs the account's WECHAT_APPID and WECHAT_APPSECRET in its environment \
+             (e.g. an EnvironmentFile only root can read; see `wxsync relay --systemd`)"
+                .to_string(),
+        ));
+    }
     let defaults = ConfigDefaults {
         token_mode: TokenMode::Stable,
         ..ConfigDefaults::default()
