@@ -49,6 +49,7 @@ Credentials come from the environment only:
   WECHAT_APPID        the Official Account's AppID (or `appid` in wxsync.yaml)
   WECHAT_APPSECRET    its AppSecret (never in a file)
   WECHAT_ACCESS_TOKEN a token minted elsewhere, used as is instead of the two above
+  WXSYNC_RELAY_URL, WXSYNC_RELAY_KEY  tokens from a `wxsync relay` instead of the AppSecret
   WXSYNC_API_BASE     another API base: a fixed-IP reverse proxy (default https://api.weixin.qq.com)
   HTTPS_PROXY, ALL_PROXY  a proxy for every call (or `api.proxy` in wxsync.yaml)
 --rehearse needs none of them.
@@ -67,6 +68,22 @@ wxsync.lock. The plan is printed on stdout (`wxsync status > plan.txt`).
 Exit codes:
   0  the plan was made
   2  a usage, config or validation error (an article that would not be sent)";
+
+/// The environment and setup of `relay` (`relay --help`).
+const RELAY_HELP: &str = "\
+The relay's own credentials come from its environment only:
+  WECHAT_APPID, WECHAT_APPSECRET  the account's (the relay fetches stable_tokens with them)
+  WXSYNC_API_BASE                 another API base (default https://api.weixin.qq.com)
+
+A key for a client:
+  openssl rand -base64 32 > ci.key
+  wxsync relay --hash-key ci < ci.key >> /etc/wxsync/relay-keys
+and give the client ci.key as WXSYNC_RELAY_KEY with WXSYNC_RELAY_URL=https://HOST:PORT.
+
+Clients: POST /token with `Authorization: Bearer <key>` and an optional body
+{\"force_refresh\":true} (sent after WeChat rejected their token) get
+{\"access_token\":…,\"expires_in\":…}; 401 for an unknown or revoked key, 429 with
+Retry-After past a rate limit.";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -178,6 +195,43 @@ pub enum Command {
         #[arg(long, default_value_t = 0, value_name = "N")]
         index: u32,
     },
+    /// Token relay for a host in the account's IP whitelist: hands access tokens to clients
+    /// with a key
+    #[command(after_help = RELAY_HELP)]
+    Relay {
+        /// The address to listen on. Plain HTTP is served on loopback only (behind a reverse
+        /// proxy) unless --insecure; give --tls-cert and --tls-key to serve TLS anywhere
+        #[arg(long, default_value = "127.0.0.1:8787", value_name = "ADDR:PORT")]
+        listen: std::net::SocketAddr,
+        /// The file of hashed keys, one `sha256:<hex> NAME` a line; a line deleted is a key
+        /// revoked, at once
+        #[arg(long, value_name = "FILE", required_unless_present = "hash_key")]
+        keys: Option<PathBuf>,
+        /// The TLS certificate chain (PEM)
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The TLS private key (PEM)
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Serve plain HTTP on an address other than loopback
+        #[arg(long)]
+        insecure: bool,
+        /// Requests a minute each key may make (0: no limit)
+        #[arg(long, default_value_t = 30, value_name = "N")]
+        key_rate: u32,
+        /// Requests a minute each client address may make, keys or not (0: no limit)
+        #[arg(long, default_value_t = 60, value_name = "N")]
+        ip_rate: u32,
+        /// Print a systemd unit that runs the relay with these options, and exit
+        #[arg(long)]
+        systemd: bool,
+        /// Read a key on stdin and print its line for the key file, named NAME, and exit
+        #[arg(long, value_name = "NAME", conflicts_with = "systemd")]
+        hash_key: Option<String>,
+    },
+    /// Model Context Protocol server on stdin/stdout, for agents: check, render, status, sync
+    /// (a dry run unless told otherwise), quota
+    Mcp,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout
     #[command(
         after_help = "e.g. wxsync completions bash > ~/.local/share/bash-completion/completions/wxsync\n     wxsync completions zsh > \"${fpath[1]}/_wxsync\"\n     wxsync completions fish > ~/.config/fish/completions/wxsync.fish"

@@ -19,9 +19,10 @@
 //! ```
 //!
 //! Around it: [`cmd`] (one thin module per subcommand, over [`project`]), [`output`] (what is
-//! printed, where), [`preview`] (watch mode, over [`project`]), [`scaffold`] (`init`), and the
-//! leaves every stage uses: [`fs`], [`hash`], [`diag`], [`error`], [`time`]. [`wechat`] depends on
-//! nothing else in the crate.
+//! printed, where), [`preview`] (watch mode, over [`project`]), [`mcp`] (the MCP server, over
+//! [`project`]), [`relay`] (the token relay, over [`wechat`]), [`scaffold`] (`init`), and the
+//! leaves every stage uses: [`fs`], [`hash`], [`diag`], [`error`], [`time`], [`interrupt`].
+//! [`wechat`] depends on nothing else in the crate.
 
 // A `Diagnostic` is large, but it is only built when something is wrong: boxing it would cost
 // more code than the copies it saves.
@@ -34,10 +35,12 @@ pub mod error;
 pub mod fs;
 pub mod hash;
 pub mod interrupt;
+pub mod mcp;
 pub mod media;
 pub mod output;
 pub mod preview;
 pub mod project;
+pub mod relay;
 pub mod render;
 pub mod scaffold;
 pub mod site;

@@ -7,8 +7,10 @@ pub mod check;
 pub mod completions;
 pub mod init;
 pub mod man;
+pub mod mcp;
 pub mod publish;
 pub mod quota;
+pub mod relay;
 pub mod render;
 pub mod status;
 pub mod sync;
@@ -83,6 +85,28 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
                 timeout: std::time::Duration::from_secs(*timeout),
             };
             publish::run(site, paths, flags, out)
+        }
+        Command::Mcp => mcp::run(site, out),
+        Command::Relay {
+            listen,
+            keys,
+            tls_cert,
+            tls_key,
+            insecure,
+            key_rate,
+            ip_rate,
+            systemd,
+            hash_key,
+        } => {
+            let opts = crate::relay::RelayOptions {
+                listen: *listen,
+                keys: keys.clone().unwrap_or_default(),
+                tls: tls_cert.clone().zip(tls_key.clone()),
+                insecure: *insecure,
+                key_rate: *key_rate,
+                ip_rate: *ip_rate,
+            };
+            relay::run(&opts, *systemd, hash_key.as_deref(), out)
         }
         Command::Adopt {
             path,

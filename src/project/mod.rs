@@ -5,6 +5,7 @@
 //! existing draft ([`adopt`]).
 
 pub mod adopt;
+pub mod mcp;
 pub mod outputs;
 pub mod prepare;
 pub mod publish;
@@ -169,6 +170,7 @@ pub fn client(site: &Site, out: Output) -> Result<Client> {
         base_url: api.base_url.clone(),
         token_mode: api.token,
         proxy: api.proxy.clone(),
+        relay_url: api.relay_url.clone(),
         cache_dir: Some(site.root.join(CACHE_DIR)),
     };
     let mut opts = ClientOptions::from_env(defaults).map_err(|e| Error::Usage(e.to_string()))?;

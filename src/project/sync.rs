@@ -203,7 +203,7 @@ fn report_fit(fit: &budget::Fit, out: Output) {
 }
 
 /// Writes the payload of every article in play, rendering those planned from the cache.
-fn dry_run(p: &Prepared) -> Result<()> {
+pub(super) fn dry_run(p: &Prepared) -> Result<()> {
     let dir = out_dir(&p.project.site.root);
     let unrendered: Vec<ArticlePath> = p
         .inputs

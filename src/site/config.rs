@@ -93,6 +93,9 @@ pub struct ApiConfig {
     pub base_url: Option<String>,
     pub token: TokenMode,
     pub proxy: Option<String>,
+    /// A `wxsync relay`'s URL, for `token: relay` (`WXSYNC_RELAY_URL` wins). Its key is
+    /// never here: `WXSYNC_RELAY_KEY`.
+    pub relay_url: Option<String>,
 }
 
 /// What a push does with an image hosted outside WeChat (`images.remote`).
@@ -244,7 +247,7 @@ const DEFAULTS_KEYS: &[&str] = &[
     "only_fans_can_comment",
     "content_source_url",
 ];
-const API_KEYS: &[&str] = &["base_url", "token", "proxy"];
+const API_KEYS: &[&str] = &["base_url", "token", "proxy", "relay_url"];
 const IMAGES_KEYS: &[&str] = &["remote", "timeout"];
 const LIMITS_KEYS: &[&str] = &["title"];
 const SYNC_KEYS: &[&str] = &["quota_check", "rerender_batch"];

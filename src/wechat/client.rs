@@ -18,7 +18,7 @@ use super::error::{ErrCode, Error, ErrorClass, ErrorKind, Setting};
 
 use super::options::{CallHook, CallRecord, ClientOptions, RetryPolicy, TokenHook};
 use super::redact::Secret;
-use super::token::{TokenSource, TokenStore, now_unix};
+use super::token::{CachedToken, TokenSource, TokenStore, now_unix};
 use super::types::{Article, Draft, DraftPage, Material, MaterialPage, MediaId, UploadedImage};
 use super::wire::{
     Capped, ERROR_PAGE_MAX, Payload, backoff, errcode, read_capped, to_json, transport_error,
@@ -37,6 +37,8 @@ struct Inner {
     retry: RetryPolicy,
     deadline: Duration,
     tokens: Mutex<TokenStore>,
+    /// The relay's base URL and bearer key, for [`Endpoint::RelayToken`].
+    relay: Option<(String, Secret)>,
     on_token: Option<TokenHook>,
     on_call: Option<CallHook>,
     /// The last token passed to `on_token`, so each is announced once however it was obtained.
@@ -100,8 +102,13 @@ impl Client {
             let proxy = reqwest::Proxy::all(p)
                 .map_err(|e| Error::config(Setting::Proxy, &format!("invalid proxy `{p}`: {e}")))?;
             builder = builder.proxy(proxy);
-        } else if is_loopback(&base) {
-            // An emulator on this machine is never behind the user's proxy.
+        } else if is_loopback(&base)
+            && match &source {
+                TokenSource::Relay { url, .. } => is_loopback(url),
+                _ => true,
+            }
+        {
+            // An emulator (and a relay) on this machine is never behind the user's proxy.
             builder = builder.no_proxy();
         }
         let http = builder.build().map_err(|e| {
@@ -110,6 +117,22 @@ impl Client {
                 &format!("cannot build the HTTP client: {e}"),
             )
         })?;
+        let relay = match &source {
+            TokenSource::Relay { url, key, .. } => {
+                let url = url.trim_end_matches('/').to_string();
+                if !reqwest::Url::parse(&url).is_ok_and(|u| {
+                    matches!(u.scheme(), "http" | "https")
+                        && u.host_str().is_some_and(|h| !h.is_empty())
+                }) {
+                    return Err(Error::config(
+                        Setting::Relay,
+                        &format!("the relay URL `{url}` is not an http(s) URL"),
+                    ));
+                }
+                Some((url, key.clone()))
+            }
+            _ => None,
+        };
         let tokens = TokenStore::new(source, &base, opts.cache_dir.as_deref());
         Ok(Client {
             inner: Arc::new(Inner {
@@ -118,6 +141,7 @@ impl Client {
                 retry: opts.retry,
                 deadline: opts.deadline,
                 tokens: Mutex::new(tokens),
+                relay,
                 on_token: opts.on_token,
                 on_call: opts.on_call,
                 announced: std::sync::Mutex::new(None),
@@ -159,7 +183,14 @@ impl Client {
     /// A valid access token: cached in memory or on disk, else fetched (once, even when many
     /// tasks ask at the same time).
     pub async fn access_token(&self) -> Result<Secret, Error> {
-        let token = self.obtain_token().await?;
+        self.token_with_expiry().await.map(|(t, _)| t)
+    }
+
+    /// [`Client::access_token`] and when it expires (Unix seconds on this machine's clock;
+    /// `u64::MAX` for a fixed token, whose expiry is unknown). A `wxsync relay` hands both out.
+    pub async fn token_with_expiry(&self) -> Result<(Secret, u64), Error> {
+        let cached = self.obtain_token().await?;
+        let token = cached.token;
         if let Some(hook) = &self.inner.on_token {
             let mut last = self
                 .inner
@@ -171,21 +202,30 @@ impl Client {
                 *last = Some(token.clone());
             }
         }
-        Ok(token)
+        Ok((token, cached.expires_at))
     }
 
-    async fn obtain_token(&self) -> Result<Secret, Error> {
+    /// A new token, not the cached one: `stable_token` with `force_refresh` (or the relay's
+    /// forced refresh). WeChat allows few of these a day; a `wxsync relay` calls it when a
+    /// client reports its token rejected.
+    pub async fn refresh_token(&self) -> Result<(Secret, u64), Error> {
+        self.inner.tokens.lock().await.force_refresh();
+        self.token_with_expiry().await
+    }
+
+    async fn obtain_token(&self) -> Result<CachedToken, Error> {
         let mut store = self.inner.tokens.lock().await;
         if let Some(t) = store.cached() {
             return Ok(t);
         }
+        let force = store.take_force();
         let (endpoint, query, payload) = match store.source() {
             TokenSource::Stable { appid, secret } => {
                 let body = json!({
                     "grant_type": "client_credential",
                     "appid": appid,
                     "secret": secret.expose(),
-                    "force_refresh": false,
+                    "force_refresh": force,
                 });
                 (Endpoint::StableToken, vec![], Payload::Json(to_json(&body)))
             }
@@ -198,8 +238,18 @@ impl Client {
                 ],
                 Payload::None,
             ),
+            TokenSource::Relay { .. } => (
+                Endpoint::RelayToken,
+                vec![],
+                Payload::Json(to_json(&json!({ "force_refresh": force }))),
+            ),
             // cached() always answers for a fixed token.
-            TokenSource::Fixed(t) => return Ok(t.clone()),
+            TokenSource::Fixed(t) => {
+                return Ok(CachedToken {
+                    token: t.clone(),
+                    expires_at: u64::MAX,
+                });
+            }
         };
         #[derive(Deserialize)]
         struct TokenResponse {
@@ -207,11 +257,17 @@ impl Client {
             #[serde(default)]
             expires_in: Option<u64>,
         }
-        let value = self.send_retrying(endpoint, &query, &payload, None).await?;
+        let value = match self.send_retrying(endpoint, &query, &payload, None).await {
+            Ok(v) => v,
+            Err(e) => {
+                // The next try must still ask for a new token, not the rejected one.
+                store.keep_force(force);
+                return Err(e);
+            }
+        };
         let resp: TokenResponse = decode(endpoint, value)?;
         let token = Secret::new(resp.access_token);
-        store.store(token.clone(), resp.expires_in.unwrap_or(7200));
-        Ok(token)
+        Ok(store.store(token, resp.expires_in.unwrap_or(7200)))
     }
 
     /// `media/uploadimg`: an image for the article body (JPEG/PNG under 1 MB). The filename's
@@ -474,7 +530,13 @@ impl Client {
         payload: &Payload,
         token: Option<&Secret>,
     ) -> Result<Value, Error> {
-        let mut url = reqwest::Url::parse(&format!("{}{}", self.inner.base, endpoint.path()))
+        let relay = self
+            .inner
+            .relay
+            .as_ref()
+            .filter(|_| endpoint == Endpoint::RelayToken);
+        let base = relay.map_or(self.inner.base.as_str(), |(url, _)| url.as_str());
+        let mut url = reqwest::Url::parse(&format!("{base}{}", endpoint.path()))
             .map_err(|e| Error::config(Setting::BaseUrl, &format!("invalid API URL: {e}")))?;
         {
             let mut pairs = url.query_pairs_mut();
@@ -489,6 +551,10 @@ impl Client {
             self.inner.http.get(url)
         } else {
             self.inner.http.post(url)
+        };
+        let req = match relay {
+            Some((_, key)) => req.bearer_auth(key.expose()),
+            None => req,
         };
         let req = match payload {
             Payload::None => req,

@@ -33,6 +33,8 @@ pub enum Endpoint {
     FreepublishGet,
     FreepublishBatchget,
     QuotaGet,
+    /// `POST {relay}/token` of a `wxsync relay`: a token minted on a whitelisted host.
+    RelayToken,
 }
 
 impl Endpoint {
@@ -54,11 +56,16 @@ impl Endpoint {
             Endpoint::FreepublishGet => "/cgi-bin/freepublish/get",
             Endpoint::FreepublishBatchget => "/cgi-bin/freepublish/batchget",
             Endpoint::QuotaGet => "/cgi-bin/openapi/quota/get",
+            // Below the relay's URL, not the API base.
+            Endpoint::RelayToken => "/token",
         }
     }
 
     /// The short name used in messages, e.g. `draft/add`.
     pub fn name(self) -> &'static str {
+        if self == Endpoint::RelayToken {
+            return "relay token";
+        }
         self.path().trim_start_matches("/cgi-bin/")
     }
 

@@ -54,6 +54,8 @@ pub enum Setting {
     BaseUrl,
     /// `api.proxy`.
     Proxy,
+    /// The relay: `WXSYNC_RELAY_URL` / `api.relay_url` and `WXSYNC_RELAY_KEY`.
+    Relay,
     /// Something of this machine's (the TLS setup).
     Local,
 }
@@ -254,7 +256,7 @@ impl Error {
     fn is_token_endpoint(&self) -> bool {
         matches!(
             self.endpoint,
-            Some(Endpoint::Token) | Some(Endpoint::StableToken)
+            Some(Endpoint::Token) | Some(Endpoint::StableToken) | Some(Endpoint::RelayToken)
         )
     }
 
@@ -291,6 +293,9 @@ impl Error {
                 "the request may or may not have been applied by WeChat; it was not retried \
                  so as not to create a duplicate — {next}"
             ));
+        }
+        if self.endpoint == Some(Endpoint::RelayToken) {
+            return self.relay_hint();
         }
         match &self.kind {
             ErrorKind::Api { code, .. } => self.api_hint(*code),
@@ -331,10 +336,49 @@ impl Error {
                      (api.proxy in wxsync.yaml)"
                         .into(),
                 ),
+                Setting::Relay => Some(
+                    "a relay client needs WXSYNC_RELAY_URL (or api.relay_url in wxsync.yaml) \
+                     and WXSYNC_RELAY_KEY, the key the relay's operator gave you"
+                        .into(),
+                ),
                 Setting::Local => None,
             },
             _ => None,
         }
+    }
+
+    /// Hints for a failed call to a `wxsync relay`: its own refusals come as HTTP statuses;
+    /// WeChat's answer to the relay comes through as an `errcode`, to be fixed on the relay.
+    fn relay_hint(&self) -> Option<String> {
+        let s = match &self.kind {
+            ErrorKind::Http { status: 401, .. } => {
+                "the relay refused the key: check WXSYNC_RELAY_KEY (the action's `relay-key`), \
+                 or ask the relay's operator whether the key was revoked"
+            }
+            ErrorKind::Http { status: 429, .. } => {
+                "the relay's rate limit for this key or address was reached; rerun in a minute"
+            }
+            ErrorKind::Http { status, .. } if *status >= 500 => {
+                "the relay could not get a token from WeChat; its log says why"
+            }
+            ErrorKind::Http { .. } | ErrorKind::Decode { .. } | ErrorKind::TooLarge { .. } => {
+                "this does not look like a wxsync relay: check WXSYNC_RELAY_URL (or \
+                 api.relay_url); it is the relay's base URL, e.g. https://relay.example:8443"
+            }
+            ErrorKind::Timeout | ErrorKind::Transport { .. } => {
+                "could not reach the relay: check WXSYNC_RELAY_URL (or api.relay_url), that the \
+                 relay runs, and the proxy (HTTPS_PROXY/ALL_PROXY)"
+            }
+            ErrorKind::Api { code, .. } => {
+                let wechat = self.api_hint(*code).unwrap_or_default();
+                return Some(format!(
+                    "WeChat refused the relay's token request; fix this on the relay's host: \
+                     {wechat}"
+                ));
+            }
+            ErrorKind::Config { .. } => return None,
+        };
+        Some(s.to_string())
     }
 
     fn api_hint(&self, code: i64) -> Option<String> {

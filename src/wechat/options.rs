@@ -73,6 +73,10 @@ pub struct ClientOptions {
     pub secret: Option<Secret>,
     /// Used as is when `token_mode` is [`TokenMode::Env`].
     pub access_token: Option<Secret>,
+    /// A `wxsync relay`'s URL (`WXSYNC_RELAY_URL`, `api.relay_url`) for [`TokenMode::Relay`].
+    pub relay_url: Option<String>,
+    /// Its bearer key (`WXSYNC_RELAY_KEY`, environment only).
+    pub relay_key: Option<Secret>,
     /// Where `token.json` lives (the site's `.wxsync/`); `None` keeps tokens in memory only.
     pub cache_dir: Option<PathBuf>,
     pub connect_timeout: Duration,
@@ -99,6 +103,11 @@ impl fmt::Debug for ClientOptions {
             .field("appid", &self.appid)
             .field("secret", &self.secret)
             .field("access_token", &self.access_token)
+            .field(
+                "relay_url",
+                &self.relay_url.as_deref().map(super::redact::redact_url),
+            )
+            .field("relay_key", &self.relay_key)
             .field("cache_dir", &self.cache_dir)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
@@ -119,6 +128,8 @@ pub struct ConfigDefaults {
     pub token_mode: TokenMode,
     /// `api.proxy`.
     pub proxy: Option<String>,
+    /// `api.relay_url`.
+    pub relay_url: Option<String>,
     /// The site's `.wxsync/` directory.
     pub cache_dir: Option<PathBuf>,
 }
@@ -133,6 +144,8 @@ impl ClientOptions {
             appid: appid.into(),
             secret: None,
             access_token: None,
+            relay_url: None,
+            relay_key: None,
             cache_dir: None,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
@@ -144,8 +157,10 @@ impl ClientOptions {
     }
 
     /// Reads `WECHAT_APPID`/`WECHAT_APP_ID`, `WECHAT_APPSECRET`/`WECHAT_APP_SECRET`,
-    /// `WECHAT_ACCESS_TOKEN` and `WXSYNC_API_BASE`, each winning over the config. A set
-    /// `WECHAT_ACCESS_TOKEN` means that token is used as is (as `api.token: env` does).
+    /// `WECHAT_ACCESS_TOKEN`, `WXSYNC_API_BASE`, `WXSYNC_RELAY_URL` and `WXSYNC_RELAY_KEY`, each
+    /// winning over the config. A set `WECHAT_ACCESS_TOKEN` means that token is used as is (as
+    /// `api.token: env` does); else a set `WXSYNC_RELAY_URL` means tokens come from that relay
+    /// (as `api.token: relay` does), which is what the action's `relay-url` input sets.
     pub fn from_env(config: ConfigDefaults) -> Result<ClientOptions, Error> {
         ClientOptions::from_vars(config, |k| std::env::var(k).ok())
     }
@@ -168,8 +183,11 @@ impl ClientOptions {
         let appid = get(&["WECHAT_APPID", "WECHAT_APP_ID"]).or(config.appid);
         let secret = get(&["WECHAT_APPSECRET", "WECHAT_APP_SECRET"]).map(Secret::new);
         let access_token = get(&["WECHAT_ACCESS_TOKEN"]).map(Secret::new);
+        let relay_env = get(&["WXSYNC_RELAY_URL"]);
         let token_mode = if access_token.is_some() {
             TokenMode::Env
+        } else if relay_env.is_some() {
+            TokenMode::Relay
         } else {
             config.token_mode
         };
@@ -178,6 +196,8 @@ impl ClientOptions {
         opts.proxy = config.proxy;
         opts.secret = secret;
         opts.access_token = access_token;
+        opts.relay_url = relay_env.or(config.relay_url);
+        opts.relay_key = get(&["WXSYNC_RELAY_KEY"]).map(Secret::new);
         opts.cache_dir = config.cache_dir;
         opts.token_source()?;
         Ok(opts)
@@ -195,6 +215,23 @@ impl ClientOptions {
                         "api.token is `env` but WECHAT_ACCESS_TOKEN is not set",
                     )
                 });
+        }
+        if self.token_mode == TokenMode::Relay {
+            let Some(url) = self.relay_url.clone() else {
+                return Err(Error::config(
+                    Setting::Relay,
+                    "api.token is `relay` but no relay URL is set (WXSYNC_RELAY_URL or \
+                     api.relay_url)",
+                ));
+            };
+            let Some(key) = self.relay_key.clone() else {
+                return Err(Error::config(
+                    Setting::Relay,
+                    "api.token is `relay` but WXSYNC_RELAY_KEY is not set",
+                ));
+            };
+            let appid = (!self.appid.is_empty()).then(|| self.appid.clone());
+            return Ok(TokenSource::Relay { appid, url, key });
         }
         if self.appid.is_empty() {
             return Err(Error::config(
@@ -227,6 +264,9 @@ pub enum TokenMode {
     Classic,
     /// `WECHAT_ACCESS_TOKEN` used as is, never refreshed.
     Env,
+    /// From a `wxsync relay` on a whitelisted host (`WXSYNC_RELAY_URL`, `WXSYNC_RELAY_KEY`):
+    /// no AppSecret here at all.
+    Relay,
 }
 
 #[cfg(test)]
@@ -266,5 +306,25 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.to_string().contains("WECHAT_APPSECRET"));
+    }
+
+    #[test]
+    fn relay_url_var_means_relay_mode_and_needs_the_key() {
+        let o = ClientOptions::from_vars(ConfigDefaults::default(), |k| match k {
+            "WXSYNC_RELAY_URL" => Some("https://relay.example:8443".to_string()),
+            "WXSYNC_RELAY_KEY" => Some("relay-key-for-unit-test".to_string()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(o.token_mode, TokenMode::Relay);
+        assert!(o.secret.is_none());
+        assert!(!format!("{o:?}").contains("relay-key-for-unit-test"));
+        let config = ConfigDefaults {
+            token_mode: TokenMode::Relay,
+            relay_url: Some("https://relay.example".into()),
+            ..ConfigDefaults::default()
+        };
+        let e = ClientOptions::from_vars(config, |_| None).unwrap_err();
+        assert!(e.to_string().contains("WXSYNC_RELAY_KEY"), "{e}");
     }
 }

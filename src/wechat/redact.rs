@@ -26,6 +26,7 @@ pub const SECRET_VARS: &[&str] = &[
     "WECHAT_APPSECRET",
     "WECHAT_APP_SECRET",
     "WECHAT_ACCESS_TOKEN",
+    "WXSYNC_RELAY_KEY",
 ];
 
 fn learn_environment() {
@@ -101,7 +102,13 @@ pub fn scrub(text: &str) -> String {
 
 /// Names of keys whose values are credentials wherever they appear in a file (a config or
 /// front matter line `secret: …`).
-const SECRET_FILE_KEYS: &[&str] = &["secret", "appsecret", "app_secret", "access_token"];
+const SECRET_FILE_KEYS: &[&str] = &[
+    "secret",
+    "appsecret",
+    "app_secret",
+    "access_token",
+    "relay_key",
+];
 
 /// A file's text made safe to quote in a code frame, with every byte offset unchanged (so a
 /// diagnostic's span still points at the same place): known secret values, and the values of

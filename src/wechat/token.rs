@@ -28,6 +28,13 @@ pub(crate) enum TokenSource {
     Classic { appid: String, secret: Secret },
     /// `WECHAT_ACCESS_TOKEN`, used as is and never refreshed.
     Fixed(Secret),
+    /// `POST {url}/token` of a `wxsync relay`, with a bearer key: the relay holds the secret.
+    /// The AppID, when known, only keys the disk cache.
+    Relay {
+        appid: Option<String>,
+        url: String,
+        key: Secret,
+    },
 }
 
 impl TokenSource {
@@ -37,12 +44,14 @@ impl TokenSource {
             TokenSource::Stable { .. } => "stable",
             TokenSource::Classic { .. } => "classic",
             TokenSource::Fixed(_) => "env",
+            TokenSource::Relay { .. } => "relay",
         }
     }
 
     fn appid(&self) -> Option<&str> {
         match self {
             TokenSource::Stable { appid, .. } | TokenSource::Classic { appid, .. } => Some(appid),
+            TokenSource::Relay { appid, .. } => appid.as_deref(),
             TokenSource::Fixed(_) => None,
         }
     }
@@ -77,6 +86,8 @@ pub(crate) struct TokenStore {
     disk: Option<PathBuf>,
     current: Option<CachedToken>,
     disk_checked: bool,
+    /// The next fetch asks for a new token rather than the current one (`force_refresh`).
+    force_next: bool,
 }
 
 impl TokenStore {
@@ -91,6 +102,7 @@ impl TokenStore {
             disk,
             current: None,
             disk_checked: false,
+            force_next: false,
         }
     }
 
@@ -98,34 +110,56 @@ impl TokenStore {
         &self.source
     }
 
-    /// A token that is good for a while yet, from memory or disk, if there is one.
-    pub fn cached(&mut self) -> Option<Secret> {
+    /// A token that is good for a while yet, from memory or disk, if there is one. A fixed
+    /// token's expiry is unknown: it says `u64::MAX`.
+    pub fn cached(&mut self) -> Option<CachedToken> {
         if let TokenSource::Fixed(t) = &self.source {
-            return Some(t.clone());
+            return Some(CachedToken {
+                token: t.clone(),
+                expires_at: u64::MAX,
+            });
         }
         let now = now_unix();
         if let Some(c) = self.current.as_ref().filter(|c| c.is_fresh(now)) {
-            return Some(c.token.clone());
+            return Some(c.clone());
         }
         if !self.disk_checked {
             self.disk_checked = true;
             if let Some(c) = self.read_disk().filter(|c| c.is_fresh(now)) {
-                let token = c.token.clone();
-                self.current = Some(c);
-                return Some(token);
+                self.current = Some(c.clone());
+                return Some(c);
             }
         }
         None
     }
 
     /// Records a freshly fetched token in memory and (best effort) on disk.
-    pub fn store(&mut self, token: Secret, expires_in: u64) {
+    pub fn store(&mut self, token: Secret, expires_in: u64) -> CachedToken {
         let cached = CachedToken {
             token,
             expires_at: now_unix() + expires_in,
         };
         self.write_disk(Some(&cached));
-        self.current = Some(cached);
+        self.current = Some(cached.clone());
+        cached
+    }
+
+    /// Whether this fetch must ask for a new token; asking clears the request.
+    pub fn take_force(&mut self) -> bool {
+        std::mem::take(&mut self.force_next)
+    }
+
+    /// Puts back a forced fetch that did not happen (the fetch failed).
+    pub fn keep_force(&mut self, force: bool) {
+        self.force_next |= force;
+    }
+
+    /// Drops the current token and makes the next fetch a forced one (the relay's
+    /// `force_refresh`, after a client's token was rejected).
+    pub fn force_refresh(&mut self) {
+        self.current = None;
+        self.disk_checked = true;
+        self.force_next = true;
     }
 
     /// Forgets `failed` if it is still the cached token; a token another task already replaced
@@ -137,6 +171,10 @@ impl TokenStore {
         if self.current.as_ref().is_some_and(|c| c.token == *failed) {
             self.current = None;
             self.write_disk(None);
+            // The relay hands out its cached token, the one just rejected, unless asked for a
+            // new one. (A direct stable_token call needs no force: WeChat's own answer is
+            // fresh, and forced calls have a small daily quota.)
+            self.force_next = matches!(self.source, TokenSource::Relay { .. });
         }
         true
     }
@@ -247,7 +285,7 @@ mod tests {
         assert!(a.cached().is_none());
         a.store(Secret::new("tok-on-disk-1"), 7200);
         let mut b = TokenStore::new(stable(), "http://x", Some(dir.path()));
-        assert_eq!(b.cached().unwrap().expose(), "tok-on-disk-1");
+        assert_eq!(b.cached().unwrap().token.expose(), "tok-on-disk-1");
         // Another base URL does not see it.
         let mut c = TokenStore::new(stable(), "http://y", Some(dir.path()));
         assert!(c.cached().is_none());
@@ -270,10 +308,30 @@ mod tests {
         assert!(a.cached().is_none());
         a.store(Secret::new("current-token-x"), 7200);
         a.invalidate(&Secret::new("some-older-token"));
-        assert_eq!(a.cached().unwrap().expose(), "current-token-x");
+        assert_eq!(a.cached().unwrap().token.expose(), "current-token-x");
         a.invalidate(&Secret::new("current-token-x"));
         assert!(a.cached().is_none());
         let mut b = TokenStore::new(stable(), "http://x", Some(dir.path()));
         assert!(b.cached().is_none());
+    }
+
+    /// A rejected relay token makes the next fetch a forced one, once; a stable one does not.
+    #[test]
+    fn relay_invalidation_forces_the_next_fetch_once() {
+        let relay = TokenSource::Relay {
+            appid: None,
+            url: "http://r".into(),
+            key: Secret::new("unit-test-relay-key"),
+        };
+        let mut r = TokenStore::new(relay, "http://x", None);
+        r.store(Secret::new("relay-token-1"), 7200);
+        r.invalidate(&Secret::new("relay-token-1"));
+        assert!(r.cached().is_none());
+        assert!(r.take_force());
+        assert!(!r.take_force());
+        let mut s = TokenStore::new(stable(), "http://x", None);
+        s.store(Secret::new("stable-token-1"), 7200);
+        s.invalidate(&Secret::new("stable-token-1"));
+        assert!(!s.take_force());
     }
 }
