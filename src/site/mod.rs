@@ -1,5 +1,6 @@
 //! A site on disk: finding its root, loading `wxsync.yaml`, discovering and reading articles.
 
+pub mod accounts;
 pub mod config;
 pub mod frontmatter;
 pub mod yamlpos;
