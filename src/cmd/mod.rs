@@ -28,11 +28,12 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
         github::locate_site(cli.site.as_deref());
     }
     let site = cli.site.as_deref();
+    let account = cli.account.as_deref();
     let result = match &cli.command {
         Command::Init { dir } => init::run(dir.as_deref().or(site), out),
         Command::Check => check::run(site, out),
         Command::Render { paths } => render::run(site, paths, out),
-        Command::Status { paths, remote } => status::run(site, paths, *remote, out),
+        Command::Status { paths, remote } => status::run(site, account, paths, *remote, out),
         Command::Sync {
             paths,
             dry_run,
@@ -50,7 +51,7 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
                 overwrite: *overwrite,
                 rerender: *rerender,
             };
-            sync::run(site, paths, flags, out)
+            sync::run(site, account, paths, flags, out)
         }
         Command::Watch {
             host,
@@ -72,7 +73,7 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
         }
         Command::Completions { shell } => completions::run(*shell, out),
         Command::Man => man::run(out),
-        Command::Quota { apis } => quota::run(site, apis, out),
+        Command::Quota { apis } => quota::run(site, account, apis, out),
         Command::Publish {
             paths,
             yes,
@@ -82,13 +83,13 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
                 yes: *yes,
                 timeout: std::time::Duration::from_secs(*timeout),
             };
-            publish::run(site, paths, flags, out)
+            publish::run(site, account, paths, flags, out)
         }
         Command::Adopt {
             path,
             media_id,
             index,
-        } => adopt::run(site, path, media_id.as_deref(), *index, out),
+        } => adopt::run(site, account, path, media_id.as_deref(), *index, out),
     };
     // Config and theme errors end the run before any article is read: annotate them too.
     if let (true, Err(Error::Invalid(diags))) = (in_actions, &result) {

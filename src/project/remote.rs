@@ -17,8 +17,13 @@ use crate::sync::{budget, report};
 use crate::wechat::MediaId;
 
 /// Prints the plan with each draft's state in the account; returns the exit code.
-pub fn status_remote(site: Option<&Path>, paths: &[PathBuf], out: Output) -> Result<i32> {
-    let mut prepared = match prepare(Project::open(site)?, paths, out)? {
+pub fn status_remote(
+    site: Option<&Path>,
+    account: Option<&str>,
+    paths: &[PathBuf],
+    out: Output,
+) -> Result<i32> {
+    let mut prepared = match prepare(Project::open_as(site, account, paths)?, paths, out)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::outputs::{out_dir, write_payload};
 use super::prepare::{Prepared, prepare};
 use super::{Project, client, runtime};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::output::Output;
 use crate::render::Rendered;
 use crate::site::{ArticlePath, Site};
@@ -32,28 +32,140 @@ pub struct Flags {
     pub rerender: bool,
 }
 
-/// `wxsync status`: the plan, printed; nothing sent, nothing locked.
-pub fn status(site: Option<&Path>, paths: &[PathBuf], out: Output) -> Result<i32> {
-    let mut prepared = match prepare(Project::open(site)?, paths, out)? {
+/// `wxsync status`: the plan, printed; nothing sent, nothing locked. On a site with several
+/// accounts, every account's plan (or the one `account` names).
+pub fn status(
+    site: Option<&Path>,
+    paths: &[PathBuf],
+    account: Option<&str>,
+    out: Output,
+) -> Result<i32> {
+    let prepared = match prepare_accounts(Project::open(site)?, paths, account, true, out)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
-    let batch = prepared.project.site.config.sync.rerender_batch;
-    report_rerender(budget::batch_rerenders(&mut prepared.plan, batch), out);
-    let outcome = report::planned(&prepared.plan);
+    let outcomes: Vec<Outcome> = prepared.iter().map(|p| report::planned(&p.plan)).collect();
+    let parts = parts(&prepared, &outcomes, |p| &p.plan);
     if out.json {
-        out.document(&report::json(&prepared.plan, &outcome));
+        out.document(&report::json_parts(&parts));
     } else {
-        out.report(&report::table(&prepared.plan, &outcome, true));
+        out.report(&report::table_parts(&parts, true));
     }
     Ok(0)
 }
 
+/// The accounts a run of `sync` or `status` works on: the one `--account` names, else those
+/// the named articles go to, else all of them. A named article that goes to none of them is
+/// a usage error.
+pub fn run_accounts(site: &Site, account: Option<&str>, paths: &[PathBuf]) -> Result<Vec<String>> {
+    let accounts = &site.config.accounts;
+    let names: Vec<String> = match account {
+        Some(name) => vec![accounts.named(name).map_err(Error::Usage)?.name.to_string()],
+        None => accounts.names().iter().map(|n| n.to_string()).collect(),
+    };
+    if paths.is_empty() || !accounts.several() {
+        return Ok(names);
+    }
+    let mut named = Vec::new();
+    for p in paths {
+        named.push(site.article_arg(p)?);
+    }
+    let assignment = site.assign(&named);
+    let mut used: Vec<String> = Vec::new();
+    for p in &named {
+        let goes: Vec<&str> = assignment
+            .of
+            .get(p)
+            .map(|v| v.iter().map(|a| a.as_str()).collect())
+            .unwrap_or_default();
+        if !goes.iter().any(|g| names.iter().any(|n| n == g)) {
+            return Err(Error::Usage(format!(
+                "{p} does not go to account {}; it goes to {}",
+                names.join(", "),
+                goes.join(", ")
+            )));
+        }
+        used.extend(goes.iter().map(|g| g.to_string()));
+    }
+    Ok(names.into_iter().filter(|n| used.contains(n)).collect())
+}
+
+/// Prepares the push to every account of the run (see [`run_accounts`]), in order of name,
+/// with rendering-only updates batched unless `batch` is false. `Err(code)` inside: an
+/// account's articles had errors (printed), and nothing may be sent to any account.
+pub(super) fn prepare_accounts(
+    first: Project,
+    paths: &[PathBuf],
+    account: Option<&str>,
+    batch: bool,
+    out: Output,
+) -> Result<std::result::Result<Vec<Prepared>, i32>> {
+    let names = run_accounts(&first.site, account, paths)?;
+    let root = first.site.root.clone();
+    let mut first = Some(first);
+    let mut all = Vec::new();
+    for name in &names {
+        // The first account reuses the project opened; the others open their own.
+        let mut project = match first.take() {
+            Some(p) => p,
+            None => Project::open(Some(&root))?,
+        };
+        project.site.use_account(name)?;
+        let mut prepared = match prepare(project, paths, out)? {
+            Ok(p) => p,
+            Err(code) => return Ok(Err(code)),
+        };
+        if batch {
+            let n = prepared.project.site.config.sync.rerender_batch;
+            report_rerender(budget::batch_rerenders(&mut prepared.plan, n), out);
+        }
+        all.push(prepared);
+    }
+    Ok(Ok(all))
+}
+
+/// The report parts of a run: an account's name on each when the site has several.
+pub(super) fn parts<'a, T>(
+    items: &'a [T],
+    outcomes: &'a [Outcome],
+    plan: impl Fn(&'a T) -> &'a Plan,
+) -> Vec<report::Part<'a>>
+where
+    T: HasSite,
+{
+    items
+        .iter()
+        .zip(outcomes)
+        .map(|(p, outcome)| report::Part {
+            account: p
+                .site()
+                .config
+                .accounts
+                .several()
+                .then(|| p.site().account.name.as_str()),
+            plan: plan(p),
+            outcome,
+        })
+        .collect()
+}
+
+/// What a report part is made from knows its site (and so its account).
+pub(super) trait HasSite {
+    fn site(&self) -> &Site;
+}
+
+impl HasSite for Prepared {
+    fn site(&self) -> &Site {
+        &self.project.site
+    }
+}
+
 /// Runs a sync and returns its exit code and, when it got as far as pushing, its outcome
-/// (`watch --push` shows it in the page).
+/// (`watch --push` shows it in the page; with several accounts, all their rows).
 pub fn sync(
     site: Option<&Path>,
     paths: &[PathBuf],
+    account: Option<&str>,
     flags: Flags,
     out: Output,
 ) -> Result<(i32, Option<Outcome>)> {
@@ -64,31 +176,106 @@ pub fn sync(
     } else {
         Some(RunLock::acquire(&root)?)
     };
-    let mut prepared = match prepare(Project::open(Some(&root))?, paths, out)? {
+    let prepared = match prepare_accounts(
+        Project::open(Some(&root))?,
+        paths,
+        account,
+        !flags.rerender,
+        out,
+    )? {
         Ok(p) => p,
         Err(code) => return Ok((code, None)),
     };
-    if !flags.rerender {
-        let batch = prepared.project.site.config.sync.rerender_batch;
-        report_rerender(budget::batch_rerenders(&mut prepared.plan, batch), out);
-    }
     if flags.dry_run {
-        dry_run(&prepared)?;
-        let planned = report::planned(&prepared.plan);
-        if github::active() {
-            github::report(&prepared.plan, &planned, true);
+        for p in &prepared {
+            dry_run(p)?;
         }
-        emit(&prepared.plan, &planned, true, out);
+        let planned: Vec<Outcome> = prepared.iter().map(|p| report::planned(&p.plan)).collect();
+        let parts = parts(&prepared, &planned, |p| &p.plan);
+        if github::active() {
+            github::report_parts(&parts, true);
+        }
+        emit_parts(&parts, true, out);
         return Ok((0, None));
     }
-    let pushed = push(prepared, flags, out, |s| client(s, out))?;
+    // Every account's credentials are checked before anything is sent to any of them.
+    let mut clients = Vec::new();
+    for p in &prepared {
+        clients.push(if needs_client(p, flags) {
+            Some(client(&p.project.site, out)?)
+        } else {
+            None
+        });
+    }
+    let mut pushed = Vec::new();
+    for (p, c) in prepared.into_iter().zip(clients) {
+        let mut c = c;
+        pushed.push(push(p, flags, out, |s| match c.take() {
+            Some(c) => Ok(c),
+            None => client(s, out),
+        })?);
+    }
+    let outcomes: Vec<Outcome> = pushed.iter().map(|p| p.outcome.clone()).collect();
+    let parts = parts(&pushed, &outcomes, |p| &p.plan);
     // In Actions: annotations, step summary and outputs, before the report so that with
     // `--json` the JSON document is the last thing on stdout.
     if github::active() {
-        github::report(&pushed.plan, &pushed.outcome, false);
+        github::report_parts(&parts, false);
     }
-    emit(&pushed.plan, &pushed.outcome, false, out);
-    Ok((pushed.code, Some(pushed.outcome)))
+    emit_parts(&parts, false, out);
+    let code = combined_code(&pushed.iter().collect::<Vec<_>>());
+    let outcome = merged(outcomes);
+    Ok((code, Some(outcome)))
+}
+
+/// The exit code of a run over several accounts: 0 when every account's was; 2 only when
+/// every failing account stopped before anything was sent anywhere; else 1.
+pub(super) fn combined_code(pushed: &[&Pushed]) -> i32 {
+    if pushed.iter().all(|p| p.code == 0) {
+        0
+    } else if pushed.iter().all(|p| p.code != 1) && !pushed.iter().any(|p| p.outcome.sent) {
+        2
+    } else {
+        1
+    }
+}
+
+/// One outcome of several accounts' (what `watch --push` shows).
+fn merged(mut outcomes: Vec<Outcome>) -> Outcome {
+    if outcomes.len() == 1 {
+        return outcomes.remove(0);
+    }
+    let mut all = Outcome::default();
+    for o in outcomes {
+        all.rows.extend(o.rows);
+        all.uploads += o.uploads;
+        all.pruned.extend(o.pruned);
+        all.stopped = all.stopped.or(o.stopped);
+        all.account_error |= o.account_error;
+        all.sent |= o.sent;
+        all.replaced.extend(o.replaced);
+    }
+    all
+}
+
+impl HasSite for Pushed {
+    fn site(&self) -> &Site {
+        &self.site
+    }
+}
+
+impl<T: HasSite> HasSite for &T {
+    fn site(&self) -> &Site {
+        (*self).site()
+    }
+}
+
+/// Whether applying the plan talks to WeChat (else no client, no token, no call).
+fn needs_client(prepared: &Prepared, flags: Flags) -> bool {
+    let prune_work = flags.prune
+        && (prepared.plan.orphans.iter().any(|o| o.media_id.is_some())
+            || !prepared.lock.orphans.is_empty());
+    prepared.plan.needs_network() || prune_work
 }
 
 /// A plan applied.
@@ -96,6 +283,8 @@ pub(super) struct Pushed {
     pub code: i32,
     pub plan: Plan,
     pub outcome: Outcome,
+    /// The site as the push saw it (its account).
+    pub site: Site,
 }
 
 /// Applies a prepared plan with the client `connect` makes for the site (the account's, or a
@@ -113,9 +302,10 @@ pub(super) fn push(
         mut plan,
     } = prepared;
     let site = &project.site;
-    let prune_work = flags.prune
-        && (plan.orphans.iter().any(|o| o.media_id.is_some()) || !lock.orphans.is_empty());
-    let outcome = if plan.needs_network() || prune_work {
+    let needs = plan.needs_network()
+        || (flags.prune
+            && (plan.orphans.iter().any(|o| o.media_id.is_some()) || !lock.orphans.is_empty()));
+    let outcome = if needs {
         let client = connect(site)?;
         let rt = runtime(1)?;
         let fit = rt.block_on(budget::fit_quota(
@@ -133,7 +323,7 @@ pub(super) fn push(
                 && !github::active()
                 && std::io::IsTerminal::is_terminal(&std::io::stderr()),
             image_timeout: Duration::from_secs(site.config.images.timeout),
-            proxy: site.config.api.proxy.clone(),
+            proxy: site.account.api.proxy.clone(),
             overwrite: flags.overwrite,
             quotas: fit.quotas,
         };
@@ -164,6 +354,7 @@ pub(super) fn push(
         code,
         plan,
         outcome,
+        site: project.site.clone(),
     })
 }
 
@@ -228,11 +419,13 @@ fn dry_run(p: &Prepared) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn emit(plan: &Plan, outcome: &Outcome, dry_run: bool, out: Output) {
+/// The report of a run over one account or several, on stdout.
+pub(super) fn emit_parts(parts: &[report::Part], dry_run: bool, out: Output) {
+    let failed: usize = parts.iter().map(|p| p.outcome.failed()).sum();
     if out.json {
-        out.document(&report::json(plan, outcome));
-    } else if !out.quiet || outcome.failed() > 0 {
-        out.report(&report::table(plan, outcome, dry_run));
+        out.document(&report::json_parts(parts));
+    } else if !out.quiet || failed > 0 {
+        out.report(&report::table_parts(parts, dry_run));
         if dry_run {
             out.report(&format!(
                 "dry run: nothing sent; the payloads are in {}/out/\n",
@@ -241,3 +434,4 @@ pub(super) fn emit(plan: &Plan, outcome: &Outcome, dry_run: bool, out: Output) {
         }
     }
 }
+

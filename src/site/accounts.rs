@@ -531,6 +531,43 @@ impl Assignment {
     pub fn goes_to(&self, path: &ArticlePath, account: &AccountName) -> bool {
         self.of.get(path).is_some_and(|a| a.contains(account))
     }
+
+    /// A multi-article draft (`drafts:`) is one draft in each account it goes to: its
+    /// members must go to the same accounts.
+    pub fn check_drafts(&self, site: &super::Site) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for (name, members) in &site.config.drafts {
+            let sets: Vec<(&String, &Vec<AccountName>)> = members
+                .iter()
+                .filter_map(|m| {
+                    let p = ArticlePath::from_relative(Path::new(m))?;
+                    Some((m, self.of.get(&p)?))
+                })
+                .collect();
+            let Some((first, want)) = sets.first() else {
+                continue;
+            };
+            if let Some((other, got)) = sets.iter().find(|(_, s)| s != want) {
+                let o = key_offset(&site.config_source, &["drafts", name]).unwrap_or(0);
+                let list = |v: &[AccountName]| {
+                    v.iter().map(AccountName::as_str).collect::<Vec<_>>().join(", ")
+                };
+                out.push(
+                    Diagnostic::error(
+                        CONFIG_FILE,
+                        format!(
+                            "draft `{name}` mixes accounts: `{first}` goes to {} but `{other}` to {}",
+                            list(want),
+                            list(got)
+                        ),
+                    )
+                    .at(&site.config_source, o, o + name.len())
+                    .with_help("the articles of one draft must go to the same accounts"),
+                );
+            }
+        }
+        out
+    }
 }
 
 /// Parses one account's settings; `None` when they had errors (reported).
