@@ -55,7 +55,11 @@ impl Project {
     }
 
     /// [`Project::open`], talking to the account [`pick_account`] picks.
-    pub fn open_as(dir: Option<&Path>, account: Option<&str>, paths: &[PathBuf]) -> Result<Project> {
+    pub fn open_as(
+        dir: Option<&Path>,
+        account: Option<&str>,
+        paths: &[PathBuf],
+    ) -> Result<Project> {
         let mut project = Project::open(dir)?;
         pick_account(&mut project.site, account, paths)?;
         Ok(project)
@@ -205,7 +209,11 @@ pub fn pick_account(site: &mut Site, account: Option<&str>, paths: &[PathBuf]) -
         )),
         several => Err(Error::Usage(format!(
             "{} go{} to accounts {}: name one with --account NAME",
-            named.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "),
+            named
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             if named.len() == 1 { "es" } else { "" },
             several.join(", ")
         ))),

@@ -20,8 +20,8 @@ use crate::error::{Error, Result};
 use crate::output::{Output, plural};
 use crate::site::{CACHE_DIR, Site};
 use crate::sync::lock::Lockfile;
-use crate::sync::runlock::RunLock;
 use crate::sync::report;
+use crate::sync::runlock::RunLock;
 use crate::wechat::{Client, ClientOptions, Secret};
 
 /// Where the rehearsal's copy of an account's lockfile (`lock_file`, e.g. `wxsync.lock`) is
@@ -43,11 +43,16 @@ pub fn rehearse(
     // The copy and the caches are shared with real runs: not two at once.
     let guard = RunLock::acquire(&root)?;
     // The same batching of rendering-only updates as the real sync.
-    let prepared =
-        match prepare_accounts(Project::open(Some(&root))?, paths, account, !flags.rerender, out)? {
-            Ok(p) => p,
-            Err(code) => return Ok(code),
-        };
+    let prepared = match prepare_accounts(
+        Project::open(Some(&root))?,
+        paths,
+        account,
+        !flags.rerender,
+        out,
+    )? {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
     let mut runs = Vec::new();
     for mut prepared in prepared {
         let site = &prepared.project.site;

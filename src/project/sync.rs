@@ -434,4 +434,3 @@ pub(super) fn emit_parts(parts: &[report::Part], dry_run: bool, out: Output) {
         }
     }
 }
-

@@ -402,7 +402,10 @@ impl Accounts {
                     errors.push(
                         err(
                             &["accounts", a.name.as_str(), "appid"],
-                            format!("accounts `{other}` and `{}` have the same AppID {id}", a.name),
+                            format!(
+                                "accounts `{other}` and `{}` have the same AppID {id}",
+                                a.name
+                            ),
                         )
                         .with_help("one account, one AppID: merge the two accounts"),
                     );
@@ -550,7 +553,10 @@ impl Assignment {
             if let Some((other, got)) = sets.iter().find(|(_, s)| s != want) {
                 let o = key_offset(&site.config_source, &["drafts", name]).unwrap_or(0);
                 let list = |v: &[AccountName]| {
-                    v.iter().map(AccountName::as_str).collect::<Vec<_>>().join(", ")
+                    v.iter()
+                        .map(AccountName::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 };
                 out.push(
                     Diagnostic::error(
@@ -616,7 +622,8 @@ fn one_account(
         let v = string(key, errors)?;
         let valid = !v.is_empty()
             && !v.starts_with(|c: char| c.is_ascii_digit())
-            && v.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+            && v.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
         if !valid {
             errors.push(
                 err(key, format!("`{v}` is not an environment variable name"))
@@ -633,7 +640,10 @@ fn one_account(
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
         Some(_) => {
-            errors.push(err("default", format!("`accounts.{n}.default` must be true or false")));
+            errors.push(err(
+                "default",
+                format!("`accounts.{n}.default` must be true or false"),
+            ));
             false
         }
     };
@@ -690,7 +700,9 @@ fn one_account(
             }
             merged_api(site_api, Some(m))
         }
-        Some(_) => Err(format!("`accounts.{n}.api` must be a mapping, as `api:` is")),
+        Some(_) => Err(format!(
+            "`accounts.{n}.api` must be a mapping, as `api:` is"
+        )),
     };
     let api = match api {
         Ok(a) => a,
@@ -813,7 +825,10 @@ mod tests {
             ("main", "wxsync.lock", Some("wx1"))
         );
         assert!(!c.accounts.several());
-        assert_eq!(a.env_names("WECHAT_APPID"), ["WECHAT_APPID", "WECHAT_APP_ID"]);
+        assert_eq!(
+            a.env_names("WECHAT_APPID"),
+            ["WECHAT_APPID", "WECHAT_APP_ID"]
+        );
         assert_eq!(a.env_names("WXSYNC_API_BASE"), ["WXSYNC_API_BASE"]);
         assert_eq!(a.cache_dir(Path::new("/s")), Path::new("/s/.wxsync"));
     }
@@ -843,8 +858,9 @@ mod tests {
 
     #[test]
     fn bad_accounts_are_errors_at_their_line() {
-        let e = parse("theme: default\naccounts:\n  a:\n    default: true\n  b:\n    default: true\n")
-            .unwrap_err();
+        let e =
+            parse("theme: default\naccounts:\n  a:\n    default: true\n  b:\n    default: true\n")
+                .unwrap_err();
         assert_eq!(e[0].location(), "wxsync.yaml:6:5", "{e:?}");
         let e = parse("accounts:\n  a: {}\n  b: {}\n").unwrap_err();
         assert_eq!(e[0].line, Some(1), "{e:?}");

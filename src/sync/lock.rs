@@ -221,7 +221,9 @@ impl Lockfile {
         };
         let mut lock: Lockfile = serde_yaml::from_str(&text).map_err(|e| {
             let mut d = Diagnostic::error(name, format!("the lockfile cannot be read: {e}"))
-                .with_help(format!("it is written by wxsync only; restore it from git (`git checkout {name}`)"));
+                .with_help(format!(
+                    "it is written by wxsync only; restore it from git (`git checkout {name}`)"
+                ));
             if let Some(l) = e.location() {
                 d = d.at_line(l.line(), l.column());
             }

@@ -278,7 +278,12 @@ pub fn json_parts(parts: &[Part]) -> String {
         tag(doc.get("articles"), &mut articles);
         tag(doc.get("orphans"), &mut orphans);
         tag(doc.get("renamed"), &mut renamed);
-        for id in doc.get("pruned").and_then(Value::as_array).into_iter().flatten() {
+        for id in doc
+            .get("pruned")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             pruned.push(json!({"account": name, "media_id": id}));
         }
         if let Some(s) = &p.outcome.stopped {
