@@ -51,6 +51,18 @@ pub fn prepare(
     paths: &[PathBuf],
     out: Output,
 ) -> Result<std::result::Result<Prepared, i32>> {
+    prepare_after(project, paths, out, None)
+}
+
+/// [`prepare`] for a later account of a run over several (`shown` is `Some`): the
+/// diagnostics of the articles in `shown`, and the site's own, were printed with an earlier
+/// account's, and are not again.
+pub fn prepare_after(
+    project: Project,
+    paths: &[PathBuf],
+    out: Output,
+    shown: Option<&BTreeSet<ArticlePath>>,
+) -> Result<std::result::Result<Prepared, i32>> {
     let site = &project.site;
     // One lockfile, one account: the account's own (`wxsync.lock` for the default one).
     let mut lock = Lockfile::load_named(&site.root, &site.account.lock_file())?;
@@ -86,10 +98,17 @@ pub fn prepare(
     let (mut inputs, results) = render_cached(&project, &selected, out);
     let mut draft_errors = site_problems;
     draft_errors.extend(site.check_drafts(&every));
+    if shown.is_some() {
+        draft_errors.clear();
+    }
+    let (mut results, repeated): (Vec<ArticleResult>, Vec<ArticleResult>) = results
+        .into_iter()
+        .partition(|r| shown.is_none_or(|s| !s.contains(&r.path)));
     let (errors, _) = out.diagnostics(&results, &draft_errors);
     if out.json && errors > 0 {
         out.document(&json_report(&results, &draft_errors));
     }
+    results.extend(repeated);
     if errors > 0 {
         if !out.json {
             crate::output::human(&format!(

@@ -2,11 +2,12 @@
 //! dry run, the payloads written), and the run reported. `wxsync sync`, `wxsync status` and
 //! `watch --push` are this.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::outputs::{out_dir, write_payload};
-use super::prepare::{Prepared, prepare};
+use super::prepare::{Prepared, prepare_after};
 use super::{Project, client, runtime};
 use crate::error::{Error, Result};
 use crate::output::Output;
@@ -104,6 +105,7 @@ pub(super) fn prepare_accounts(
     let root = first.site.root.clone();
     let mut first = Some(first);
     let mut all = Vec::new();
+    let mut shown: Option<BTreeSet<ArticlePath>> = None;
     for name in &names {
         // The first account reuses the project opened; the others open their own.
         let mut project = match first.take() {
@@ -111,10 +113,14 @@ pub(super) fn prepare_accounts(
             None => Project::open(Some(&root))?,
         };
         project.site.use_account(name)?;
-        let mut prepared = match prepare(project, paths, out)? {
+        let mut prepared = match prepare_after(project, paths, out, shown.as_ref())? {
             Ok(p) => p,
             Err(code) => return Ok(Err(code)),
         };
+        // What the site and this account's articles had to say is said once.
+        shown
+            .get_or_insert_with(BTreeSet::new)
+            .extend(prepared.inputs.keys().cloned());
         if batch {
             let n = prepared.project.site.config.sync.rerender_batch;
             report_rerender(budget::batch_rerenders(&mut prepared.plan, n), out);

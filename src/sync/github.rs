@@ -144,12 +144,7 @@ pub fn report_parts(parts: &[crate::sync::report::Part], dry_run: bool) {
             None => md,
         };
         append_env_file("GITHUB_STEP_SUMMARY", &md);
-        let s = summary(p.outcome);
-        total.created += s.created;
-        total.updated += s.updated;
-        total.skipped += s.skipped;
-        total.failed += s.failed;
-        total.uploads += s.uploads;
+        total.add(&summary(p.outcome));
     }
     write_outputs(&total);
 }

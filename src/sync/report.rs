@@ -144,21 +144,8 @@ pub fn table(plan: &Plan, outcome: &Outcome, dry_run: bool) -> String {
         "REASON".to_string(),
     )];
     for d in &outcome.rows {
-        let action = if d.error.is_some() {
-            "error"
-        } else {
-            d.row.action.as_str()
-        };
-        let draft = match (&d.row.media_id, &d.row.draft) {
-            (Some(id), _) => format!("{}#{}", short(id.as_str()), d.row.index),
-            (None, Some(name)) => format!("({name})#{}", d.row.index),
-            (None, None) => "-".to_string(),
-        };
-        let reason = match &d.error {
-            Some(e) => e.message.clone(),
-            None => d.row.reason.clone(),
-        };
-        lines.push((d.row.path.to_string(), action.to_string(), draft, reason));
+        let [action, draft, reason] = cells(d);
+        lines.push((d.row.path.to_string(), action, draft, reason));
     }
     let w0 = lines.iter().map(|l| l.0.chars().count()).max().unwrap_or(0);
     let w1 = lines.iter().map(|l| l.1.len()).max().unwrap_or(0);
@@ -167,6 +154,34 @@ pub fn table(plan: &Plan, outcome: &Outcome, dry_run: bool) -> String {
     for (a, b, c, d) in &lines {
         out.push_str(&format!("{a:w0$}  {b:w1$}  {c:w2$}  {d}\n"));
     }
+    out.push_str(&notes(plan, outcome));
+    out.push_str(&summary(outcome).line(dry_run));
+    out.push('\n');
+    out
+}
+
+/// A row's action, draft and reason, as the table shows them.
+fn cells(d: &Done) -> [String; 3] {
+    let action = if d.error.is_some() {
+        "error"
+    } else {
+        d.row.action.as_str()
+    };
+    let draft = match (&d.row.media_id, &d.row.draft) {
+        (Some(id), _) => format!("{}#{}", short(id.as_str()), d.row.index),
+        (None, Some(name)) => format!("({name})#{}", d.row.index),
+        (None, None) => "-".to_string(),
+    };
+    let reason = match &d.error {
+        Some(e) => e.message.clone(),
+        None => d.row.reason.clone(),
+    };
+    [action.to_string(), draft, reason]
+}
+
+/// The lines under the table: renames, orphans, pruned and replaced drafts, a stop.
+fn notes(plan: &Plan, outcome: &Outcome) -> String {
+    let mut out = String::new();
     for (from, to) in &plan.renames {
         out.push_str(&format!("renamed: {from} → {to} (keeps its draft)\n"));
     }
@@ -200,12 +215,19 @@ pub fn table(plan: &Plan, outcome: &Outcome, dry_run: bool) -> String {
     if let Some(why) = &outcome.stopped {
         out.push_str(&format!("stopped: {why}\n"));
     }
-    out.push_str(&summary(outcome).line(dry_run));
-    out.push('\n');
     out
 }
 
 impl Summary {
+    /// Adds another account's counts (a run over several accounts).
+    pub fn add(&mut self, other: &Summary) {
+        self.created += other.created;
+        self.updated += other.updated;
+        self.skipped += other.skipped;
+        self.failed += other.failed;
+        self.uploads += other.uploads;
+    }
+
     /// The counts in one sentence (the last line of the table, the step summary's total).
     pub fn line(&self, dry_run: bool) -> String {
         if dry_run {
@@ -290,11 +312,7 @@ pub fn json_parts(parts: &[Part]) -> String {
             stopped.push(format!("{name}: {s}"));
         }
         let s = summary(p.outcome);
-        total.created += s.created;
-        total.updated += s.updated;
-        total.skipped += s.skipped;
-        total.failed += s.failed;
-        total.uploads += s.uploads;
+        total.add(&s);
         accounts.push(json!({"name": name, "summary": s}));
     }
     let mut doc = Map::new();
@@ -329,53 +347,27 @@ pub fn table_parts(parts: &[Part], dry_run: bool) -> String {
         "DRAFT".to_string(),
         "REASON".to_string(),
     ]];
-    let mut notes = String::new();
+    let mut notes_all = String::new();
     let mut total = Summary::default();
     let mut per = String::new();
     for p in parts {
         let name = p.account.unwrap_or(crate::site::accounts::MAIN);
-        let one = table(p.plan, p.outcome, dry_run);
-        // The same rows as one account's table: columns re-cut with the account added.
-        let body: Vec<&str> = one.lines().collect();
-        let rows = p.outcome.rows.len();
         for d in &p.outcome.rows {
-            let action = if d.error.is_some() {
-                "error"
-            } else {
-                d.row.action.as_str()
-            };
-            let draft = match (&d.row.media_id, &d.row.draft) {
-                (Some(id), _) => format!("{}#{}", short(id.as_str()), d.row.index),
-                (None, Some(n)) => format!("({n})#{}", d.row.index),
-                (None, None) => "-".to_string(),
-            };
-            let reason = match &d.error {
-                Some(e) => e.message.clone(),
-                None => d.row.reason.clone(),
-            };
+            let [action, draft, reason] = cells(d);
             lines.push([
                 d.row.path.to_string(),
                 name.to_string(),
-                action.to_string(),
+                action,
                 draft,
                 reason,
             ]);
         }
-        // After the header and the rows come the notes, then the summary line.
-        if let Some((_, rest)) = body.split_at_checked(1 + rows) {
-            if let Some((summary_line, notes_lines)) = rest.split_last() {
-                for n in notes_lines {
-                    notes.push_str(&format!("{name}: {n}\n"));
-                }
-                per.push_str(&format!("{name}: {summary_line}\n"));
-            }
+        for n in notes(p.plan, p.outcome).lines() {
+            notes_all.push_str(&format!("{name}: {n}\n"));
         }
         let s = summary(p.outcome);
-        total.created += s.created;
-        total.updated += s.updated;
-        total.skipped += s.skipped;
-        total.failed += s.failed;
-        total.uploads += s.uploads;
+        per.push_str(&format!("{name}: {}\n", s.line(dry_run)));
+        total.add(&s);
     }
     let width = |i: usize| {
         lines
@@ -389,7 +381,7 @@ pub fn table_parts(parts: &[Part], dry_run: bool) -> String {
     for [a, b, c, d, e] in &lines {
         out.push_str(&format!("{a:w0$}  {b:w1$}  {c:w2$}  {d:w3$}  {e}\n"));
     }
-    out.push_str(&notes);
+    out.push_str(&notes_all);
     out.push_str(&per);
     out.push_str(&format!("all accounts: {}\n", total.line(dry_run)));
     out
