@@ -650,3 +650,79 @@ fn rehearsal_of_two_accounts_uses_one_emulator_each_and_touches_no_lockfile() {
             .is_file()
     );
 }
+
+#[test]
+fn commands_that_talk_to_one_account_pick_it() {
+    let t = TwoAccounts::new();
+    t.run(&["sync", "--json"]).0.assert_code(0);
+    // quota: the default account, or the one named.
+    let (run, brand2) = t.run(&["quota", "--json"]);
+    run.assert_code(0);
+    assert!(run.count("openapi/quota/get") > 0 && brand2.is_empty());
+    let (run, brand2) = t.run(&["quota", "--account", "brand2", "--json"]);
+    run.assert_code(0).assert_no_calls();
+    assert!(brand2.iter().any(|c| c.name() == "openapi/quota/get"));
+    // adopt of an article in two accounts needs --account; with it, that account's box.
+    let (run, brand2) = t.run(&["adopt", SPRING]);
+    run.assert_code(2).assert_no_calls();
+    assert!(brand2.is_empty());
+    assert!(run.stderr.contains("--account"), "{}", run.stderr);
+    let (run, brand2) = t.run(&["adopt", SPRING, "--account", "brand2", "--json"]);
+    run.assert_code(0).assert_no_calls();
+    assert!(brand2.iter().any(|c| c.name() == "draft/get"), "{:?}", run.stderr);
+    // An article of one account picks it alone.
+    let (run, brand2) = t.run(&["status", "--remote", "--json", LEAD]);
+    run.assert_code(0).assert_no_calls();
+    assert!(!brand2.is_empty(), "status --remote of a brand2 article asked main");
+    // --account where it means nothing is refused rather than ignored.
+    let (run, _) = t.run(&["check", "--account", "brand2"]);
+    run.assert_code(2);
+}
+
+#[test]
+fn an_article_that_leaves_an_account_is_an_orphan_there_and_stays_in_the_other() {
+    let t = TwoAccounts::new();
+    t.run(&["sync", "--json"]).0.assert_code(0);
+    let kept = t.lock("wxsync.brand2.lock").media_id(SPRING);
+    t.site.edit(SPRING, |s| s.replace("accounts: [main, brand2]", "accounts: [main]"));
+    let (status, _) = t.run(&["status", "--json"]);
+    let orphans = status.json()["orphans"].clone();
+    assert!(
+        orphans
+            .as_array()
+            .expect("orphans")
+            .iter()
+            .any(|o| o["account"] == "brand2" && o["path"] == SPRING && o["media_id"] == kept.as_str()),
+        "{orphans}"
+    );
+    // --prune deletes it from brand2's box only; main keeps its draft.
+    let (run, brand2) = t.run(&["sync", "--prune", "--json"]);
+    run.assert_code(0);
+    assert!(brand2.iter().any(|c| c.name() == "draft/delete"));
+    assert!(run.count("draft/delete") == 0, "{:?}", run.call_names());
+    assert!(t.brand2.draft(&kept).is_none());
+    assert!(!t.lock("wxsync.brand2.lock").articles().contains(SPRING));
+    assert!(t.lock("wxsync.lock").articles().contains(SPRING));
+}
+
+#[test]
+fn a_lockfile_of_another_appid_is_refused_with_its_name() {
+    let t = TwoAccounts::new();
+    t.run(&["sync", "--json"]).0.assert_code(0);
+    let mut cmd = assert_cmd::Command::from_std(t.command());
+    cmd.env("WECHAT_APPID_BRAND2", "wxsomeoneelse0000");
+    cmd.arg("-C").arg(t.site.path()).args(["status"]);
+    let out = cmd.output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("wxsync.brand2.lock"), "{stderr}");
+}
+
+#[test]
+fn account_flag_on_a_single_account_site() {
+    let site = SyncSite::new();
+    site.run(&["status", "--account", "main"]).assert_code(0);
+    let run = site.run(&["status", "--account", "brand2"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("main"), "{}", run.stderr);
+}

@@ -29,6 +29,23 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
     }
     let site = cli.site.as_deref();
     let account = cli.account.as_deref();
+    // Only what talks to an account takes one; elsewhere it would be ignored in silence.
+    if account.is_some()
+        && !matches!(
+            cli.command,
+            Command::Status { .. }
+                | Command::Sync { .. }
+                | Command::Adopt { .. }
+                | Command::Quota { .. }
+                | Command::Publish { .. }
+        )
+    {
+        return Err(Error::Usage(
+            "--account applies to status, sync, adopt, quota and publish (the commands that \
+             talk to an account)"
+                .into(),
+        ));
+    }
     let result = match &cli.command {
         Command::Init { dir } => init::run(dir.as_deref().or(site), out),
         Command::Check => check::run(site, out),
