@@ -669,11 +669,18 @@ fn commands_that_talk_to_one_account_pick_it() {
     assert!(run.stderr.contains("--account"), "{}", run.stderr);
     let (run, brand2) = t.run(&["adopt", SPRING, "--account", "brand2", "--json"]);
     run.assert_code(0).assert_no_calls();
-    assert!(brand2.iter().any(|c| c.name() == "draft/get"), "{:?}", run.stderr);
+    assert!(
+        brand2.iter().any(|c| c.name() == "draft/get"),
+        "{:?}",
+        run.stderr
+    );
     // An article of one account picks it alone.
     let (run, brand2) = t.run(&["status", "--remote", "--json", LEAD]);
     run.assert_code(0).assert_no_calls();
-    assert!(!brand2.is_empty(), "status --remote of a brand2 article asked main");
+    assert!(
+        !brand2.is_empty(),
+        "status --remote of a brand2 article asked main"
+    );
     // --account where it means nothing is refused rather than ignored.
     let (run, _) = t.run(&["check", "--account", "brand2"]);
     run.assert_code(2);
@@ -684,7 +691,9 @@ fn an_article_that_leaves_an_account_is_an_orphan_there_and_stays_in_the_other()
     let t = TwoAccounts::new();
     t.run(&["sync", "--json"]).0.assert_code(0);
     let kept = t.lock("wxsync.brand2.lock").media_id(SPRING);
-    t.site.edit(SPRING, |s| s.replace("accounts: [main, brand2]", "accounts: [main]"));
+    t.site.edit(SPRING, |s| {
+        s.replace("accounts: [main, brand2]", "accounts: [main]")
+    });
     let (status, _) = t.run(&["status", "--json"]);
     let orphans = status.json()["orphans"].clone();
     assert!(
@@ -692,7 +701,9 @@ fn an_article_that_leaves_an_account_is_an_orphan_there_and_stays_in_the_other()
             .as_array()
             .expect("orphans")
             .iter()
-            .any(|o| o["account"] == "brand2" && o["path"] == SPRING && o["media_id"] == kept.as_str()),
+            .any(|o| o["account"] == "brand2"
+                && o["path"] == SPRING
+                && o["media_id"] == kept.as_str()),
         "{orphans}"
     );
     // --prune deletes it from brand2's box only; main keeps its draft.

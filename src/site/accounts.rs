@@ -259,21 +259,16 @@ impl Accounts {
             let (s, e) = at(path, last);
             Diagnostic::error(file, message).at(src, s, e)
         };
-        let Some(section) = value.get("accounts") else {
-            return Accounts {
-                list: vec![Account::implicit(
-                    top_appid.map(str::to_string),
-                    site_api.clone(),
-                )],
-                listed: false,
-            };
-        };
+        // Without `accounts:` (or with errors in it), the one account sites always had.
         let fallback = Accounts {
             list: vec![Account::implicit(
                 top_appid.map(str::to_string),
                 site_api.clone(),
             )],
             listed: false,
+        };
+        let Some(section) = value.get("accounts") else {
+            return fallback;
         };
         let Some(map) = section.as_mapping().filter(|m| !m.is_empty()) else {
             errors.push(
@@ -285,7 +280,12 @@ impl Accounts {
             );
             return fallback;
         };
-        let site_api_value = value.get("api").cloned().unwrap_or(Value::Null);
+        // The site's `api:` under each account's; if it is wrong, its own error says so once.
+        let site_api_value = value
+            .get("api")
+            .filter(|v| serde_yaml::from_value::<ApiConfig>((*v).clone()).is_ok())
+            .cloned()
+            .unwrap_or(Value::Null);
         let mut list: Vec<(Account, bool)> = Vec::new();
         let mut bad = false;
         for (k, v) in map {
@@ -461,7 +461,7 @@ impl Accounts {
         let default = self.default_account().name.clone();
         for p in paths {
             let chosen = match front_accounts(site, p) {
-                Some(Ok((names, src, offset))) => {
+                FrontAccounts::Listed { names, src, offset } => {
                     let mut chosen = Vec::new();
                     let shown = p.as_str();
                     if names.is_empty() {
@@ -500,7 +500,7 @@ impl Accounts {
                     chosen
                 }
                 // A front matter that cannot be read is reported by the render.
-                Some(Err(())) | None => {
+                FrontAccounts::Absent | FrontAccounts::Unreadable => {
                     let by_glob: Vec<AccountName> = globs
                         .iter()
                         .filter(|(_, set)| set.is_match(p.as_str()))
@@ -770,41 +770,64 @@ fn merged_api(site_api: &Value, over: Option<&serde_yaml::Mapping>) -> Result<Ap
     })
 }
 
-/// The names an article's front matter lists under `accounts:` (a name or a list), with the
-/// article's text and the key's offset in it. `None` when it has no such key; `Err` when its
-/// front matter cannot be read (the render reports why).
-#[allow(clippy::type_complexity)]
-fn front_accounts(
-    site: &super::Site,
-    path: &ArticlePath,
-) -> Option<Result<(Vec<String>, Arc<str>, usize), ()>> {
-    let bytes = crate::fs::read_capped(&site.abs(path), crate::fs::TEXT_MAX).ok()?;
-    let text = std::str::from_utf8(crate::fs::strip_bom(&bytes)).ok()?;
+/// What an article's front matter says under `accounts:`.
+enum FrontAccounts {
+    /// No such key: the globs and the default decide.
+    Absent,
+    /// Its front matter or the key's value cannot be read; the render reports why.
+    Unreadable,
+    /// The names listed (a name or a list), with the article's text and the key's offset in
+    /// it, to point errors at.
+    Listed {
+        names: Vec<String>,
+        src: Arc<str>,
+        offset: usize,
+    },
+}
+
+fn front_accounts(site: &super::Site, path: &ArticlePath) -> FrontAccounts {
+    let Ok(bytes) = crate::fs::read_capped(&site.abs(path), crate::fs::TEXT_MAX) else {
+        return FrontAccounts::Unreadable;
+    };
+    let Ok(text) = std::str::from_utf8(crate::fs::strip_bom(&bytes)) else {
+        return FrontAccounts::Unreadable;
+    };
     // Most articles never mention it: no YAML parse for them.
     if !text.contains("accounts") {
-        return None;
+        return FrontAccounts::Absent;
     }
     let src: Arc<str> = Arc::from(text);
-    let split = super::frontmatter::split(&src, path.as_str(), &src).ok()?;
-    let yaml = split.yaml?;
-    let Ok(value) = serde_yaml::from_str::<Value>(yaml) else {
-        return Some(Err(()));
+    let Ok(split) = super::frontmatter::split(&src, path.as_str(), &src) else {
+        return FrontAccounts::Unreadable;
     };
-    let list = value.get("accounts")?;
-    let names = match list {
-        Value::String(s) => vec![s.trim().to_string()],
-        Value::Sequence(items) => {
-            let mut names = Vec::new();
-            for i in items {
-                names.push(i.as_str().ok_or(()).ok()?.trim().to_string());
+    let Some(yaml) = split.yaml else {
+        return FrontAccounts::Absent;
+    };
+    let Ok(value) = serde_yaml::from_str::<Value>(yaml) else {
+        return FrontAccounts::Unreadable;
+    };
+    let names = match value.get("accounts") {
+        None => return FrontAccounts::Absent,
+        Some(Value::String(s)) => vec![s.trim().to_string()],
+        Some(Value::Sequence(items)) => {
+            let names: Option<Vec<String>> = items
+                .iter()
+                .map(|i| i.as_str().map(|s| s.trim().to_string()))
+                .collect();
+            match names {
+                Some(n) => n,
+                None => return FrontAccounts::Unreadable,
             }
-            names
         }
         // A wrong type is the typed front matter's error.
-        _ => return Some(Err(())),
+        Some(_) => return FrontAccounts::Unreadable,
     };
     let offset = split.yaml_offset + key_offset(yaml, &["accounts"]).unwrap_or(0);
-    Some(Ok((names, src.clone(), offset)))
+    FrontAccounts::Listed {
+        names,
+        src: src.clone(),
+        offset,
+    }
 }
 
 #[cfg(test)]
@@ -893,6 +916,17 @@ mod tests {
         assert_eq!(b.api.proxy.as_deref(), Some("http://p:1"));
         let m = c.accounts.get("main").unwrap();
         assert_eq!(m.api.base_url, None);
+    }
+
+    #[test]
+    fn a_bad_site_api_is_reported_once_not_per_account() {
+        let e = parse("api:\n  token: sometimes\naccounts:\n  main: {}\n  b: {}\n").unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].line, Some(2), "{e:?}");
+        let e =
+            parse("accounts:\n  main: {}\n  b:\n    api:\n      token: sometimes\n").unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].line, Some(4), "{e:?}");
     }
 
     #[test]
