@@ -90,18 +90,28 @@ pub fn rehearse(
     drop(guard);
     show(&runs, out);
     if flags.serve {
-        for (p, _, emu) in &runs {
-            out.info(&format!(
-                "serving the emulator's draft box{} at {}/ (press Ctrl-C to stop)",
-                if p.site.config.accounts.several() {
-                    format!(" of account {}", p.site.account.name)
-                } else {
-                    String::new()
-                },
-                emu.base_url()
-            ));
-        }
-        let _ = runtime(1)?.block_on(tokio::signal::ctrl_c());
+        runtime(1)?.block_on(async {
+            // Ctrl-C is caught from before the first line that invites it.
+            let ctrl_c = tokio::signal::ctrl_c();
+            tokio::pin!(ctrl_c);
+            tokio::select! {
+                biased;
+                _ = &mut ctrl_c => return,
+                _ = std::future::ready(()) => {}
+            }
+            for (p, _, emu) in &runs {
+                out.info(&format!(
+                    "serving the emulator's draft box{} at {}/ (press Ctrl-C to stop)",
+                    if p.site.config.accounts.several() {
+                        format!(" of account {}", p.site.account.name)
+                    } else {
+                        String::new()
+                    },
+                    emu.base_url()
+                ));
+            }
+            let _ = ctrl_c.await;
+        });
     }
     let pushed: Vec<&Pushed> = runs.iter().map(|(p, _, _)| p).collect();
     Ok(combined_code(&pushed))
