@@ -737,3 +737,15 @@ fn account_flag_on_a_single_account_site() {
     run.assert_code(2);
     assert!(run.stderr.contains("main"), "{}", run.stderr);
 }
+
+#[test]
+fn an_account_glob_that_matches_nothing_is_a_warning() {
+    let (code, err, site) = check_with(
+        "accounts:\n  main: {}\n  brand2:\n    articles: [\"brand2/**\"]\n",
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let l = line_of(&site, "wxsync.yaml", "articles: [\"brand2");
+    assert!(err.contains(&format!("wxsync.yaml:{l}:")), "{err}");
+    assert!(err.contains("match no article"), "{err}");
+}

@@ -137,7 +137,7 @@ impl Project {
         site_errors.extend(self.site.check_drafts(&paths));
         let assignment = self.site.assign(&paths);
         site_errors.extend(assignment.check_drafts(&self.site));
-        site_errors.extend(assignment.errors);
+        site_errors.extend(assignment.diagnostics);
         Ok(Checked {
             results,
             site_errors,

@@ -72,7 +72,7 @@ pub fn prepare_after(
     let (every, mut site_problems) = site.discover_checked()?;
     // The account's articles only: another account's are neither planned nor orphans here.
     let assignment = site.assign(&every);
-    site_problems.extend(assignment.errors.iter().cloned());
+    site_problems.extend(assignment.diagnostics.iter().cloned());
     site_problems.extend(assignment.check_drafts(site));
     let all: Vec<ArticlePath> = every
         .iter()

@@ -465,7 +465,7 @@ impl Accounts {
                     let mut chosen = Vec::new();
                     let shown = p.as_str();
                     if names.is_empty() {
-                        out.errors.push(
+                        out.diagnostics.push(
                             Diagnostic::error(shown, "`accounts` lists no account")
                                 .at(&src, offset, offset + "accounts".len())
                                 .with_help(format!(
@@ -486,7 +486,7 @@ impl Accounts {
                                         known.join(", ")
                                     ),
                                 };
-                                out.errors.push(
+                                out.diagnostics.push(
                                     Diagnostic::error(
                                         shown,
                                         format!("`accounts` names `{n}`, which is not an account of this site"),
@@ -518,15 +518,33 @@ impl Accounts {
             chosen.dedup();
             out.of.insert(p.clone(), chosen);
         }
+        for (name, set) in &globs {
+            if !paths.iter().any(|p| set.is_match(p.as_str())) {
+                let path = ["accounts", name.as_str(), "articles"];
+                let o = key_offset(&site.config_source, &path).unwrap_or(0);
+                out.diagnostics.push(
+                    Diagnostic::warning(
+                        CONFIG_FILE,
+                        format!("the globs of `accounts.{name}.articles` match no article"),
+                    )
+                    .at(&site.config_source, o, o + "articles".len())
+                    .with_help(
+                        "they are relative to the site root and pick among the articles the \
+                         top-level `articles` globs find",
+                    ),
+                );
+            }
+        }
         out
     }
 }
 
-/// Which accounts each article goes to, and the errors of front matter `accounts:`.
+/// Which accounts each article goes to; the errors of front matter `accounts:`, and a
+/// warning for each account whose `articles` globs match no article.
 #[derive(Debug, Clone, Default)]
 pub struct Assignment {
     pub of: BTreeMap<ArticlePath, Vec<AccountName>>,
-    pub errors: Vec<Diagnostic>,
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Assignment {
