@@ -239,11 +239,13 @@ pub fn client(site: &Site, out: Output) -> Result<Client> {
     };
     // The account reads its own variables under the names the client knows.
     let var = |k: &str| account.var(k, |n| std::env::var(n).ok());
+    // The client's messages name the default variables: say the account's instead.
     let named = |e: &dyn std::fmt::Display| {
         if site.config.accounts.several() || !account.default {
             Error::Usage(format!(
-                "account `{}`: {e} (this account reads {} and {})",
-                account.name, account.appid_env, account.secret_env
+                "account `{}`: {}",
+                account.name,
+                account_vars(&e.to_string(), account)
             ))
         } else {
             Error::Usage(e.to_string())
@@ -254,6 +256,36 @@ pub fn client(site: &Site, out: Output) -> Result<Client> {
     opts.on_token = opts.on_token.or_else(github::token_hook);
     opts.on_call = call_printer(out);
     Client::new(opts).map_err(|e| named(&e))
+}
+
+/// `message` with each variable wxsync reads (`WECHAT_APPSECRET`, …) replaced by the one
+/// `account` reads for it (`WECHAT_APPSECRET_BRAND2`).
+fn account_vars(message: &str, account: &crate::site::accounts::Account) -> String {
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let variable = (word.starts_with("WECHAT_") || word.starts_with("WXSYNC_"))
+            && word.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+        if variable {
+            match account.env_names(word).first() {
+                Some(name) => out.push_str(name),
+                None => out.push_str(word),
+            }
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in message.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// With `-v`, a line on stderr for each exchange with WeChat: the endpoint, how it ended and

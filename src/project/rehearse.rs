@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::sync::{Flags, Pushed, combined_code, emit_parts, parts, prepare_accounts, push};
+use super::sync::{Flags, Pushed, combined_code, emit_parts, part, prepare_accounts, push};
 use super::{Project, appid, call_printer, runtime};
 use crate::error::{Error, Result};
 use crate::output::{Output, plural};
@@ -113,8 +113,9 @@ pub fn rehearse(
             let _ = ctrl_c.await;
         });
     }
-    let pushed: Vec<&Pushed> = runs.iter().map(|(p, _, _)| p).collect();
-    Ok(combined_code(&pushed))
+    Ok(combined_code(
+        runs.iter().map(|(p, _, _)| (p.code, p.outcome.sent)),
+    ))
 }
 
 /// The emulator, with the site's limits and what the lockfile says the account holds.
@@ -294,9 +295,10 @@ impl Seen {
 /// The report of the sync, then what the emulator saw; with `--json`, one document with the
 /// rehearsal under `rehearsal` (with several accounts, a map of account name to it).
 fn show(runs: &[(Pushed, Seen, wxemu::Emulator)], out: Output) {
-    let outcomes: Vec<_> = runs.iter().map(|(p, _, _)| p.outcome.clone()).collect();
-    let pushed: Vec<&Pushed> = runs.iter().map(|(p, _, _)| p).collect();
-    let parts = parts(&pushed, &outcomes, |p| &p.plan);
+    let parts: Vec<report::Part> = runs
+        .iter()
+        .map(|(p, _, _)| part(&p.site, &p.plan, &p.outcome))
+        .collect();
     let several = parts.iter().any(|p| p.account.is_some());
     if !out.json {
         emit_parts(&parts, false, out);

@@ -46,7 +46,11 @@ pub fn status(
         Err(code) => return Ok(code),
     };
     let outcomes: Vec<Outcome> = prepared.iter().map(|p| report::planned(&p.plan)).collect();
-    let parts = parts(&prepared, &outcomes, |p| &p.plan);
+    let parts: Vec<report::Part> = prepared
+        .iter()
+        .zip(&outcomes)
+        .map(|(p, o)| part(&p.project.site, &p.plan, o))
+        .collect();
     if out.json {
         out.document(&report::json_parts(&parts));
     } else {
@@ -130,39 +134,16 @@ pub(super) fn prepare_accounts(
     Ok(Ok(all))
 }
 
-/// The report parts of a run: an account's name on each when the site has several.
-pub(super) fn parts<'a, T>(
-    items: &'a [T],
-    outcomes: &'a [Outcome],
-    plan: impl Fn(&'a T) -> &'a Plan,
-) -> Vec<report::Part<'a>>
-where
-    T: HasSite,
-{
-    items
-        .iter()
-        .zip(outcomes)
-        .map(|(p, outcome)| report::Part {
-            account: p
-                .site()
-                .config
-                .accounts
-                .several()
-                .then(|| p.site().account.name.as_str()),
-            plan: plan(p),
-            outcome,
-        })
-        .collect()
-}
-
-/// What a report part is made from knows its site (and so its account).
-pub(super) trait HasSite {
-    fn site(&self) -> &Site;
-}
-
-impl HasSite for Prepared {
-    fn site(&self) -> &Site {
-        &self.project.site
+/// One account's part of a report: named when the site has several.
+pub(super) fn part<'a>(site: &'a Site, plan: &'a Plan, outcome: &'a Outcome) -> report::Part<'a> {
+    report::Part {
+        account: site
+            .config
+            .accounts
+            .several()
+            .then(|| site.account.name.as_str()),
+        plan,
+        outcome,
     }
 }
 
@@ -197,7 +178,11 @@ pub fn sync(
             dry_run(p)?;
         }
         let planned: Vec<Outcome> = prepared.iter().map(|p| report::planned(&p.plan)).collect();
-        let parts = parts(&prepared, &planned, |p| &p.plan);
+        let parts: Vec<report::Part> = prepared
+            .iter()
+            .zip(&planned)
+            .map(|(p, o)| part(&p.project.site, &p.plan, o))
+            .collect();
         if github::active() {
             github::report_parts(&parts, true);
         }
@@ -221,25 +206,31 @@ pub fn sync(
             None => client(s, out),
         })?);
     }
-    let outcomes: Vec<Outcome> = pushed.iter().map(|p| p.outcome.clone()).collect();
-    let parts = parts(&pushed, &outcomes, |p| &p.plan);
+    let parts: Vec<report::Part> = pushed
+        .iter()
+        .map(|p| part(&p.site, &p.plan, &p.outcome))
+        .collect();
     // In Actions: annotations, step summary and outputs, before the report so that with
     // `--json` the JSON document is the last thing on stdout.
     if github::active() {
         github::report_parts(&parts, false);
     }
     emit_parts(&parts, false, out);
-    let code = combined_code(&pushed.iter().collect::<Vec<_>>());
-    let outcome = merged(outcomes);
-    Ok((code, Some(outcome)))
+    let code = combined_code(pushed.iter().map(|p| (p.code, p.outcome.sent)));
+    Ok((
+        code,
+        Some(merged(pushed.into_iter().map(|p| p.outcome).collect())),
+    ))
 }
 
-/// The exit code of a run over several accounts: 0 when every account's was; 2 only when
-/// every failing account stopped before anything was sent anywhere; else 1.
-pub(super) fn combined_code(pushed: &[&Pushed]) -> i32 {
-    if pushed.iter().all(|p| p.code == 0) {
+/// The exit code of a run over several accounts, from each account's code and whether
+/// anything was sent to it: 0 when every account's was; 2 only when every failing account
+/// stopped before anything was sent anywhere; else 1.
+pub(super) fn combined_code(runs: impl Iterator<Item = (i32, bool)>) -> i32 {
+    let runs: Vec<(i32, bool)> = runs.collect();
+    if runs.iter().all(|(code, _)| *code == 0) {
         0
-    } else if pushed.iter().all(|p| p.code != 1) && !pushed.iter().any(|p| p.outcome.sent) {
+    } else if runs.iter().all(|(code, sent)| *code != 1 && !sent) {
         2
     } else {
         1
@@ -262,18 +253,6 @@ fn merged(mut outcomes: Vec<Outcome>) -> Outcome {
         all.replaced.extend(o.replaced);
     }
     all
-}
-
-impl HasSite for Pushed {
-    fn site(&self) -> &Site {
-        &self.site
-    }
-}
-
-impl<T: HasSite> HasSite for &T {
-    fn site(&self) -> &Site {
-        (*self).site()
-    }
 }
 
 /// Whether applying the plan talks to WeChat (else no client, no token, no call).
