@@ -749,3 +749,143 @@ fn an_account_glob_that_matches_nothing_is_a_warning() {
     assert!(err.contains(&format!("wxsync.yaml:{l}:")), "{err}");
     assert!(err.contains("match no article"), "{err}");
 }
+
+#[test]
+fn rehearsal_honours_the_account_flag() {
+    let t = TwoAccounts::new();
+    let (run, brand2) = t.run(&["sync", "--rehearse", "--account", "brand2", "--json"]);
+    run.assert_code(0).assert_no_calls();
+    assert!(brand2.is_empty());
+    assert!(
+        rows(&run).iter().all(|(a, _, _)| a == "brand2"),
+        "{}",
+        run.stdout
+    );
+    let json = run.json();
+    assert!(json["rehearsal"].get("main").is_none(), "{json}");
+    assert_eq!(
+        json["rehearsal"]["brand2"]["created"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+}
+
+/// The action passes its `account` input as `--account` and keeps every account's lockfile.
+#[test]
+fn the_action_takes_an_account_and_keeps_every_lockfile() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml"))
+        .expect("action.yml");
+    let action: serde_yaml::Value = serde_yaml::from_str(&text).expect("YAML");
+    assert_eq!(
+        action["inputs"]["account"]["default"],
+        serde_yaml::Value::from("")
+    );
+    assert!(
+        text.contains(r#"extra+=(--account "$ACCOUNT")"#),
+        "--account is passed"
+    );
+    assert!(
+        text.contains(r#""$SITE"/wxsync.*.lock"#),
+        "other accounts' lockfiles are kept"
+    );
+    assert!(text.contains("wxsync*.lock"), "and uploaded when unkept");
+}
+
+/// The action's "Keep wxsync.lock" step, run as the runner runs it in a repository whose
+/// sync changed both accounts' lockfiles: one commit with both, and nothing else, is pushed.
+#[cfg(unix)]
+#[test]
+fn the_action_commits_every_changed_lockfile_and_nothing_else() {
+    use std::process::Command;
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml"))
+        .expect("action.yml");
+    let action: serde_yaml::Value = serde_yaml::from_str(&text).expect("YAML");
+    let script = action["runs"]["steps"]
+        .as_sequence()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"].as_str() == Some("commit"))
+        .and_then(|s| s["run"].as_str())
+        .expect("the commit step")
+        .to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = dir.path().join("repo");
+    let origin = dir.path().join("origin.git");
+    let git = |args: &[&str], cwd: &Path| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(cwd)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", dir.path())
+            .output()
+            .expect("git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    std::fs::create_dir_all(&repo).expect("mkdir");
+    git(
+        &["init", "-q", "--bare", origin.to_str().expect("utf-8")],
+        dir.path(),
+    );
+    git(&["init", "-q", "-b", "main"], &repo);
+    git(
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "start",
+        ],
+        &repo,
+    );
+    git(
+        &["remote", "add", "origin", origin.to_str().expect("utf-8")],
+        &repo,
+    );
+    git(&["push", "-q", "origin", "main"], &repo);
+    for (file, text) in [
+        ("wxsync.lock", "version: 2\ncount: 0\n"),
+        ("wxsync.brand2.lock", "version: 2\ncount: 0\n"),
+        ("notes.txt", "not a lockfile\n"),
+    ] {
+        std::fs::write(repo.join(file), text).expect("write");
+    }
+    let outputs = dir.path().join("github_output");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(&repo)
+        .env("HOME", dir.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("SITE", ".")
+        .env("MODE", "push")
+        .env("MESSAGE", "wxsync: record drafts")
+        .env("GITHUB_OUTPUT", &outputs)
+        .env("GITHUB_REF_NAME", "main")
+        .env_remove("GITHUB_HEAD_REF")
+        .output()
+        .expect("bash");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pushed = git(&["show", "--name-only", "--format=", "main"], &origin);
+    let files: Vec<&str> = pushed.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(files, ["wxsync.brand2.lock", "wxsync.lock"]);
+    assert!(
+        std::fs::read_to_string(&outputs)
+            .expect("outputs")
+            .contains("changed=true")
+    );
+}
