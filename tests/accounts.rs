@@ -681,6 +681,23 @@ fn commands_that_talk_to_one_account_pick_it() {
         !brand2.is_empty(),
         "status --remote of a brand2 article asked main"
     );
+    let lead = run.article(LEAD);
+    assert_eq!(lead["account"], "brand2", "{lead}");
+    assert_eq!(lead["remote"]["state"], "in_step", "{lead}");
+    // publish: the account the articles go to.
+    let (run, brand2) = t.run(&["publish", "--yes", "--json", LEAD]);
+    run.assert_code(0).assert_no_calls();
+    assert!(
+        brand2.iter().any(|c| c.name() == "freepublish/submit"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        t.lock("wxsync.brand2.lock")
+            .entry(LEAD)
+            .and_then(|e| e.get("published"))
+            .is_some()
+    );
     // --account where it means nothing is refused rather than ignored.
     let (run, _) = t.run(&["check", "--account", "brand2"]);
     run.assert_code(2);

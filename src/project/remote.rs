@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::prepare::prepare;
+use super::sync::part;
 use super::{Project, client, runtime};
 use crate::error::{Error, Result};
 use crate::output::Output;
@@ -120,15 +121,16 @@ pub fn status_remote(
         views.insert(row.path.clone(), view);
     }
     let outcome = report::planned(&prepared.plan);
+    // On a site with several accounts, the rows name the one asked.
+    let parts = [part(&prepared.project.site, &prepared.plan, &outcome)];
     if out.json {
         out.document(&remote_report::json(
-            &prepared.plan,
-            &outcome,
+            &report::json_parts(&parts),
             &views,
             calls,
         ));
     } else {
-        out.report(&report::table(&prepared.plan, &outcome, true));
+        out.report(&report::table_parts(&parts, true));
         out.report(&remote_report::table(&prepared.plan, &views, calls));
     }
     Ok(0)
