@@ -186,15 +186,12 @@ impl Account {
 #[derive(Debug, Clone)]
 pub struct Accounts {
     list: Vec<Account>,
-    /// Whether `accounts:` lists them (else the one implicit account).
-    pub listed: bool,
 }
 
 impl Default for Accounts {
     fn default() -> Self {
         Accounts {
             list: vec![Account::implicit(None, ApiConfig::default())],
-            listed: false,
         }
     }
 }
@@ -265,7 +262,6 @@ impl Accounts {
                 top_appid.map(str::to_string),
                 site_api.clone(),
             )],
-            listed: false,
         };
         let Some(section) = value.get("accounts") else {
             return fallback;
@@ -430,10 +426,7 @@ impl Accounts {
             }
         }
         accounts.sort_by(|a, b| a.name.cmp(&b.name));
-        Accounts {
-            list: accounts,
-            listed: true,
-        }
+        Accounts { list: accounts }
     }
 
     /// Which accounts each article goes to: its front matter's `accounts:` if it has one,
@@ -885,6 +878,23 @@ mod tests {
         assert_eq!(
             b.env_names("WXSYNC_API_BASE"),
             ["WXSYNC_API_BASE_BRAND_2", "WXSYNC_API_BASE"]
+        );
+        // Never the default account's credentials.
+        assert_eq!(
+            b.env_names("WECHAT_APPSECRET"),
+            ["WECHAT_APPSECRET_BRAND_2"]
+        );
+        assert_eq!(
+            b.env_names("WECHAT_APP_SECRET"),
+            ["WECHAT_APPSECRET_BRAND_2"]
+        );
+        assert_eq!(
+            b.env_names("WECHAT_ACCESS_TOKEN"),
+            ["WECHAT_ACCESS_TOKEN_BRAND_2"]
+        );
+        assert_eq!(
+            b.env_names("WXSYNC_RELAY_KEY"),
+            ["WXSYNC_RELAY_KEY_BRAND_2"]
         );
         assert_eq!(
             b.cache_dir(Path::new("/s")),
