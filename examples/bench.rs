@@ -125,8 +125,14 @@ fn main() {
         }
     }
     if let (Some(a), Some(b2)) = (
-        scale.iter().find(|r| r.n == 1_000).and_then(|r| r.first.as_ref()),
-        scale.iter().find(|r| r.n == 2_000).and_then(|r| r.first.as_ref()),
+        scale
+            .iter()
+            .find(|r| r.n == 1_000)
+            .and_then(|r| r.first.as_ref()),
+        scale
+            .iter()
+            .find(|r| r.n == 2_000)
+            .and_then(|r| r.first.as_ref()),
     ) {
         b.emit(
             Figure::new("sync.first_2000_over_1000", b2.ms / a.ms, "×")
@@ -398,20 +404,33 @@ fn bench_binary(b: &mut Bench) {
         return;
     };
     let st = Command::new(cargo)
-        .args(["build", "--quiet", "--locked", "--profile", "dist", "--bin", "wxsync"])
+        .args([
+            "build",
+            "--quiet",
+            "--locked",
+            "--profile",
+            "dist",
+            "--bin",
+            "wxsync",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status();
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let bin = target.join("dist").join(format!("wxsync{}", std::env::consts::EXE_SUFFIX));
+    let bin = target
+        .join("dist")
+        .join(format!("wxsync{}", std::env::consts::EXE_SUFFIX));
     match (st, std::fs::metadata(&bin)) {
         (Ok(st), Ok(meta)) if st.success() => {
             let release = std::fs::metadata(wxsync_binary()).map(|m| m.len() as f64 / 1e6);
             let mut f = Figure::new("binary.dist_mb", meta.len() as f64 / 1e6, "MB")
                 .target(Target::Max(20.0));
             if let Ok(r) = release {
-                f = f.baseline(r, "the release build with line tables (`cargo install`'s before)");
+                f = f.baseline(
+                    r,
+                    "the release build with line tables (`cargo install`'s before)",
+                );
             }
             b.emit(f);
         }

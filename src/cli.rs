@@ -16,6 +16,11 @@ pub struct Cli {
     #[arg(short = 'C', long = "site", global = true, value_name = "DIR")]
     pub site: Option<PathBuf>,
 
+    /// The account to work with, from `accounts:` in wxsync.yaml (default: every account
+    /// for sync and status; the articles' account, else the default one, for the others)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub account: Option<String>,
+
     /// Machine-readable output on stdout
     #[arg(long, global = true)]
     pub json: bool,

@@ -294,3 +294,37 @@ fn errors_carry_file_line_and_help_and_bad_calls_are_refused() {
     assert!(answer["error"]["code"].is_i64(), "{answer}");
     assert!(site.emu.log().is_empty(), "a refused call reached WeChat");
 }
+
+/// A site with several accounts: a tool that talks to one needs to be told which, unless the
+/// articles named go to one; with `account` it answers for that account alone.
+#[test]
+fn with_several_accounts_a_tool_names_its_account() {
+    let site = SyncSite::new();
+    site.edit("wxsync.yaml", |t| {
+        format!(
+            "{t}accounts:\n  main: {{}}\n  brand2:\n    appid: wxemu0000000000002\n    articles: [\"articles/weekly/**\"]\n"
+        )
+    });
+    let mut mcp = Mcp::start(&site);
+    let (doc, failed) = mcp.call("status", json!({}));
+    assert!(failed, "{doc}");
+    let message = doc["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("several accounts") && message.contains("brand2"),
+        "{doc}"
+    );
+    let (doc, failed) = mcp.call("status", json!({ "account": "main" }));
+    assert!(!failed, "{doc}");
+    let paths: Vec<String> = actions(&doc).into_iter().map(|(p, _)| p).collect();
+    assert!(paths.contains(&HELLO.to_string()), "{doc}");
+    assert!(
+        !paths.iter().any(|p| p.starts_with("articles/weekly/")),
+        "{doc}"
+    );
+    // Named articles pick their account.
+    let (doc, failed) = mcp.call("status", json!({ "paths": ["articles/weekly/47-lead.md"] }));
+    assert!(!failed, "{doc}");
+    let (doc, failed) = mcp.call("sync", json!({ "account": "nobody" }));
+    assert!(failed, "{doc}");
+    assert!(site.emu.log().is_empty());
+}

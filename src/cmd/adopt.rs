@@ -12,16 +12,17 @@ use crate::time::utc;
 
 pub fn run(
     site: Option<&Path>,
+    account: Option<&str>,
     path: &Path,
     media_id: Option<&str>,
     index: u32,
     out: Output,
 ) -> Result<i32> {
     let Some(media_id) = media_id else {
-        if !is_bound(site, path)? {
-            return list(site, path, out);
+        if !is_bound(site, account, path)? {
+            return list(site, account, path, out);
         }
-        let a = match accept(site, path, out)? {
+        let a = match accept(site, account, path, out)? {
             Ok(a) => a,
             Err(code) => return Ok(code),
         };
@@ -41,7 +42,7 @@ pub fn run(
         }
         return Ok(0);
     };
-    let a = adopt(site, path, media_id, index, out)?;
+    let a = adopt(site, account, path, media_id, index, out)?;
     if out.json {
         out.document(
             &serde_json::json!({"path": a.article.as_str(), "media_id": a.media_id.as_str(), "index": a.index})
@@ -57,8 +58,8 @@ pub fn run(
 }
 
 /// The account's drafts, to choose the one to bind `path` to.
-fn list(site: Option<&Path>, path: &Path, out: Output) -> Result<i32> {
-    let list = candidates(site, path, out)?;
+fn list(site: Option<&Path>, account: Option<&str>, path: &Path, out: Output) -> Result<i32> {
+    let list = candidates(site, account, path, out)?;
     if out.json {
         out.document(&serde_json::to_string_pretty(&list).unwrap_or_default());
         return Ok(0);

@@ -30,11 +30,29 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
         github::locate_site(cli.site.as_deref());
     }
     let site = cli.site.as_deref();
+    let account = cli.account.as_deref();
+    // Only what talks to an account takes one; elsewhere it would be ignored in silence.
+    if account.is_some()
+        && !matches!(
+            cli.command,
+            Command::Status { .. }
+                | Command::Sync { .. }
+                | Command::Adopt { .. }
+                | Command::Quota { .. }
+                | Command::Publish { .. }
+        )
+    {
+        return Err(Error::Usage(
+            "--account applies to status, sync, adopt, quota and publish (the commands that \
+             talk to an account)"
+                .into(),
+        ));
+    }
     let result = match &cli.command {
         Command::Init { dir } => init::run(dir.as_deref().or(site), out),
         Command::Check => check::run(site, out),
         Command::Render { paths } => render::run(site, paths, out),
-        Command::Status { paths, remote } => status::run(site, paths, *remote, out),
+        Command::Status { paths, remote } => status::run(site, account, paths, *remote, out),
         Command::Sync {
             paths,
             dry_run,
@@ -52,7 +70,7 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
                 overwrite: *overwrite,
                 rerender: *rerender,
             };
-            sync::run(site, paths, flags, out)
+            sync::run(site, account, paths, flags, out)
         }
         Command::Watch {
             host,
@@ -74,7 +92,7 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
         }
         Command::Completions { shell } => completions::run(*shell, out),
         Command::Man => man::run(out),
-        Command::Quota { apis } => quota::run(site, apis, out),
+        Command::Quota { apis } => quota::run(site, account, apis, out),
         Command::Publish {
             paths,
             yes,
@@ -84,7 +102,7 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
                 yes: *yes,
                 timeout: std::time::Duration::from_secs(*timeout),
             };
-            publish::run(site, paths, flags, out)
+            publish::run(site, account, paths, flags, out)
         }
         Command::Mcp => mcp::run(site, out),
         Command::Relay {
@@ -112,7 +130,7 @@ pub fn run(cli: Cli, out: Output) -> Result<i32> {
             path,
             media_id,
             index,
-        } => adopt::run(site, path, media_id.as_deref(), *index, out),
+        } => adopt::run(site, account, path, media_id.as_deref(), *index, out),
     };
     // Config and theme errors end the run before any article is read: annotate them too.
     if let (true, Err(Error::Invalid(diags))) = (in_actions, &result) {

@@ -10,11 +10,12 @@ use crate::time::utc;
 
 pub fn run(
     site: Option<&Path>,
+    account: Option<&str>,
     paths: &[PathBuf],
     flags: PublishFlags,
     out: Output,
 ) -> Result<i32> {
-    let drafts = match publish(site, paths, flags, out)? {
+    let drafts = match publish(site, account, paths, flags, out)? {
         PublishOutcome::Done(d) => d,
         PublishOutcome::Declined => {
             out.info("nothing was published");

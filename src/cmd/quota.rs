@@ -7,8 +7,13 @@ use crate::error::Result;
 use crate::output::Output;
 use crate::project::quota::quota;
 
-pub fn run(site: Option<&Path>, apis: &[String], out: Output) -> Result<i32> {
-    let rows = quota(site, apis, out)?;
+pub fn run(
+    site: Option<&Path>,
+    account: Option<&str>,
+    apis: &[String],
+    out: Output,
+) -> Result<i32> {
+    let rows = quota(site, account, apis, out)?;
     if out.json {
         out.document(&serde_json::json!({ "apis": rows }).to_string());
     } else {

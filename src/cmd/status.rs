@@ -9,9 +9,15 @@ use crate::output::Output;
 use crate::project::remote::status_remote;
 use crate::project::sync::status;
 
-pub fn run(site: Option<&Path>, paths: &[PathBuf], remote: bool, out: Output) -> Result<i32> {
+pub fn run(
+    site: Option<&Path>,
+    account: Option<&str>,
+    paths: &[PathBuf],
+    remote: bool,
+    out: Output,
+) -> Result<i32> {
     if remote {
-        return status_remote(site, paths, out);
+        return status_remote(site, account, paths, out);
     }
-    status(site, paths, out)
+    status(site, paths, account, out)
 }

@@ -9,9 +9,15 @@ use crate::output::Output;
 use crate::project::rehearse::rehearse;
 use crate::project::sync::{Flags, sync};
 
-pub fn run(site: Option<&Path>, paths: &[PathBuf], flags: Flags, out: Output) -> Result<i32> {
+pub fn run(
+    site: Option<&Path>,
+    account: Option<&str>,
+    paths: &[PathBuf],
+    flags: Flags,
+    out: Output,
+) -> Result<i32> {
     if flags.rehearse {
-        return rehearse(site, paths, flags, out);
+        return rehearse(site, account, paths, flags, out);
     }
-    Ok(sync(site, paths, flags, out)?.0)
+    Ok(sync(site, paths, account, flags, out)?.0)
 }

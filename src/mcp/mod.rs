@@ -45,6 +45,8 @@ struct Args {
     /// `quota` only: the APIs to report (e.g. `draft/update`).
     #[serde(default)]
     apis: Vec<String>,
+    /// `status`, `sync`, `quota`: the account (`accounts:` in wxsync.yaml) to work with.
+    account: Option<String>,
 }
 
 /// The names of the tools, with what they take.
@@ -69,21 +71,21 @@ const TOOLS: &[(&str, &str, &[&str])] = &[
         "The plan: which articles a sync would create, update or skip, and why; no network. \
          The result is `wxsync status --json`: {articles:[{path,action,reason,media_id,\
          index}],summary,orphans}.",
-        &["site", "paths"],
+        &["site", "paths", "account"],
     ),
     (
         "sync",
         "Push new and changed articles to the draft box. A dry run unless `dry_run` is \
          false: the plan, and the payloads written to .wxsync/out/, with no network. The \
          result is `wxsync sync --json`.",
-        &["site", "paths", "dry_run", "prune"],
+        &["site", "paths", "dry_run", "prune", "account"],
     ),
     (
         "quota",
         "Today's daily limit, calls used and remaining of each API wxsync uses (one \
          openapi/quota/get call each). The result is `wxsync quota --json`: \
          {apis:[{api,daily_limit,used,remain}]}.",
-        &["site", "apis"],
+        &["site", "apis", "account"],
     ),
 ];
 
@@ -108,6 +110,12 @@ fn property(name: &str) -> Value {
             "type": "boolean", "default": false,
             "description": "With dry_run false: delete the drafts of articles that no longer \
                             exist (only drafts this lockfile created, only when nothing failed)"
+        }),
+        "account" => json!({
+            "type": "string",
+            "description": "The account (a name under `accounts:` in wxsync.yaml) to work \
+                            with; needed when the site has several and no article is named \
+                            (default: the account of the articles named, else the only one)"
         }),
         "apis" => json!({
             "type": "array", "items": { "type": "string" },
@@ -151,9 +159,15 @@ impl Server {
         match name {
             "check" => tools::check(site),
             "render" => tools::render(site, &args.paths),
-            "status" => tools::status(site, &args.paths),
-            "sync" => tools::sync(site, &args.paths, args.dry_run.unwrap_or(true), args.prune),
-            "quota" => tools::quota(site, &args.apis),
+            "status" => tools::status(site, args.account.as_deref(), &args.paths),
+            "sync" => tools::sync(
+                site,
+                args.account.as_deref(),
+                &args.paths,
+                args.dry_run.unwrap_or(true),
+                args.prune,
+            ),
+            "quota" => tools::quota(site, args.account.as_deref(), &args.apis),
             other => Err(Error::Usage(format!("no tool named `{other}`"))),
         }
     }

@@ -351,7 +351,7 @@ fn push_loop(
             before.insert(p.clone(), last.insert(p.clone(), now));
         }
         let files: Vec<PathBuf> = ready.iter().map(|p| root.join(p.as_str())).collect();
-        let result = sync(Some(root), &files, Flags::default(), out);
+        let result = sync(Some(root), &files, None, Flags::default(), out);
         // An article the push skipped (unchanged) was not pushed: its interval does not start.
         if let Ok((_, Some(outcome))) = &result {
             for d in &outcome.rows {

@@ -31,14 +31,16 @@ pub struct Adopted {
 /// `media_id`.
 pub fn adopt(
     site: Option<&Path>,
+    account: Option<&str>,
     path: &Path,
     media_id: &str,
     index: u32,
     out: Output,
 ) -> Result<Adopted> {
-    let site = Site::open(site)?;
+    let mut site = Site::open(site)?;
+    super::pick_account(&mut site, account, &[path.to_path_buf()])?;
     let _guard = RunLock::acquire(&site.root)?;
-    let mut lock = Lockfile::load(&site.root)?;
+    let mut lock = Lockfile::load_named(&site.root, &site.account.lock_file())?;
     if let Some(id) = appid(&site) {
         lock.check_appid(&id)?;
     }
@@ -90,10 +92,11 @@ pub fn adopt(
 
 /// Whether the lockfile binds the article at `path` to a draft: what `wxsync adopt PATH`
 /// without an id does depends on it (accept WeChat's edits, or list the drafts).
-pub fn is_bound(site: Option<&Path>, path: &Path) -> Result<bool> {
-    let site = Site::open(site)?;
+pub fn is_bound(site: Option<&Path>, account: Option<&str>, path: &Path) -> Result<bool> {
+    let mut site = Site::open(site)?;
+    super::pick_account(&mut site, account, &[path.to_path_buf()])?;
     let article = site.article_arg(path)?;
-    let lock = Lockfile::load(&site.root)?;
+    let lock = Lockfile::load_named(&site.root, &site.account.lock_file())?;
     Ok(lock
         .articles
         .get(&article)
@@ -116,8 +119,13 @@ const LIST_MAX: u32 = 100;
 
 /// The account's drafts, without their content, for the user to pick the one to adopt: those
 /// with an article titled as `path` is come first. Nothing is bound.
-pub fn candidates(site: Option<&Path>, path: &Path, out: Output) -> Result<Vec<Candidate>> {
-    let project = super::Project::open(site)?;
+pub fn candidates(
+    site: Option<&Path>,
+    account: Option<&str>,
+    path: &Path,
+    out: Output,
+) -> Result<Vec<Candidate>> {
+    let project = super::Project::open_as(site, account, &[path.to_path_buf()])?;
     let article = project.site.article_arg(path)?;
     let title = project
         .render_one(&article)
@@ -174,12 +182,13 @@ pub struct Accepted {
 /// (printed), exit code 2.
 pub fn accept(
     site: Option<&Path>,
+    account: Option<&str>,
     path: &Path,
     out: Output,
 ) -> Result<std::result::Result<Accepted, i32>> {
     let root = Site::open(site)?.root;
     let _guard = RunLock::acquire(&root)?;
-    let project = Project::open(Some(&root))?;
+    let project = Project::open_as(Some(&root), account, &[path.to_path_buf()])?;
     let article = project.site.article_arg(path)?;
     let mut prepared = match prepare(project, &[path.to_path_buf()], out)? {
         Ok(p) => p,

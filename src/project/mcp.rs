@@ -125,9 +125,14 @@ fn rejected(site: Option<&Path>) -> Result<ToolOutcome> {
 }
 
 /// `status`: `wxsync status --json`. No network.
-pub fn status(site: Option<&Path>, paths: &[PathBuf]) -> Result<ToolOutcome> {
-    let project = Project::open(site)?;
-    let paths = rooted(&project.site.root, paths);
+pub fn status(
+    site: Option<&Path>,
+    account: Option<&str>,
+    paths: &[PathBuf],
+) -> Result<ToolOutcome> {
+    let root = Site::open(site)?.root;
+    let paths = rooted(&root, paths);
+    let project = open_account(&root, account, &paths)?;
     let mut prepared = match prepare(project, &paths, quiet())? {
         Ok(p) => p,
         Err(_) => return rejected(site),
@@ -143,7 +148,13 @@ pub fn status(site: Option<&Path>, paths: &[PathBuf]) -> Result<ToolOutcome> {
 
 /// `sync`: `wxsync sync --dry-run --json` unless `dry_run` is false, then `wxsync sync
 /// --json` (with `prune` as `--prune`).
-pub fn sync(site: Option<&Path>, paths: &[PathBuf], dry: bool, prune: bool) -> Result<ToolOutcome> {
+pub fn sync(
+    site: Option<&Path>,
+    account: Option<&str>,
+    paths: &[PathBuf],
+    dry: bool,
+    prune: bool,
+) -> Result<ToolOutcome> {
     let root = Site::open(site)?.root;
     let paths = &rooted(&root, paths);
     // As `sync` does: the run lock before the lockfile is read, for a real push.
@@ -152,7 +163,8 @@ pub fn sync(site: Option<&Path>, paths: &[PathBuf], dry: bool, prune: bool) -> R
     } else {
         Some(RunLock::acquire(&root)?)
     };
-    let mut prepared: Prepared = match prepare(Project::open(Some(&root))?, paths, quiet())? {
+    let project = open_account(&root, account, paths)?;
+    let mut prepared: Prepared = match prepare(project, paths, quiet())? {
         Ok(p) => p,
         Err(_) => return rejected(Some(&root)),
     };
@@ -179,10 +191,32 @@ pub fn sync(site: Option<&Path>, paths: &[PathBuf], dry: bool, prune: bool) -> R
 }
 
 /// `quota`: `wxsync quota --json`.
-pub fn quota(site: Option<&Path>, apis: &[String]) -> Result<ToolOutcome> {
-    let rows = super::quota::quota(site, apis, quiet())?;
+pub fn quota(site: Option<&Path>, account: Option<&str>, apis: &[String]) -> Result<ToolOutcome> {
+    let project = Project::open(site)?;
+    if account.is_none() && project.site.config.accounts.several() {
+        return Err(several_accounts(&project.site));
+    }
+    let rows = super::quota::quota(Some(&project.site.root), account, apis, quiet())?;
     Ok(ToolOutcome {
         failed: rows.iter().any(|r| r.error.is_some()),
         document: json!({ "apis": rows }),
     })
+}
+
+/// The site, talking to the account named, else to the one the articles named go to (else
+/// the only one). A site with several accounts needs one of the two: a tool answers for one
+/// account at a time.
+fn open_account(root: &Path, account: Option<&str>, paths: &[PathBuf]) -> Result<Project> {
+    let project = Project::open_as(Some(root), account, paths)?;
+    if account.is_none() && paths.is_empty() && project.site.config.accounts.several() {
+        return Err(several_accounts(&project.site));
+    }
+    Ok(project)
+}
+
+fn several_accounts(site: &Site) -> Error {
+    Error::Usage(format!(
+        "this site has several accounts ({}): name one with the `account` argument",
+        site.config.accounts.names().join(", ")
+    ))
 }

@@ -23,7 +23,7 @@ use crate::hash::ContentHash;
 use crate::output::Output;
 pub use crate::render::ArticleResult;
 use crate::render::Renderer;
-use crate::site::{ArticlePath, CACHE_DIR, Site};
+use crate::site::{ArticlePath, Site};
 use crate::sync::github;
 use crate::wechat::{CallHook, CallRecord, Client, ClientOptions, ConfigDefaults};
 
@@ -53,6 +53,17 @@ impl Project {
                 Err(Error::Invalid(errors))
             }
         }
+    }
+
+    /// [`Project::open`], talking to the account [`pick_account`] picks.
+    pub fn open_as(
+        dir: Option<&Path>,
+        account: Option<&str>,
+        paths: &[PathBuf],
+    ) -> Result<Project> {
+        let mut project = Project::open(dir)?;
+        pick_account(&mut project.site, account, paths)?;
+        Ok(project)
     }
 
     /// The articles a command works on: those named on the command line, else all.
@@ -125,6 +136,9 @@ impl Project {
         let (paths, mut site_errors) = self.site.discover_checked()?;
         let results = self.render(&paths);
         site_errors.extend(self.site.check_drafts(&paths));
+        let assignment = self.site.assign(&paths);
+        site_errors.extend(assignment.check_drafts(&self.site));
+        site_errors.extend(assignment.diagnostics);
         Ok(Checked {
             results,
             site_errors,
@@ -149,35 +163,131 @@ fn panicked(path: &ArticlePath) -> ArticleResult {
     }
 }
 
-/// The AppID a site works for: `WECHAT_APPID` wins over `wxsync.yaml`.
-pub fn appid(site: &Site) -> Option<String> {
-    ["WECHAT_APPID", "WECHAT_APP_ID"]
-        .iter()
-        .find_map(|k| {
-            std::env::var(k)
-                .ok()
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        })
-        .or_else(|| site.config.appid.clone())
+/// Points a command that talks to one account (`adopt`, `publish`, `quota`,
+/// `status --remote`) at it: the one `--account` names, else the one account the named
+/// articles all go to, else (no article named) the default account. Named articles that go
+/// to several accounts, or to another one than `--account` names, are a usage error.
+pub fn pick_account(site: &mut Site, account: Option<&str>, paths: &[PathBuf]) -> Result<()> {
+    if let Some(name) = account {
+        site.use_account(name)?;
+    }
+    if !site.config.accounts.several() || paths.is_empty() {
+        return Ok(());
+    }
+    let mut named = Vec::new();
+    for p in paths {
+        named.push(site.article_arg(p)?);
+    }
+    let assignment = site.assign(&named);
+    let goes = |p: &ArticlePath| -> Vec<String> {
+        assignment
+            .of
+            .get(p)
+            .map(|v| v.iter().map(|a| a.to_string()).collect())
+            .unwrap_or_default()
+    };
+    if account.is_some() {
+        for p in &named {
+            if !assignment.goes_to(p, &site.account.name) {
+                return Err(Error::Usage(format!(
+                    "{p} does not go to account {}; it goes to {}",
+                    site.account.name,
+                    goes(p).join(", ")
+                )));
+            }
+        }
+        return Ok(());
+    }
+    let mut common = goes(&named[0]);
+    for p in &named[1..] {
+        let g = goes(p);
+        common.retain(|a| g.contains(a));
+    }
+    match common.as_slice() {
+        [one] => site.use_account(one),
+        [] => Err(Error::Usage(
+            "the articles named go to different accounts: name one with --account NAME".into(),
+        )),
+        several => Err(Error::Usage(format!(
+            "{} go{} to accounts {}: name one with --account NAME",
+            named
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if named.len() == 1 { "es" } else { "" },
+            several.join(", ")
+        ))),
+    }
 }
 
-/// The WeChat client for a site; with `-v` it prints each call.
+/// The AppID the site's account works for: its variable (`WECHAT_APPID` for the default
+/// account) wins over `wxsync.yaml`.
+pub fn appid(site: &Site) -> Option<String> {
+    site.account.appid_now()
+}
+
+/// The WeChat client for the site's account; with `-v` it prints each call.
 pub fn client(site: &Site, out: Output) -> Result<Client> {
-    let api = &site.config.api;
+    let account = &site.account;
+    let api = &account.api;
     let defaults = ConfigDefaults {
-        appid: site.config.appid.clone(),
+        appid: account.appid.clone(),
         base_url: api.base_url.clone(),
         token_mode: api.token,
         proxy: api.proxy.clone(),
         relay_url: api.relay_url.clone(),
-        cache_dir: Some(site.root.join(CACHE_DIR)),
+        cache_dir: Some(account.cache_dir(&site.root)),
     };
-    let mut opts = ClientOptions::from_env(defaults).map_err(|e| Error::Usage(e.to_string()))?;
+    // The account reads its own variables under the names the client knows.
+    let var = |k: &str| account.var(k, |n| std::env::var(n).ok());
+    // The client's messages name the default variables: say the account's instead.
+    let named = |e: &dyn std::fmt::Display| {
+        if site.config.accounts.several() || !account.default {
+            Error::Usage(format!(
+                "account `{}`: {}",
+                account.name,
+                account_vars(&e.to_string(), account)
+            ))
+        } else {
+            Error::Usage(e.to_string())
+        }
+    };
+    let mut opts = ClientOptions::from_vars(defaults, var).map_err(|e| named(&e))?;
     // In Actions every token is masked in the log before its first use.
     opts.on_token = opts.on_token.or_else(github::token_hook);
     opts.on_call = call_printer(out);
-    Client::new(opts).map_err(|e| Error::Usage(e.to_string()))
+    Client::new(opts).map_err(|e| named(&e))
+}
+
+/// `message` with each variable wxsync reads (`WECHAT_APPSECRET`, …) replaced by the one
+/// `account` reads for it (`WECHAT_APPSECRET_BRAND2`).
+fn account_vars(message: &str, account: &crate::site::accounts::Account) -> String {
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let variable = (word.starts_with("WECHAT_") || word.starts_with("WXSYNC_"))
+            && word.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+        if variable {
+            match account.env_names(word).first() {
+                Some(name) => out.push_str(name),
+                None => out.push_str(word),
+            }
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in message.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// With `-v`, a line on stderr for each exchange with WeChat: the endpoint, how it ended and

@@ -51,33 +51,64 @@ pub fn prepare(
     paths: &[PathBuf],
     out: Output,
 ) -> Result<std::result::Result<Prepared, i32>> {
+    prepare_after(project, paths, out, None)
+}
+
+/// [`prepare`] for a later account of a run over several (`shown` is `Some`): the
+/// diagnostics of the articles in `shown`, and the site's own, were printed with an earlier
+/// account's, and are not again.
+pub fn prepare_after(
+    project: Project,
+    paths: &[PathBuf],
+    out: Output,
+    shown: Option<&BTreeSet<ArticlePath>>,
+) -> Result<std::result::Result<Prepared, i32>> {
     let site = &project.site;
-    let mut lock = Lockfile::load(&site.root)?;
+    // One lockfile, one account: the account's own (`wxsync.lock` for the default one).
+    let mut lock = Lockfile::load_named(&site.root, &site.account.lock_file())?;
     if let Some(id) = appid(site) {
         lock.check_appid(&id)?;
     }
-    let (all, site_problems) = site.discover_checked()?;
+    let (every, mut site_problems) = site.discover_checked()?;
+    // The account's articles only: another account's are neither planned nor orphans here.
+    let assignment = site.assign(&every);
+    site_problems.extend(assignment.diagnostics.iter().cloned());
+    site_problems.extend(assignment.check_drafts(site));
+    let all: Vec<ArticlePath> = every
+        .iter()
+        .filter(|p| assignment.goes_to(p, &site.account.name))
+        .cloned()
+        .collect();
     let present: BTreeSet<ArticlePath> = all.iter().cloned().collect();
     let groups: BTreeMap<String, Vec<ArticlePath>> = site
         .config
         .drafts
         .iter()
         .map(|(name, members)| {
-            let paths = members
+            let paths: Vec<ArticlePath> = members
                 .iter()
                 .filter_map(|m| ArticlePath::from_relative(Path::new(m)))
                 .collect();
             (name.clone(), paths)
         })
+        .filter(|(_, members)| members.iter().all(|m| present.contains(m)))
         .collect();
-    let selected = selection(&project, paths, &groups)?;
+    let mut selected = selection(&project, paths, &groups)?;
+    selected.retain(|p| present.contains(p));
     let (mut inputs, results) = render_cached(&project, &selected, &lock, out);
     let mut draft_errors = site_problems;
-    draft_errors.extend(site.check_drafts(&all));
+    draft_errors.extend(site.check_drafts(&every));
+    if shown.is_some() {
+        draft_errors.clear();
+    }
+    let (mut results, repeated): (Vec<ArticleResult>, Vec<ArticleResult>) = results
+        .into_iter()
+        .partition(|r| shown.is_none_or(|s| !s.contains(&r.path)));
     let (errors, _) = out.diagnostics(&results, &draft_errors);
     if out.json && errors > 0 {
         out.document(&json_report(&results, &draft_errors));
     }
+    results.extend(repeated);
     if errors > 0 {
         if !out.json {
             crate::output::human(&format!(

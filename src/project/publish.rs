@@ -51,13 +51,14 @@ pub enum PublishOutcome {
 /// Publishes the drafts of the articles at `paths`.
 pub fn publish(
     site: Option<&Path>,
+    account: Option<&str>,
     paths: &[PathBuf],
     flags: PublishFlags,
     out: Output,
 ) -> Result<PublishOutcome> {
     let root = Site::open(site)?.root;
     let _guard = RunLock::acquire(&root)?;
-    let prepared = match prepare(Project::open(Some(&root))?, paths, out)? {
+    let prepared = match prepare(Project::open_as(Some(&root), account, paths)?, paths, out)? {
         Ok(p) => p,
         Err(code) => return Ok(PublishOutcome::Invalid(code)),
     };

@@ -22,8 +22,14 @@ pub struct QuotaRow {
 }
 
 /// Reads the quota of the APIs named (`draft/update`), else of every API wxsync uses.
-pub fn quota(site: Option<&Path>, apis: &[String], out: Output) -> Result<Vec<QuotaRow>> {
-    let site = Site::open(site)?;
+pub fn quota(
+    site: Option<&Path>,
+    account: Option<&str>,
+    apis: &[String],
+    out: Output,
+) -> Result<Vec<QuotaRow>> {
+    let mut site = Site::open(site)?;
+    super::pick_account(&mut site, account, &[])?;
     let mut wanted = Vec::new();
     for name in apis {
         let name = name

@@ -14,72 +14,100 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::prepare::prepare;
-use super::sync::{Flags, Pushed, emit, push, report_rerender};
+use super::sync::{Flags, Pushed, combined_code, emit_parts, part, prepare_accounts, push};
 use super::{Project, appid, call_printer, runtime};
 use crate::error::{Error, Result};
 use crate::output::{Output, plural};
 use crate::site::{CACHE_DIR, Site};
-use crate::sync::lock::{LOCK_FILE, Lockfile};
+use crate::sync::lock::Lockfile;
+use crate::sync::report;
 use crate::sync::runlock::RunLock;
-use crate::sync::{budget, report};
 use crate::wechat::{Client, ClientOptions, Secret};
 
-/// Where the rehearsal's copy of the lockfile is written, under the site root.
-pub fn lock_copy(root: &Path) -> PathBuf {
-    root.join(CACHE_DIR).join("rehearsal").join(LOCK_FILE)
+/// Where the rehearsal's copy of an account's lockfile (`lock_file`, e.g. `wxsync.lock`) is
+/// written, under the site root.
+pub fn lock_copy(root: &Path, lock_file: &str) -> PathBuf {
+    root.join(CACHE_DIR).join("rehearsal").join(lock_file)
 }
 
-/// Runs a rehearsal and returns the exit code the real sync would have had.
-pub fn rehearse(site: Option<&Path>, paths: &[PathBuf], flags: Flags, out: Output) -> Result<i32> {
+/// Runs a rehearsal and returns the exit code the real sync would have had. With several
+/// accounts, each has its own emulator (its AppID, its draft box) and its own copy.
+pub fn rehearse(
+    site: Option<&Path>,
+    account: Option<&str>,
+    paths: &[PathBuf],
+    flags: Flags,
+    out: Output,
+) -> Result<i32> {
     let root = Site::open(site)?.root;
     // The copy and the caches are shared with real runs: not two at once.
     let guard = RunLock::acquire(&root)?;
-    let mut prepared = match prepare(Project::open(Some(&root))?, paths, out)? {
+    // The same batching of rendering-only updates as the real sync.
+    let prepared = match prepare_accounts(
+        Project::open(Some(&root))?,
+        paths,
+        account,
+        !flags.rerender,
+        out,
+    )? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
-    // The same batching of rendering-only updates as the real sync.
-    if !flags.rerender {
-        let batch = prepared.project.site.config.sync.rerender_batch;
-        report_rerender(budget::batch_rerenders(&mut prepared.plan, batch), out);
+    let mut runs = Vec::new();
+    for mut prepared in prepared {
+        let site = &prepared.project.site;
+        let emu = start(site, &prepared.lock)?;
+        let seeded: BTreeMap<String, u64> = emu
+            .drafts()
+            .into_iter()
+            .map(|d| (d.media_id, d.update_seq))
+            .collect();
+        let copy = lock_copy(&root, &site.account.lock_file());
+        prepare_copy(&copy)?;
+        prepared.lock.file = Some(copy.clone());
+        let whose = if site.config.accounts.several() {
+            format!("account {}: ", site.account.name)
+        } else {
+            String::new()
+        };
+        out.info(&format!(
+            "rehearsal: {whose}syncing against wxemu, the bundled WeChat emulator, at {} \
+             ({} is untouched; nothing reaches WeChat)",
+            emu.base_url(),
+            site.account.lock_file()
+        ));
+        let base = emu.base_url().to_string();
+        let (appid, secret) = (emu.appid(), emu.secret());
+        let pushed = push(prepared, flags, out, |_| {
+            let mut opts = ClientOptions::new(base, appid);
+            opts.secret = Some(Secret::new(secret));
+            opts.on_call = call_printer(out);
+            Client::new(opts).map_err(|e| Error::Usage(e.to_string()))
+        })?;
+        let seen = Seen::of(&emu, &seeded, &copy, &root);
+        runs.push((pushed, seen, emu));
     }
-    let site = &prepared.project.site;
-    let emu = start(site, &prepared.lock)?;
-    let seeded: BTreeMap<String, u64> = emu
-        .drafts()
-        .into_iter()
-        .map(|d| (d.media_id, d.update_seq))
-        .collect();
-    let copy = lock_copy(&root);
-    prepare_copy(&copy)?;
-    prepared.lock.file = Some(copy.clone());
-    out.info(&format!(
-        "rehearsal: syncing against wxemu, the bundled WeChat emulator, at {} \
-         (wxsync.lock is untouched; nothing reaches WeChat)",
-        emu.base_url()
-    ));
-    let base = emu.base_url().to_string();
-    let (appid, secret) = (emu.appid(), emu.secret());
-    let pushed = push(prepared, flags, out, |_| {
-        let mut opts = ClientOptions::new(base, appid);
-        opts.secret = Some(Secret::new(secret));
-        opts.on_call = call_printer(out);
-        Client::new(opts).map_err(|e| Error::Usage(e.to_string()))
-    })?;
     drop(guard);
-    let seen = Seen::of(&emu, &seeded, &copy, &root);
-    show(&pushed, &seen, out);
+    show(&runs, out);
     if flags.serve {
         let rt = runtime(1)?;
         let interrupted = crate::interrupt::handler(&rt);
-        out.info(&format!(
-            "serving the emulator's draft box at {}/ (press Ctrl-C to stop)",
-            emu.base_url()
-        ));
+        for (p, _, emu) in &runs {
+            out.info(&format!(
+                "serving the emulator's draft box{} at {}/ (press Ctrl-C to stop)",
+                if p.site.config.accounts.several() {
+                    format!(" of account {}", p.site.account.name)
+                } else {
+                    String::new()
+                },
+                emu.base_url()
+            ));
+        }
         rt.block_on(interrupted);
     }
-    Ok(pushed.code)
+    Ok(combined_code(
+        runs.iter().map(|(p, _, _)| (p.code, p.outcome.sent)),
+    ))
 }
 
 /// The emulator, with the site's limits and what the lockfile says the account holds.
@@ -257,18 +285,44 @@ impl Seen {
 }
 
 /// The report of the sync, then what the emulator saw; with `--json`, one document with the
-/// rehearsal under `rehearsal`.
-fn show(pushed: &Pushed, seen: &Seen, out: Output) {
+/// rehearsal under `rehearsal` (with several accounts, a map of account name to it).
+fn show(runs: &[(Pushed, Seen, wxemu::Emulator)], out: Output) {
+    let parts: Vec<report::Part> = runs
+        .iter()
+        .map(|(p, _, _)| part(&p.site, &p.plan, &p.outcome))
+        .collect();
+    let several = parts.iter().any(|p| p.account.is_some());
     if !out.json {
-        emit(&pushed.plan, &pushed.outcome, false, out);
+        emit_parts(&parts, false, out);
         if !out.quiet {
-            out.report(&seen.text());
+            for (p, seen, _) in runs {
+                if several {
+                    out.report(&format!("account {}: {}", p.site.account.name, seen.text()));
+                } else {
+                    out.report(&seen.text());
+                }
+            }
         }
         return;
     }
-    let doc = report::json(&pushed.plan, &pushed.outcome);
+    let doc = report::json_parts(&parts);
     let mut value: serde_json::Value = serde_json::from_str(&doc).unwrap_or_default();
-    if let (Some(map), Ok(seen)) = (value.as_object_mut(), serde_json::to_value(seen)) {
+    let seen: serde_json::Value = if several {
+        runs.iter()
+            .map(|(p, seen, _)| {
+                (
+                    p.site.account.name.to_string(),
+                    serde_json::to_value(seen).unwrap_or_default(),
+                )
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    } else {
+        runs.first()
+            .and_then(|(_, seen, _)| serde_json::to_value(seen).ok())
+            .unwrap_or_default()
+    };
+    if let Some(map) = value.as_object_mut() {
         map.insert("rehearsal".into(), seen);
     }
     out.document(&serde_json::to_string_pretty(&value).unwrap_or(doc));

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::prepare::prepare;
+use super::sync::part;
 use super::{Project, client, runtime};
 use crate::error::{Error, Result};
 use crate::output::Output;
@@ -17,8 +18,13 @@ use crate::sync::{budget, report};
 use crate::wechat::MediaId;
 
 /// Prints the plan with each draft's state in the account; returns the exit code.
-pub fn status_remote(site: Option<&Path>, paths: &[PathBuf], out: Output) -> Result<i32> {
-    let mut prepared = match prepare(Project::open(site)?, paths, out)? {
+pub fn status_remote(
+    site: Option<&Path>,
+    account: Option<&str>,
+    paths: &[PathBuf],
+    out: Output,
+) -> Result<i32> {
+    let mut prepared = match prepare(Project::open_as(site, account, paths)?, paths, out)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
@@ -115,15 +121,16 @@ pub fn status_remote(site: Option<&Path>, paths: &[PathBuf], out: Output) -> Res
         views.insert(row.path.clone(), view);
     }
     let outcome = report::planned(&prepared.plan);
+    // On a site with several accounts, the rows name the one asked.
+    let parts = [part(&prepared.project.site, &prepared.plan, &outcome)];
     if out.json {
         out.document(&remote_report::json(
-            &prepared.plan,
-            &outcome,
+            &report::json_parts(&parts),
             &views,
             calls,
         ));
     } else {
-        out.report(&report::table(&prepared.plan, &outcome, true));
+        out.report(&report::table_parts(&parts, true));
         out.report(&remote_report::table(&prepared.plan, &views, calls));
     }
     Ok(0)

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_yaml::Value;
 
 use crate::diag::{Diagnostic, closest};
+use crate::site::accounts::Accounts;
 use crate::site::yamlpos::key_offset;
 use crate::wechat::TokenMode;
 
@@ -202,6 +203,9 @@ pub struct Config {
     pub sync: SyncConfig,
     pub language: Language,
     pub captions: Captions,
+    /// `accounts:`, resolved (one implicit default account without it).
+    #[serde(skip)]
+    pub accounts: Accounts,
 }
 
 impl Default for Config {
@@ -220,6 +224,7 @@ impl Default for Config {
             sync: SyncConfig::default(),
             language: Language::default(),
             captions: Captions::default(),
+            accounts: Accounts::default(),
         }
     }
 }
@@ -238,6 +243,7 @@ const TOP_KEYS: &[&str] = &[
     "sync",
     "language",
     "captions",
+    "accounts",
 ];
 const DEFAULTS_KEYS: &[&str] = &[
     "author",
@@ -247,7 +253,8 @@ const DEFAULTS_KEYS: &[&str] = &[
     "only_fans_can_comment",
     "content_source_url",
 ];
-const API_KEYS: &[&str] = &["base_url", "token", "proxy", "relay_url"];
+/// The keys of `api:` (and of an account's `api:`, which has the same shape).
+pub const API_KEYS: &[&str] = &["base_url", "token", "proxy", "relay_url"];
 const IMAGES_KEYS: &[&str] = &["remote", "timeout"];
 const LIMITS_KEYS: &[&str] = &["title"];
 const SYNC_KEYS: &[&str] = &["quota_check", "rerender_batch"];
@@ -323,8 +330,15 @@ impl Config {
                 _ => paths.push(vec![name.to_string()]),
             }
         }
-        let (config, bad) = typed_lenient::<Config>(file, &src, 0, text, &value, &paths);
+        let (mut config, bad) = typed_lenient::<Config>(file, &src, 0, text, &value, &paths);
         errors.extend(bad.into_iter().map(|(_, d)| d));
+        config.accounts = Accounts::parse(
+            &value,
+            &src,
+            config.appid.as_deref(),
+            &config.api,
+            &mut errors,
+        );
         if let Err(more) = config.validate(file, &src) {
             errors.extend(more);
         }

@@ -87,6 +87,30 @@ pub struct FrontMatter {
     pub cover_info: Option<CoverInfo>,
     pub product_key: Option<String>,
     pub sync: Option<bool>,
+    /// The accounts it goes to (names from `accounts:` in `wxsync.yaml`); read by
+    /// [`crate::site::accounts`], never part of the payload.
+    pub accounts: Option<AccountList>,
+}
+
+/// `accounts: brand2` or `accounts: [main, brand2]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountList(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for AccountList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            One(String),
+            Many(Vec<String>),
+        }
+        match Repr::deserialize(d).map_err(|_| {
+            serde::de::Error::custom("expected an account name or a list of account names")
+        })? {
+            Repr::One(s) => Ok(AccountList(vec![s])),
+            Repr::Many(v) => Ok(AccountList(v)),
+        }
+    }
 }
 
 pub const KNOWN_KEYS: &[&str] = &[
@@ -106,6 +130,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "cover_info",
     "product_key",
     "sync",
+    "accounts",
 ];
 
 /// Near misses that mean something else than the key they are spelt like (Hugo's `image` is

@@ -1,5 +1,6 @@
 //! A site on disk: finding its root, loading `wxsync.yaml`, discovering and reading articles.
 
+pub mod accounts;
 pub mod config;
 pub mod frontmatter;
 pub mod yamlpos;
@@ -65,6 +66,8 @@ pub struct Site {
     pub config: Config,
     /// The text of `wxsync.yaml`, to point diagnostics into it.
     pub config_source: Arc<str>,
+    /// The account this run talks to (the default one until [`Site::use_account`]).
+    pub account: accounts::Account,
 }
 
 impl Site {
@@ -114,10 +117,24 @@ impl Site {
         let (config, errors) = Config::parse_lenient(&text, CONFIG_FILE);
         let site = Site {
             root,
+            account: config.accounts.default_account().clone(),
             config,
             config_source: Arc::from(text),
         };
         Ok((site, errors))
+    }
+
+    /// Makes the run talk to the account `name` (`--account`): its lockfile, credentials and
+    /// articles.
+    pub fn use_account(&mut self, name: &str) -> Result<()> {
+        let account = self.config.accounts.named(name).map_err(Error::Usage)?;
+        self.account = account.clone();
+        Ok(())
+    }
+
+    /// Which accounts each of `paths` goes to (see [`accounts::Accounts::assign`]).
+    pub fn assign(&self, paths: &[ArticlePath]) -> accounts::Assignment {
+        self.config.accounts.assign(self, paths)
     }
 
     /// Every article matched by the `articles` globs, sorted by path. Hidden directories

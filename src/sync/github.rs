@@ -118,6 +118,49 @@ pub fn annotate(d: &Diagnostic) {
 /// What a `sync` run adds in Actions: an annotation per failed article (line 1: the push
 /// failed, not a line of it), the step summary and the step outputs.
 pub fn report(plan: &Plan, outcome: &Outcome, dry_run: bool) {
+    annotate_rows(outcome);
+    append_env_file(
+        "GITHUB_STEP_SUMMARY",
+        &summary_markdown(plan, outcome, dry_run),
+    );
+    write_outputs(&summary(outcome));
+}
+
+/// [`report`] for a run over several accounts: each account's annotations and step summary
+/// (headed with its name), and the counts of all of them once in `$GITHUB_OUTPUT`.
+pub fn report_parts(parts: &[crate::sync::report::Part], dry_run: bool) {
+    if let [one] = parts
+        && one.account.is_none()
+    {
+        return report(one.plan, one.outcome, dry_run);
+    }
+    let mut total = crate::sync::report::Summary::default();
+    for p in parts {
+        annotate_rows(p.outcome);
+        let md = summary_markdown(p.plan, p.outcome, dry_run);
+        // The heading (the first line) names the account.
+        let md = match p.account {
+            Some(name) => md.replacen("\n", &format!(" — account `{name}`\n"), 1),
+            None => md,
+        };
+        append_env_file("GITHUB_STEP_SUMMARY", &md);
+        total.add(&summary(p.outcome));
+    }
+    write_outputs(&total);
+}
+
+fn write_outputs(s: &crate::sync::report::Summary) {
+    append_env_file(
+        "GITHUB_OUTPUT",
+        &format!(
+            "created={}\nupdated={}\nskipped={}\nfailed={}\nuploads={}\n",
+            s.created, s.updated, s.skipped, s.failed, s.uploads
+        ),
+    );
+}
+
+/// An `::error` annotation per article that failed, and one if the run stopped.
+fn annotate_rows(outcome: &Outcome) {
     for d in &outcome.rows {
         let failure = match (&d.error, d.row.action) {
             (Some(e), _) => Some(match e.code {
@@ -143,18 +186,6 @@ pub fn report(plan: &Plan, outcome: &Outcome, dry_run: bool) {
             escape_data(why)
         ));
     }
-    append_env_file(
-        "GITHUB_STEP_SUMMARY",
-        &summary_markdown(plan, outcome, dry_run),
-    );
-    let s = summary(outcome);
-    append_env_file(
-        "GITHUB_OUTPUT",
-        &format!(
-            "created={}\nupdated={}\nskipped={}\nfailed={}\nuploads={}\n",
-            s.created, s.updated, s.skipped, s.failed, s.uploads
-        ),
-    );
 }
 
 /// Appends to the file an environment variable names (the runner's summary and output files).

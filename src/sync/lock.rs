@@ -206,21 +206,33 @@ impl Lockfile {
     /// Reads the lockfile of a site, with the journal of a run that died replayed onto it
     /// ([`crate::sync::journal`]); a missing one is empty.
     pub fn load(root: &Path) -> Result<Lockfile> {
-        let path = Lockfile::path(root);
+        Lockfile::load_named(root, LOCK_FILE)
+    }
+
+    /// Reads the lockfile `name` in the site root (an account's, `wxsync.<account>.lock`),
+    /// with the journal of a run that died replayed onto it ([`crate::sync::journal`]); a
+    /// missing one is empty. It is saved back to the same file.
+    pub fn load_named(root: &Path, name: &str) -> Result<Lockfile> {
+        let path = root.join(name);
         let mut lock = match std::fs::read_to_string(&path) {
-            Ok(text) => Lockfile::parse(&text)?,
+            Ok(text) => Lockfile::parse(&text, name)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Lockfile::default(),
             Err(source) => return Err(Error::Read { path, source }),
         };
         crate::sync::journal::replay(&path, &mut lock)?;
+        if name != LOCK_FILE {
+            lock.file = Some(path);
+        }
         Ok(lock)
     }
 
-    /// The lockfile in `text`.
-    fn parse(text: &str) -> Result<Lockfile> {
+    /// The lockfile in `text`, read from the file `name`.
+    fn parse(text: &str, name: &str) -> Result<Lockfile> {
         let mut lock: Lockfile = serde_yaml::from_str(text).map_err(|e| {
-            let mut d = Diagnostic::error(LOCK_FILE, format!("the lockfile cannot be read: {e}"))
-                .with_help("it is written by wxsync only; restore it from git (`git checkout wxsync.lock`)");
+            let mut d = Diagnostic::error(name, format!("the lockfile cannot be read: {e}"))
+                .with_help(format!(
+                    "it is written by wxsync only; restore it from git (`git checkout {name}`)"
+                ));
             if let Some(l) = e.location() {
                 d = d.at_line(l.line(), l.column());
             }
@@ -229,16 +241,16 @@ impl Lockfile {
         if lock.version == VERSION && !lock.is_whole(text) {
             return Err(Error::Invalid(vec![
                 Diagnostic::error(
-                    LOCK_FILE,
+                    name,
                     "the lockfile is cut short: its last line is not the `count:` of its entries",
                 )
-                .with_help("a run or a copy was interrupted; restore it from git (`git checkout wxsync.lock`) and run again"),
+                .with_help(format!("a run or a copy was interrupted; restore it from git (`git checkout {name}`) and run again")),
             ]));
         }
         if lock.version != VERSION && lock.version != 1 {
             return Err(Error::Invalid(vec![
                 Diagnostic::error(
-                    LOCK_FILE,
+                    name,
                     format!("lockfile version {} is not supported (this wxsync writes version {VERSION})", lock.version),
                 )
                 .with_help("use the wxsync version that wrote it, or a newer one"),
@@ -267,15 +279,21 @@ impl Lockfile {
 
     /// Refuses a lockfile made for another account: its media ids mean nothing there.
     pub fn check_appid(&mut self, appid: &str) -> Result<()> {
+        let shown = self
+            .file
+            .as_deref()
+            .and_then(Path::file_name)
+            .and_then(|n| n.to_str())
+            .unwrap_or(LOCK_FILE);
         match &self.appid {
             Some(a) if !appid.is_empty() && a != appid => Err(Error::Invalid(vec![
                 Diagnostic::error(
-                    LOCK_FILE,
+                    shown,
                     format!("the lockfile belongs to AppID {a}, but this run uses {appid}"),
                 )
                 .with_help(
-                    "one lockfile serves one account: check WECHAT_APPID, or keep each account's \
-                     site in its own directory",
+                    "one lockfile serves one account: check the AppID variable (WECHAT_APPID), \
+                     or list each account under `accounts:` in wxsync.yaml",
                 ),
             ])),
             _ => {

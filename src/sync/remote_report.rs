@@ -6,10 +6,8 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::site::ArticlePath;
-use crate::sync::apply::Outcome;
 use crate::sync::lock::Published;
 use crate::sync::plan::Plan;
-use crate::sync::report;
 use crate::time::utc;
 
 /// An article's draft as the account has it.
@@ -83,15 +81,10 @@ impl View {
     }
 }
 
-/// The status JSON (DESIGN §5) with `remote` on each article and the calls it took.
-pub fn json(
-    plan: &Plan,
-    outcome: &Outcome,
-    views: &BTreeMap<ArticlePath, View>,
-    calls: usize,
-) -> String {
-    let mut doc: Value =
-        serde_json::from_str(&report::json(plan, outcome)).unwrap_or_else(|_| json!({}));
+/// The status JSON (DESIGN §5, `status` the document of [`crate::sync::report::json_parts`]) with
+/// `remote` on each article and the calls it took.
+pub fn json(status: &str, views: &BTreeMap<ArticlePath, View>, calls: usize) -> String {
+    let mut doc: Value = serde_json::from_str(status).unwrap_or_else(|_| json!({}));
     if let Some(articles) = doc.get_mut("articles").and_then(Value::as_array_mut) {
         for a in articles {
             let view = a

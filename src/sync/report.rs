@@ -144,21 +144,8 @@ pub fn table(plan: &Plan, outcome: &Outcome, dry_run: bool) -> String {
         "REASON".to_string(),
     )];
     for d in &outcome.rows {
-        let action = if d.error.is_some() {
-            "error"
-        } else {
-            d.row.action.as_str()
-        };
-        let draft = match (&d.row.media_id, &d.row.draft) {
-            (Some(id), _) => format!("{}#{}", short(id.as_str()), d.row.index),
-            (None, Some(name)) => format!("({name})#{}", d.row.index),
-            (None, None) => "-".to_string(),
-        };
-        let reason = match &d.error {
-            Some(e) => e.message.clone(),
-            None => d.row.reason.clone(),
-        };
-        lines.push((d.row.path.to_string(), action.to_string(), draft, reason));
+        let [action, draft, reason] = cells(d);
+        lines.push((d.row.path.to_string(), action, draft, reason));
     }
     let w0 = lines.iter().map(|l| l.0.chars().count()).max().unwrap_or(0);
     let w1 = lines.iter().map(|l| l.1.len()).max().unwrap_or(0);
@@ -167,6 +154,34 @@ pub fn table(plan: &Plan, outcome: &Outcome, dry_run: bool) -> String {
     for (a, b, c, d) in &lines {
         out.push_str(&format!("{a:w0$}  {b:w1$}  {c:w2$}  {d}\n"));
     }
+    out.push_str(&notes(plan, outcome));
+    out.push_str(&summary(outcome).line(dry_run));
+    out.push('\n');
+    out
+}
+
+/// A row's action, draft and reason, as the table shows them.
+fn cells(d: &Done) -> [String; 3] {
+    let action = if d.error.is_some() {
+        "error"
+    } else {
+        d.row.action.as_str()
+    };
+    let draft = match (&d.row.media_id, &d.row.draft) {
+        (Some(id), _) => format!("{}#{}", short(id.as_str()), d.row.index),
+        (None, Some(name)) => format!("({name})#{}", d.row.index),
+        (None, None) => "-".to_string(),
+    };
+    let reason = match &d.error {
+        Some(e) => e.message.clone(),
+        None => d.row.reason.clone(),
+    };
+    [action.to_string(), draft, reason]
+}
+
+/// The lines under the table: renames, orphans, pruned and replaced drafts, a stop.
+fn notes(plan: &Plan, outcome: &Outcome) -> String {
+    let mut out = String::new();
     for (from, to) in &plan.renames {
         out.push_str(&format!("renamed: {from} → {to} (keeps its draft)\n"));
     }
@@ -200,12 +215,19 @@ pub fn table(plan: &Plan, outcome: &Outcome, dry_run: bool) -> String {
     if let Some(why) = &outcome.stopped {
         out.push_str(&format!("stopped: {why}\n"));
     }
-    out.push_str(&summary(outcome).line(dry_run));
-    out.push('\n');
     out
 }
 
 impl Summary {
+    /// Adds another account's counts (a run over several accounts).
+    pub fn add(&mut self, other: &Summary) {
+        self.created += other.created;
+        self.updated += other.updated;
+        self.skipped += other.skipped;
+        self.failed += other.failed;
+        self.uploads += other.uploads;
+    }
+
     /// The counts in one sentence (the last line of the table, the step summary's total).
     pub fn line(&self, dry_run: bool) -> String {
         if dry_run {
@@ -233,4 +255,134 @@ fn short(id: &str) -> String {
     } else {
         id.to_string()
     }
+}
+
+/// One account's plan and outcome, in a run over several accounts. `account` is `None` on a
+/// site with one account: its report is exactly what it was before accounts existed.
+pub struct Part<'a> {
+    pub account: Option<&'a str>,
+    pub plan: &'a Plan,
+    pub outcome: &'a Outcome,
+}
+
+/// The JSON document of a run over one or several accounts. With several, every row (and
+/// orphan and rename) says its `account`, the summary adds them up, and `accounts` has each
+/// account's own summary.
+pub fn json_parts(parts: &[Part]) -> String {
+    match parts {
+        [one] if one.account.is_none() => return json(one.plan, one.outcome),
+        _ => {}
+    }
+    use serde_json::{Map, Value, json};
+    let mut articles = Vec::new();
+    let mut orphans = Vec::new();
+    let mut renamed = Vec::new();
+    let mut pruned = Vec::new();
+    let mut stopped = Vec::new();
+    let mut total = Summary::default();
+    let mut accounts = Vec::new();
+    for p in parts {
+        let name = p.account.unwrap_or(crate::site::accounts::MAIN);
+        let doc: Value = serde_json::from_str(&json(p.plan, p.outcome)).unwrap_or_default();
+        let tag = |list: Option<&Value>, into: &mut Vec<Value>| {
+            for v in list.and_then(Value::as_array).into_iter().flatten() {
+                let mut v = v.clone();
+                if let Some(m) = v.as_object_mut() {
+                    // The account first, so that a row reads `account, path, …`.
+                    let mut tagged = Map::new();
+                    tagged.insert("account".into(), json!(name));
+                    tagged.extend(std::mem::take(m));
+                    *m = tagged;
+                }
+                into.push(v);
+            }
+        };
+        tag(doc.get("articles"), &mut articles);
+        tag(doc.get("orphans"), &mut orphans);
+        tag(doc.get("renamed"), &mut renamed);
+        for id in doc
+            .get("pruned")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            pruned.push(json!({"account": name, "media_id": id}));
+        }
+        if let Some(s) = &p.outcome.stopped {
+            stopped.push(format!("{name}: {s}"));
+        }
+        let s = summary(p.outcome);
+        total.add(&s);
+        accounts.push(json!({"name": name, "summary": s}));
+    }
+    let mut doc = Map::new();
+    doc.insert("articles".into(), Value::Array(articles));
+    doc.insert("summary".into(), json!(total));
+    doc.insert("orphans".into(), Value::Array(orphans));
+    if !renamed.is_empty() {
+        doc.insert("renamed".into(), Value::Array(renamed));
+    }
+    if !pruned.is_empty() {
+        doc.insert("pruned".into(), Value::Array(pruned));
+    }
+    if !stopped.is_empty() {
+        doc.insert("stopped".into(), json!(stopped.join("; ")));
+    }
+    doc.insert("accounts".into(), Value::Array(accounts));
+    serde_json::to_string_pretty(&Value::Object(doc)).unwrap_or_else(|_| "{}".to_string())
+}
+
+/// The table of a run over one or several accounts. With several, an ACCOUNT column, each
+/// account's notes (renames, orphans, …) under its name, and a summary line per account
+/// before the total.
+pub fn table_parts(parts: &[Part], dry_run: bool) -> String {
+    match parts {
+        [one] if one.account.is_none() => return table(one.plan, one.outcome, dry_run),
+        _ => {}
+    }
+    let mut lines = vec![[
+        "ARTICLE".to_string(),
+        "ACCOUNT".to_string(),
+        "ACTION".to_string(),
+        "DRAFT".to_string(),
+        "REASON".to_string(),
+    ]];
+    let mut notes_all = String::new();
+    let mut total = Summary::default();
+    let mut per = String::new();
+    for p in parts {
+        let name = p.account.unwrap_or(crate::site::accounts::MAIN);
+        for d in &p.outcome.rows {
+            let [action, draft, reason] = cells(d);
+            lines.push([
+                d.row.path.to_string(),
+                name.to_string(),
+                action,
+                draft,
+                reason,
+            ]);
+        }
+        for n in notes(p.plan, p.outcome).lines() {
+            notes_all.push_str(&format!("{name}: {n}\n"));
+        }
+        let s = summary(p.outcome);
+        per.push_str(&format!("{name}: {}\n", s.line(dry_run)));
+        total.add(&s);
+    }
+    let width = |i: usize| {
+        lines
+            .iter()
+            .map(|l| l[i].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let (w0, w1, w2, w3) = (width(0), width(1), width(2), width(3));
+    let mut out = String::new();
+    for [a, b, c, d, e] in &lines {
+        out.push_str(&format!("{a:w0$}  {b:w1$}  {c:w2$}  {d:w3$}  {e}\n"));
+    }
+    out.push_str(&notes_all);
+    out.push_str(&per);
+    out.push_str(&format!("all accounts: {}\n", total.line(dry_run)));
+    out
 }
