@@ -78,7 +78,8 @@ impl DiagramError {
 /// How a site draws its diagrams.
 #[derive(Debug)]
 pub struct Diagrams {
-    root: PathBuf,
+    /// The site root, whose `.wxsync/diagrams/` keeps the PNGs; none keeps them in memory.
+    root: Option<PathBuf>,
     command: Option<Vec<String>>,
     timeout: Duration,
     /// Drawn in this process, by hash (the disk cache may be unwritable).
@@ -88,9 +89,19 @@ pub struct Diagrams {
 impl Diagrams {
     pub fn new(root: &Path, config: &DiagramsConfig) -> Diagrams {
         Diagrams {
-            root: root.to_path_buf(),
+            root: Some(root.to_path_buf()),
             command: config.command.as_ref().map(|c| c.argv()),
             timeout: Duration::from_secs(config.timeout),
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The built-in renderer, its drawings kept in memory only (tests, benchmarks).
+    pub fn in_memory() -> Diagrams {
+        Diagrams {
+            root: None,
+            command: None,
+            timeout: Duration::from_secs(DiagramsConfig::default().timeout),
             seen: Mutex::new(HashMap::new()),
         }
     }
@@ -104,11 +115,14 @@ impl Diagrams {
         ContentHash::of(format!("wxsync diagram\n{renderer}\n{source}").as_bytes())
     }
 
-    fn cache_file(&self, hash: &ContentHash, ext: &str) -> PathBuf {
-        self.root
-            .join(crate::site::CACHE_DIR)
-            .join("diagrams")
-            .join(format!("{}.{ext}", hash.hex()))
+    fn cache_file(&self, hash: &ContentHash, ext: &str) -> Option<PathBuf> {
+        Some(
+            self.root
+                .as_ref()?
+                .join(crate::site::CACHE_DIR)
+                .join("diagrams")
+                .join(format!("{}.{ext}", hash.hex())),
+        )
     }
 
     /// `source` (a mermaid diagram) drawn as a PNG: from the cache when it was drawn before.
@@ -132,11 +146,13 @@ impl Diagrams {
 
     fn render_uncached(&self, source: &str, hash: ContentHash) -> Result<Diagram, DiagramError> {
         let png_file = self.cache_file(&hash, "png");
-        if let Ok(bytes) = std::fs::read(&png_file)
+        let missing_file = self.cache_file(&hash, "missing");
+        if let Some(bytes) = png_file.as_ref().and_then(|f| std::fs::read(f).ok())
             && let Ok(info) = crate::media::probe(&bytes)
             && info.format == crate::media::Format::Png
         {
-            let missing = std::fs::read_to_string(self.cache_file(&hash, "missing"))
+            let missing = missing_file
+                .and_then(|f| std::fs::read_to_string(f).ok())
                 .unwrap_or_default();
             return Ok(Diagram {
                 hash,
@@ -158,12 +174,13 @@ impl Diagrams {
         };
         let missing = missing_glyphs(source);
         // Failing to keep it only costs drawing it again.
-        let _ = write_atomic(&png_file, &png, Durability::Atomic);
-        let missing_file = self.cache_file(&hash, "missing");
-        if missing.is_empty() {
-            let _ = std::fs::remove_file(missing_file);
-        } else {
-            let _ = write_atomic(&missing_file, missing.as_bytes(), Durability::Atomic);
+        if let (Some(png_file), Some(missing_file)) = (png_file, missing_file) {
+            let _ = write_atomic(&png_file, &png, Durability::Atomic);
+            if missing.is_empty() {
+                let _ = std::fs::remove_file(missing_file);
+            } else {
+                let _ = write_atomic(&missing_file, missing.as_bytes(), Durability::Atomic);
+            }
         }
         Ok(Diagram {
             hash,
@@ -479,7 +496,7 @@ mod tests {
         assert!((info.width as i64 - 2 * a.width as i64).abs() <= 2, "{info:?} {a:?}");
         assert!(a.width <= COLUMN_PX as u32);
         assert_eq!(a.hash, d.key(src));
-        let file = d.cache_file(&a.hash, "png");
+        let file = d.cache_file(&a.hash, "png").unwrap();
         assert_eq!(std::fs::read(&file).unwrap(), a.png.to_vec());
         // A new process reads the file: same image, nothing drawn.
         let again = diagrams(dir.path()).render(src).unwrap();

@@ -165,7 +165,7 @@ impl Renderer {
             title_max: crate::site::config::TITLE_DOCUMENTED,
             language: Language::default(),
             captions: Captions::default(),
-            diagrams: diagram::Diagrams::new(root, &Default::default()),
+            diagrams: diagram::Diagrams::in_memory(),
         })
     }
 
