@@ -28,7 +28,11 @@ fn fixtures() -> PathBuf {
 }
 
 fn renderer() -> Renderer {
-    let css = BUILTIN.iter().find(|(n, _)| *n == "default").expect("theme").1;
+    let css = BUILTIN
+        .iter()
+        .find(|(n, _)| *n == "default")
+        .expect("theme")
+        .1;
     let theme = Theme::parse("default", css, "default").expect("theme parses");
     let defaults = wxsync::site::config::Defaults {
         thumb_media_id: Some("test-thumb".into()),
@@ -78,8 +82,16 @@ fn golden_article_has_typeset_formulas_and_diagram_images_and_no_warnings() {
     assert_eq!(display, 6);
     for s in &all {
         for bad in [
-            " id=", " class=", "<defs", "<use", "<style", "foreignObject", "url(", "<text",
-            "xlink", "#000000",
+            " id=",
+            " class=",
+            "<defs",
+            "<use",
+            "<style",
+            "foreignObject",
+            "url(",
+            "<text",
+            "xlink",
+            "#000000",
         ] {
             assert!(!s.contains(bad), "`{bad}` in {s}");
         }
@@ -91,7 +103,10 @@ fn golden_article_has_typeset_formulas_and_diagram_images_and_no_warnings() {
         assert!(root.attr("width").unwrap().ends_with("em"), "{s}");
         assert!(root.attr("height").unwrap().ends_with("em"), "{s}");
         if !s.contains("display:block") {
-            assert!(root.attr("style").unwrap().contains("vertical-align:-"), "{s}");
+            assert!(
+                root.attr("style").unwrap().contains("vertical-align:-"),
+                "{s}"
+            );
         }
     }
     // No source box is left, nor any marker.
@@ -120,7 +135,10 @@ fn golden_article_has_typeset_formulas_and_diagram_images_and_no_warnings() {
     assert_eq!(imgs.len(), 4, "{html}");
     for img in &imgs {
         assert!(img.attr("src").unwrap().starts_with("wxsync-asset:sha256:"));
-        assert!(img.attr("style").unwrap().contains("width:"), "shown at its size");
+        assert!(
+            img.attr("style").unwrap().contains("width:"),
+            "shown at its size"
+        );
     }
     assert_eq!(r.assets.len(), 4);
     for a in &r.assets {
@@ -146,11 +164,18 @@ fn a_formula_that_cannot_be_typeset_keeps_its_source_and_warns_with_line_and_con
     let d = diagnostics(&r);
     assert_eq!(d.len(), 1, "{d:?}");
     assert!(d[0].contains("t.md:7"), "names the line: {}", d[0]);
-    assert!(d[0].contains("\\notacommand"), "names the construct: {}", d[0]);
+    assert!(
+        d[0].contains("\\notacommand"),
+        "names the construct: {}",
+        d[0]
+    );
     assert!(!r.has_errors());
     let html = &r.payload.content;
     assert_eq!(svgs(html).len(), 1);
-    assert!(html.contains("\\notacommand{y}"), "the source is shown: {html}");
+    assert!(
+        html.contains("\\notacommand{y}"),
+        "the source is shown: {html}"
+    );
     assert_wechat_safe(html);
 }
 
@@ -203,10 +228,7 @@ fn site_with(extra: &str) -> SyncSite {
         "wxsync.yaml",
         &format!("appid: {appid}\narticles: [\"articles/**/*.md\"]\n{extra}"),
     );
-    let cover = image_gen::encode(
-        &image_gen::noise_rgb(300, 200, 7),
-        image::ImageFormat::Jpeg,
-    );
+    let cover = image_gen::encode(&image_gen::noise_rgb(300, 200, 7), image::ImageFormat::Jpeg);
     std::fs::create_dir_all(site.file("images")).unwrap();
     std::fs::write(site.file("images/cover.jpg"), cover).unwrap();
     site
@@ -223,22 +245,34 @@ fn diagram_article(title: &str, body: &str) -> String {
 #[test]
 fn each_distinct_diagram_is_uploaded_once_and_a_second_sync_makes_no_call() {
     let site = site_with("");
-    site.write("articles/a.md", &diagram_article("A", &format!("{FLOW}\n{SEQ}")));
+    site.write(
+        "articles/a.md",
+        &diagram_article("A", &format!("{FLOW}\n{SEQ}")),
+    );
     // B reuses A's flowchart and adds a pie.
-    site.write("articles/b.md", &diagram_article("B", &format!("{FLOW}\n{PIE}")));
+    site.write(
+        "articles/b.md",
+        &diagram_article("B", &format!("{FLOW}\n{PIE}")),
+    );
     let run = site.sync(&[]);
     run.assert_code(0);
     assert_eq!(run.count("draft/add"), 2, "{:?}", run.call_names());
     assert_eq!(run.count("media/uploadimg"), 3, "{:?}", run.call_names());
     for c in run.calls_to("media/uploadimg") {
         let m = c.parts.iter().find(|p| p.name == "media").unwrap();
-        assert!(m.filename.as_deref().unwrap_or("").ends_with(".png"), "{m:?}");
+        assert!(
+            m.filename.as_deref().unwrap_or("").ends_with(".png"),
+            "{m:?}"
+        );
     }
     for d in site.emu.drafts() {
         for a in &d.articles {
             let content = a["content"].as_str().unwrap();
             assert!(!content.contains("wxsync-asset:"), "{content}");
-            assert!(content.contains("<svg"), "the formula is in the stored draft");
+            assert!(
+                content.contains("<svg"),
+                "the formula is in the stored draft"
+            );
         }
     }
     assert!(site.emu.warnings().is_empty(), "{:?}", site.emu.warnings());
@@ -248,7 +282,13 @@ fn each_distinct_diagram_is_uploaded_once_and_a_second_sync_makes_no_call() {
     // Drawn once, kept by hash.
     let kept = std::fs::read_dir(site.file(".wxsync/diagrams"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "png"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "png")
+        })
         .count();
     assert_eq!(kept, 3);
 
@@ -264,7 +304,12 @@ fn each_distinct_diagram_is_uploaded_once_and_a_second_sync_makes_no_call() {
     let edited = site.sync(&[]);
     edited.assert_code(0);
     assert_eq!(edited.count("draft/update"), 1, "{:?}", edited.call_names());
-    assert_eq!(edited.count("media/uploadimg"), 0, "{:?}", edited.call_names());
+    assert_eq!(
+        edited.count("media/uploadimg"),
+        0,
+        "{:?}",
+        edited.call_names()
+    );
 }
 
 #[test]
@@ -305,8 +350,157 @@ fn diagrams_command_draws_with_an_external_renderer() {
     site.write("articles/a.md", &diagram_article("A", FLOW));
     let run = site.run(&["render", "--json"]);
     run.assert_code(0);
-    assert!(run.stdout.contains("wxsync-asset:sha256:"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("wxsync-asset:sha256:"),
+        "{}",
+        run.stdout
+    );
     let sync = site.sync(&[]);
     sync.assert_code(0);
     assert_eq!(sync.count("media/uploadimg"), 1, "{:?}", sync.call_names());
+}
+
+// ---- The shared corpus: with WXSYNC_CORPUS ----
+
+#[path = "support/opt_in.rs"]
+mod opt_in;
+
+/// Each formula (`$…$`, `$$…$$`, ```` ```math ````) and each mermaid block of the corpus.
+fn corpus_sources(dir: &Path) -> (Vec<(String, String, bool)>, Vec<(String, String)>) {
+    use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
+    let (mut formulas, mut diagrams) = (Vec::new(), Vec::new());
+    let mut files: Vec<PathBuf> = walk(dir);
+    files.sort();
+    for f in files {
+        let rel = f.strip_prefix(dir).unwrap().display().to_string();
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+        let mut fence: Option<(String, String)> = None;
+        for e in Parser::new_ext(&text, wxsync::render::markdown_options()) {
+            match e {
+                Event::InlineMath(m) => formulas.push((rel.clone(), m.to_string(), false)),
+                Event::DisplayMath(m) => formulas.push((rel.clone(), m.to_string(), true)),
+                Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                    let lang = info
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_lowercase();
+                    fence = Some((lang, String::new()));
+                }
+                Event::Text(t) => {
+                    if let Some((_, body)) = &mut fence {
+                        body.push_str(&t);
+                    }
+                }
+                Event::End(TagEnd::CodeBlock) => match fence.take() {
+                    Some((lang, body)) if lang == "math" => {
+                        formulas.push((rel.clone(), body, true))
+                    }
+                    Some((lang, body)) if lang == "mermaid" => diagrams.push((rel.clone(), body)),
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+    }
+    (formulas, diagrams)
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else if p.extension().is_some_and(|x| x == "md") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn corpus_formulas_and_diagrams_render() {
+    let Some(dir) = opt_in::corpus_dir() else {
+        return;
+    };
+    let (formulas, diagrams) = corpus_sources(&dir);
+    assert!(formulas.len() > 500, "{} formulas", formulas.len());
+    assert!(diagrams.len() > 50, "{} diagrams", diagrams.len());
+
+    let started = std::time::Instant::now();
+    let (mut ok, mut failed, mut panics) = (0, Vec::new(), 0);
+    for (file, tex, display) in &formulas {
+        match std::panic::catch_unwind(|| wxsync::render::math::typeset(tex, *display)) {
+            Ok(Ok(svg)) => {
+                ok += 1;
+                assert_wechat_safe(&svg);
+            }
+            Ok(Err(why)) => failed.push(format!("{file}: {tex:?}: {why}")),
+            Err(_) => panics += 1,
+        }
+    }
+    let formula_time = started.elapsed();
+    eprintln!(
+        "corpus formulas: {ok} of {} typeset ({:.1} %), {} shown as source, {panics} panics, {:.0} µs each",
+        formulas.len(),
+        100.0 * ok as f64 / formulas.len() as f64,
+        failed.len(),
+        formula_time.as_micros() as f64 / formulas.len() as f64
+    );
+    for f in &failed {
+        eprintln!("  source: {f}");
+    }
+
+    let drawer = wxsync::render::diagram::Diagrams::in_memory();
+    let started = std::time::Instant::now();
+    let mut kinds: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    let (mut drawn, mut undrawn, mut dpanics) = (0, Vec::new(), 0);
+    for (file, src) in &diagrams {
+        let kind = src
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with("%%"))
+            .unwrap_or("")
+            .split(|c: char| c.is_whitespace() || c == ';' || c == '-')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let k = kinds.entry(kind).or_default();
+        k.0 += 1;
+        match std::panic::catch_unwind(|| drawer.render(src)) {
+            Ok(Ok(d)) => {
+                drawn += 1;
+                k.1 += 1;
+                assert!(d.png.starts_with(b"\x89PNG"));
+                assert!(d.width > 0 && d.width <= 677, "{file}: {} px", d.width);
+            }
+            Ok(Err(why)) => undrawn.push(format!("{file}: {why}")),
+            Err(_) => dpanics += 1,
+        }
+    }
+    eprintln!(
+        "corpus diagrams: {drawn} of {} drawn ({:.1} %), {} shown as source, {dpanics} panics, {:.0} ms each",
+        diagrams.len(),
+        100.0 * drawn as f64 / diagrams.len() as f64,
+        undrawn.len(),
+        started.elapsed().as_millis() as f64 / diagrams.len() as f64
+    );
+    for (k, (n, d)) in &kinds {
+        eprintln!("  {k}: {d} of {n}");
+    }
+    for u in &undrawn {
+        eprintln!("  source: {u}");
+    }
+    assert_eq!(panics + dpanics, 0);
+    assert!(
+        ok * 100 >= formulas.len() * 95,
+        "{ok} of {}",
+        formulas.len()
+    );
+    assert!(
+        drawn * 100 >= diagrams.len() * 90,
+        "{drawn} of {}",
+        diagrams.len()
+    );
 }

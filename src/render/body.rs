@@ -201,7 +201,9 @@ fn warn_notices(notices: &[writer::Notice], out: &mut Located<'_>) {
                         out.file,
                         format!("mermaid diagram shown as source: {why}"),
                     )
-                    .with_help("fix the diagram, or export it as an image and reference the image instead"),
+                    .with_help(
+                        "fix the diagram, or export it as an image and reference the image instead",
+                    ),
                     r.start..r.start + 3,
                 );
             }

@@ -53,7 +53,9 @@ impl<'e, I: Iterator<Item = (Event<'e>, Range<usize>)>> BracketMath<'e, I> {
             return None;
         }
         let body_start = range.start + 1;
-        let hay = self.source.get(body_start..self.block_end.min(self.source.len()))?;
+        let hay = self
+            .source
+            .get(body_start..self.block_end.min(self.source.len()))?;
         let close_at = body_start + hay.find(close)?;
         // The events up to the one that holds the closing bracket, balanced.
         let mut taken: Vec<(Event<'e>, Range<usize>)> = Vec::new();
@@ -135,9 +137,9 @@ impl<'e, I: Iterator<Item = (Event<'e>, Range<usize>)>> Iterator for BracketMath
     fn next(&mut self) -> Option<Self::Item> {
         let (e, r) = self.pull()?;
         match &e {
-            Event::Start(
-                Tag::Paragraph | Tag::Heading { .. } | Tag::TableCell | Tag::Item,
-            ) => self.block_end = r.end,
+            Event::Start(Tag::Paragraph | Tag::Heading { .. } | Tag::TableCell | Tag::Item) => {
+                self.block_end = r.end
+            }
             Event::Start(Tag::BlockQuote(_)) => self.quotes += 1,
             Event::End(TagEnd::BlockQuote(_)) => self.quotes = self.quotes.saturating_sub(1),
             Event::Text(t) => {
@@ -183,7 +185,10 @@ mod tests {
             maths(r"Euler \(e^{i\pi} + 1 = 0\) and \(a_1 * b_2\)."),
             [r"i:e^{i\pi} + 1 = 0", "i:a_1 * b_2"]
         );
-        assert_eq!(maths("\\[\n\\int_0^1 x\\,dx\n\\]\n"), ["d:\n\\int_0^1 x\\,dx\n"]);
+        assert_eq!(
+            maths("\\[\n\\int_0^1 x\\,dx\n\\]\n"),
+            ["d:\n\\int_0^1 x\\,dx\n"]
+        );
         assert_eq!(maths("> quote \\[a\n> = b\\]\n"), ["d:a\n = b"]);
         assert_eq!(maths("- item \\(x\\) and $y$\n"), ["i:x", "i:y"]);
     }

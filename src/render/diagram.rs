@@ -205,7 +205,9 @@ fn fonts() -> Arc<Database> {
         db.load_system_fonts();
         // The generic families name fonts a Linux machine may lack; the first one present.
         for family in ["Liberation Sans", "DejaVu Sans", "Noto Sans", "Arial"] {
-            let present = db.faces().any(|f| f.families.iter().any(|(n, _)| n == family));
+            let present = db
+                .faces()
+                .any(|f| f.families.iter().any(|(n, _)| n == family));
             if present {
                 db.set_sans_serif_family(family);
                 break;
@@ -230,7 +232,11 @@ pub fn missing_glyphs(source: &str) -> String {
         }
     }
     let mut k = known.lock().unwrap_or_else(|p| p.into_inner());
-    let unknown: Vec<char> = wanted.iter().copied().filter(|c| !k.contains_key(c)).collect();
+    let unknown: Vec<char> = wanted
+        .iter()
+        .copied()
+        .filter(|c| !k.contains_key(c))
+        .collect();
     if !unknown.is_empty() {
         let db = fonts();
         let mut covered = vec![false; unknown.len()];
@@ -250,14 +256,18 @@ pub fn missing_glyphs(source: &str) -> String {
             k.insert(c, seen);
         }
     }
-    wanted.into_iter().filter(|c| k.get(c) == Some(&false)).collect()
+    wanted
+        .into_iter()
+        .filter(|c| k.get(c) == Some(&false))
+        .collect()
 }
 
 /// Drawn by the built-in renderer.
 fn builtin(source: &str) -> Result<(Vec<u8>, u32, u32), DiagramError> {
     // The renderer is young; a panic in it is no reason to lose the article.
     let svg = std::panic::catch_unwind(|| -> Result<String, String> {
-        let parsed = mermaid_rs_renderer::parse_mermaid_strict(source).map_err(|e| e.to_string())?;
+        let parsed =
+            mermaid_rs_renderer::parse_mermaid_strict(source).map_err(|e| e.to_string())?;
         let mut theme = mermaid_rs_renderer::Theme::mermaid_default();
         let mut layout = mermaid_rs_renderer::LayoutConfig::default();
         if let Some(init) = &parsed.init_config {
@@ -337,7 +347,8 @@ fn rasterize(svg: &str) -> Result<(Vec<u8>, u32, u32), String> {
         fontdb: fonts(),
         ..Default::default()
     };
-    let tree = usvg::Tree::from_str(svg, &opts).map_err(|e| format!("its SVG is unreadable: {e}"))?;
+    let tree =
+        usvg::Tree::from_str(svg, &opts).map_err(|e| format!("its SVG is unreadable: {e}"))?;
     let size = tree.size();
     let (w, h) = (size.width(), size.height());
     if !(w.is_finite() && h.is_finite() && w >= 1.0 && h >= 1.0) {
@@ -350,8 +361,8 @@ fn rasterize(svg: &str) -> Result<(Vec<u8>, u32, u32), String> {
         scale *= (PIXELS_MAX / pixels).sqrt();
     }
     let (pw, ph) = (
-        (w * scale).ceil().max(1.0) as u32,
-        (h * scale).ceil().max(1.0) as u32,
+        (w * scale).round().max(1.0) as u32,
+        (h * scale).round().max(1.0) as u32,
     );
     let mut pixmap = tiny_skia::Pixmap::new(pw, ph).ok_or("it is too large to draw")?;
     pixmap.fill(tiny_skia::Color::WHITE);
@@ -406,8 +417,18 @@ fn external(
             buf
         })
     };
-    let stdout = read(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let stderr = read(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stdout = read(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = read(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let started = Instant::now();
     let status = loop {
         match child.try_wait() {
@@ -468,7 +489,11 @@ fn external(
 
 /// The first line of a message, shortened: what a warning quotes.
 fn first_line(s: &str) -> String {
-    let line = s.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let line = s
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     let mut out: String = line.chars().take(160).collect();
     if line.chars().count() > 160 {
         out.push('…');
@@ -493,7 +518,10 @@ mod tests {
         assert!(a.png.starts_with(b"\x89PNG"));
         let info = crate::media::probe(&a.png).unwrap();
         // Twice the pixels of the size it is shown at.
-        assert!((info.width as i64 - 2 * a.width as i64).abs() <= 2, "{info:?} {a:?}");
+        assert!(
+            (info.width as i64 - 2 * a.width as i64).abs() <= 2,
+            "{info:?} {a:?}"
+        );
         assert!(a.width <= COLUMN_PX as u32);
         assert_eq!(a.hash, d.key(src));
         let file = d.cache_file(&a.hash, "png").unwrap();
@@ -581,7 +609,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!((d.width, d.height), (100, 50));
-        let e = run("cat >/dev/null; echo 'Parse error on line 2' >&2; exit 3", 5).unwrap_err();
+        let e = run(
+            "cat >/dev/null; echo 'Parse error on line 2' >&2; exit 3",
+            5,
+        )
+        .unwrap_err();
         assert!(!e.is_config());
         assert!(e.to_string().contains("Parse error on line 2"), "{e}");
         let e = run("cat >/dev/null; echo hello", 5).unwrap_err();
@@ -595,7 +627,10 @@ mod tests {
     #[test]
     fn glyphs_no_font_has_are_named() {
         // A private-use character is in no font.
-        assert_eq!(missing_glyphs("graph TD\n A[\u{f0000}] --> B\n"), "\u{f0000}");
+        assert_eq!(
+            missing_glyphs("graph TD\n A[\u{f0000}] --> B\n"),
+            "\u{f0000}"
+        );
         assert_eq!(missing_glyphs("graph TD\n %% 注释\n A --> B\n"), "");
     }
 }

@@ -167,11 +167,22 @@ mod tests {
     #[test]
     fn inline_formula_is_clean_svg_on_the_baseline() {
         let svg = typeset(r"\frac{a}{b} + x_1^2", false).unwrap();
-        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""), "{svg}");
+        assert!(
+            svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+            "{svg}"
+        );
         assert!(svg.contains("fill=\"currentColor\""));
         assert!(svg.contains("vertical-align:-"), "{svg}");
         assert!(svg.contains("em\" height=\""));
-        for bad in ["id=", "class=", "<defs", "<use", "<style", "foreignObject", "#000000"] {
+        for bad in [
+            "id=",
+            "class=",
+            "<defs",
+            "<use",
+            "<style",
+            "foreignObject",
+            "#000000",
+        ] {
             assert!(!svg.contains(bad), "{bad}");
         }
     }

@@ -274,7 +274,16 @@ mod tests {
             out,
             r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 9 3.5" width="2em" height="1em" style="vertical-align:-0.2em"><g fill="currentColor"><path d="M 190 467 L 186 0 Z" transform="translate(0 8.832) scale(0.012 -0.012)"/><rect x="1" y="2" width="3" height="4"/><line x1="0" y1="0" x2="1" y2="1" stroke="#ff0000" stroke-width="0.5"/></g></svg>"##
         );
-        for bad in ["id=", "class=", "<defs", "<use", "<style", "foreignObject", "url(", "onclick"] {
+        for bad in [
+            "id=",
+            "class=",
+            "<defs",
+            "<use",
+            "<style",
+            "foreignObject",
+            "url(",
+            "onclick",
+        ] {
             assert!(!out.contains(bad), "{bad} in {out}");
         }
     }

@@ -428,7 +428,9 @@ impl Config {
             errors.push(
                 Diagnostic::error(file, "`diagrams.command` is empty")
                     .at(src, o, o + "command".len())
-                    .with_help("name a renderer such as `mmdc`, or remove the key for the built-in one"),
+                    .with_help(
+                        "name a renderer such as `mmdc`, or remove the key for the built-in one",
+                    ),
             );
         }
         if !(1..=TITLE_MOST).contains(&self.limits.title) {
@@ -752,13 +754,21 @@ mod tests {
 
     #[test]
     fn diagrams_section() {
-        let c = Config::parse("diagrams:\n  command: mmdc -i - -o -\n  timeout: 5\n", "wxsync.yaml").unwrap();
+        let c = Config::parse(
+            "diagrams:\n  command: mmdc -i - -o -\n  timeout: 5\n",
+            "wxsync.yaml",
+        )
+        .unwrap();
         assert_eq!(
             c.diagrams.command.unwrap().argv(),
             ["mmdc", "-i", "-", "-o", "-"]
         );
         assert_eq!(c.diagrams.timeout, 5);
-        let c = Config::parse("diagrams:\n  command: [my renderer, --png]\n", "wxsync.yaml").unwrap();
+        let c = Config::parse(
+            "diagrams:\n  command: [my renderer, --png]\n",
+            "wxsync.yaml",
+        )
+        .unwrap();
         assert_eq!(c.diagrams.command.unwrap().argv(), ["my renderer", "--png"]);
         assert!(Config::default().diagrams.command.is_none());
         assert!(Config::parse("diagrams:\n  comand: x\n", "wxsync.yaml").is_err());

@@ -122,8 +122,20 @@ const KNOWN_ATTRS: &[&str] = &[
 /// keeps: shapes and groups, no `id`/`class`/`<defs>`/`<use>`/`<style>`/`<foreignObject>`.
 const SVG_TAGS: &[&str] = &["g", "path", "rect", "line"];
 const SVG_ATTRS: &[&str] = &[
-    "viewbox", "width", "height", "x", "y", "x1", "y1", "x2", "y2", "d", "transform", "fill",
-    "stroke", "stroke-width",
+    "viewbox",
+    "width",
+    "height",
+    "x",
+    "y",
+    "x1",
+    "y1",
+    "x2",
+    "y2",
+    "d",
+    "transform",
+    "fill",
+    "stroke",
+    "stroke-width",
 ];
 
 /// CSS properties that must never appear: overlays (`position` and its offsets), script
@@ -322,7 +334,9 @@ fn svg_violations(t: &Tag, out: &mut Vec<String>, here: &dyn Fn() -> String) {
                         matches!(h.len(), 3 | 6) && h.bytes().all(|b| b.is_ascii_hexdigit())
                     })
             }
-            "d" => raw.chars().all(|c| "MLHVCSQTAZmlhvcsqtaz0123456789.-+eE, ".contains(c)),
+            "d" => raw
+                .chars()
+                .all(|c| "MLHVCSQTAZmlhvcsqtaz0123456789.-+eE, ".contains(c)),
             "transform" => raw
                 .chars()
                 .all(|c| "translatescalemix() 0123456789.-,".contains(c)),

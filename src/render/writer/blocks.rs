@@ -80,7 +80,8 @@ impl Writer<'_, '_> {
         match self.paras.opened.take() {
             Some((at, content))
                 if drop_empty
-                    && self.out.len() == content && self.out.get(at..).is_some_and(|t| t.starts_with("<p")) =>
+                    && self.out.len() == content
+                    && self.out.get(at..).is_some_and(|t| t.starts_with("<p")) =>
             {
                 self.out.truncate(at);
             }

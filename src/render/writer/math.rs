@@ -16,8 +16,7 @@ use crate::render::theme::El;
 
 /// The block around display math: its own line, centred, scrolling sideways when wider than
 /// the column (WeChat keeps `overflow-x` on a `<section>`, as it does for tables).
-const DISPLAY_STYLE: &str =
-    "display:block;margin:0.8em 0;overflow-x:auto;overflow-y:hidden;text-align:center;line-height:1";
+const DISPLAY_STYLE: &str = "display:block;margin:0.8em 0;overflow-x:auto;overflow-y:hidden;text-align:center;line-height:1";
 
 /// The formulas of one article, waiting for the HTML to be final.
 pub(super) struct Formulas {
@@ -51,7 +50,8 @@ impl Formulas {
         if self.svgs.is_empty() {
             return html;
         }
-        let mut out = String::with_capacity(html.len() + self.svgs.iter().map(String::len).sum::<usize>());
+        let mut out =
+            String::with_capacity(html.len() + self.svgs.iter().map(String::len).sum::<usize>());
         let mut in_tag = false;
         let mut rest = html.as_str();
         while let Some(i) = rest.find(['<', '>', 'w']) {
@@ -154,7 +154,10 @@ mod tests {
         let mut f = Formulas::default();
         let m0 = f.marker("<svg>0</svg>".into());
         let m1 = f.marker("<svg>1</svg>".into());
-        let html = format!("<p>a {m0} b</p><span title=\"{m1}\">{m1}</span>w{}", f.prefix);
+        let html = format!(
+            "<p>a {m0} b</p><span title=\"{m1}\">{m1}</span>w{}",
+            f.prefix
+        );
         let out = f.put_in(html);
         assert_eq!(
             out,
