@@ -78,7 +78,10 @@ fn golden_article_has_typeset_formulas_and_diagram_images_and_no_warnings() {
     // display (`$$` alone, `$$` mid-paragraph, `\[`, `$$` in a list item, ```math, wide).
     let all = svgs(html);
     assert_eq!(all.len(), 9, "{html}");
-    let display = all.iter().filter(|s| s.contains("display:block")).count();
+    let display = all
+        .iter()
+        .filter(|s| s.contains("display:inline-block"))
+        .count();
     assert_eq!(display, 6);
     for s in &all {
         for bad in [
@@ -102,7 +105,7 @@ fn golden_article_has_typeset_formulas_and_diagram_images_and_no_warnings() {
         let root = &tags[0];
         assert!(root.attr("width").unwrap().ends_with("em"), "{s}");
         assert!(root.attr("height").unwrap().ends_with("em"), "{s}");
-        if !s.contains("display:block") {
+        if !s.contains("display:inline-block") {
             assert!(
                 root.attr("style").unwrap().contains("vertical-align:-"),
                 "{s}"
@@ -121,7 +124,10 @@ fn golden_article_has_typeset_formulas_and_diagram_images_and_no_warnings() {
         match (t.name.as_str(), t.end) {
             ("p", false) => p_open += 1,
             ("p", true) => p_open -= 1,
-            ("svg", false) if t.attr("style").is_some_and(|s| s.contains("display:block")) => {
+            ("svg", false)
+                if t.attr("style")
+                    .is_some_and(|s| s.contains("display:inline-block")) =>
+            {
                 assert_eq!(p_open, 0, "display math inside <p>: {html}");
             }
             _ => {}
@@ -365,8 +371,13 @@ fn diagrams_command_draws_with_an_external_renderer() {
 #[path = "support/opt_in.rs"]
 mod opt_in;
 
+/// A formula: its file, its TeX, whether it is display math.
+type Formula = (String, String, bool);
+/// A mermaid block: its file, its source.
+type Mermaid = (String, String);
+
 /// Each formula (`$…$`, `$$…$$`, ```` ```math ````) and each mermaid block of the corpus.
-fn corpus_sources(dir: &Path) -> (Vec<(String, String, bool)>, Vec<(String, String)>) {
+fn corpus_sources(dir: &Path) -> (Vec<Formula>, Vec<Mermaid>) {
     use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
     let (mut formulas, mut diagrams) = (Vec::new(), Vec::new());
     let mut files: Vec<PathBuf> = walk(dir);

@@ -660,7 +660,7 @@ const FORMULA_BOXES: &str = r#"(() => {
       && scroller.scrollWidth >= Math.ceil(r.width) - 1 && scroller.getBoundingClientRect().right <= col.right + 0.5;
     return { w: r.width, h: r.height, inside, reachable: !!reachable,
              display: getComputedStyle(s).display, color: getComputedStyle(s).color,
-             inP: !!s.closest('p') && getComputedStyle(s).display === 'block' };
+             inP: !!s.closest('p') && getComputedStyle(s).display === 'inline-block' };
   });
   const imgs = [...article.querySelectorAll('img')].map(i => ({
     loaded: i.complete && i.naturalWidth > 0, w: i.getBoundingClientRect().width, colw: col.width }));

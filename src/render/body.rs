@@ -186,15 +186,16 @@ fn warn_notices(notices: &[writer::Notice], out: &mut Located<'_>) {
                     r.start..r.end.min(r.start + 40),
                 );
             }
-            writer::Notice::DiagramFailed(r, why) if why.is_config() => {
-                if !std::mem::replace(&mut command_missing, true) {
-                    out.push_at_body(
-                        Diagnostic::error(out.file, format!("the diagram cannot be drawn: {why}"))
-                            .with_help("install it, or remove `diagrams.command` from wxsync.yaml to use the built-in renderer"),
-                        r.start..r.start + 3,
-                    );
-                }
+            writer::Notice::DiagramFailed(r, why) if why.is_config() && !command_missing => {
+                command_missing = true;
+                out.push_at_body(
+                    Diagnostic::error(out.file, format!("the diagram cannot be drawn: {why}"))
+                        .with_help("install it, or remove `diagrams.command` from wxsync.yaml to use the built-in renderer"),
+                    r.start..r.start + 3,
+                );
             }
+            // Said once per article.
+            writer::Notice::DiagramFailed(_, why) if why.is_config() => {}
             writer::Notice::DiagramFailed(r, why) => {
                 out.push_at_body(
                     Diagnostic::warning(

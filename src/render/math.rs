@@ -96,8 +96,8 @@ fn typeset_uncached(tex: &str, display: bool) -> Result<Svg, MathError> {
     let width = format!("{}em", round(w));
     let height = format!("{}em", round(h));
     let style = if display {
-        // Its own line: as wide as it is, the block around it scrolls.
-        "display:block;margin:0 auto;max-width:none;overflow:visible".to_string()
+        // Centred on its own line by the block around it, which scrolls when it is wider.
+        "display:inline-block;vertical-align:middle;max-width:none;overflow:visible".to_string()
     } else {
         format!(
             "vertical-align:-{}em;display:inline;max-width:none;overflow:visible",
@@ -190,7 +190,7 @@ mod tests {
     #[test]
     fn display_formula_is_a_block() {
         let svg = typeset(r"\sum_{i=1}^n i = \frac{n(n+1)}{2}", true).unwrap();
-        assert!(svg.contains("display:block"));
+        assert!(svg.contains("display:inline-block"));
         // Display style sets limits above and below: taller than the inline form.
         let inline = typeset(r"\sum_{i=1}^n i = \frac{n(n+1)}{2}", false).unwrap();
         let height = |s: &str| -> f64 {

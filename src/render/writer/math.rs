@@ -121,6 +121,9 @@ impl Writer<'_, '_> {
         self.open_tag("section", "", &[DISPLAY_STYLE]);
         let marker = self.formulas.marker(svg);
         self.out.push_str(&marker);
+        // A zero-width space: WeChat's dark mode recolours only elements that hold text, and
+        // the formula's ink is the colour of the block around it.
+        self.out.push('\u{200b}');
         self.close("section");
     }
 
