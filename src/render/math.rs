@@ -23,6 +23,9 @@ pub const TEX_MAX: usize = 8 * 1024;
 /// cache file would, so repeats within a run (watch mode, a corpus) are what is saved.
 const MEMO_MAX: usize = 16 * 1024;
 
+/// How large a formula is drawn, in `em` of the text around it per `em` of TeX.
+const SCALE: f64 = 1.15;
+
 /// Why a formula was not typeset: the construct, as a reader of the warning needs it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -89,7 +92,13 @@ fn typeset_uncached(tex: &str, display: bool) -> Result<Svg, MathError> {
     .map_err(|e| MathError(e.to_string()))?;
     let (width, height, depth, raw) = laid;
     let em = |d: &latex_rust::Dim| d.to_svg_string().parse::<f64>().unwrap_or(0.0);
-    let (w, h, d) = (em(&width), em(&height) + em(&depth), em(&depth));
+    // STIX Two at the text's size looks a size smaller than the sans-serif text around it
+    // (its x-height is lower): drawn as large as MathJax draws it next to the same text.
+    let (w, h, d) = (
+        em(&width) * SCALE,
+        (em(&height) + em(&depth)) * SCALE,
+        em(&depth) * SCALE,
+    );
     if w <= 0.0 || h <= 0.0 {
         return Err(MathError("the formula draws nothing".into()));
     }
