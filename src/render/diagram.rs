@@ -223,10 +223,13 @@ fn fonts() -> Arc<Database> {
 pub fn missing_glyphs(source: &str) -> String {
     static KNOWN: OnceLock<Mutex<HashMap<char, bool>>> = OnceLock::new();
     let known = KNOWN.get_or_init(Mutex::default);
+    // With no font at all even ASCII text is drawn as nothing.
+    let any_font = fonts().faces().next().is_some();
     let mut wanted: Vec<char> = Vec::new();
     for line in source.lines().filter(|l| !l.trim_start().starts_with("%%")) {
         for c in line.chars() {
-            if !c.is_ascii() && !c.is_whitespace() && !wanted.contains(&c) {
+            let text = !c.is_ascii() || (!any_font && c.is_ascii_alphanumeric());
+            if text && !c.is_whitespace() && !wanted.contains(&c) {
                 wanted.push(c);
             }
         }

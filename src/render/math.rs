@@ -2,7 +2,7 @@
 //! paths in `currentColor`, sized in `em` so it sits on the text's baseline at the text's size.
 //!
 //! The engine is `latex-rust` (pure Rust, TeX's layout rules, the STIX Two Math font built
-//! in): on the shared corpus it typesets 643 of 648 formulas at about 50 µs each, where
+//! in): on the shared corpus it typesets 647 of 648 formulas at about 50 µs each, where
 //! `mitex` + `typst` cost minutes of build and megabytes of binary (BENCHMARKS.md). Its SVG
 //! goes through [`crate::render::svg`], wxsync's own SVG rules, before it reaches a payload.
 //! A formula it cannot typeset comes back as an error naming the construct, and the writer
