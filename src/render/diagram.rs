@@ -35,8 +35,9 @@ pub const COLUMN_PX: f32 = 677.0;
 /// The most pixels one PNG may have (a 1354 × 8000 image): a larger drawing is scaled down.
 const PIXELS_MAX: f32 = 1354.0 * 8000.0;
 
-/// The longest source drawn, in bytes.
-pub const SOURCE_MAX: usize = 64 * 1024;
+/// The longest source drawn, in bytes: some 500 nodes, past any diagram a reader can take in
+/// (the built-in layout of 400 nodes takes seconds).
+pub const SOURCE_MAX: usize = 16 * 1024;
 
 /// The most bytes a command may print.
 const OUTPUT_MAX: usize = 32 * 1024 * 1024;
@@ -170,7 +171,7 @@ impl Diagrams {
         }
         let (png, width, height) = match &self.command {
             Some(argv) => external(argv, self.timeout, source)?,
-            None => builtin(source)?,
+            None => builtin_within(source, self.timeout)?,
         };
         let missing = missing_glyphs(source);
         // Failing to keep it only costs drawing it again.
@@ -263,6 +264,29 @@ pub fn missing_glyphs(source: &str) -> String {
         .into_iter()
         .filter(|c| k.get(c) == Some(&false))
         .collect()
+}
+
+/// Drawn by the built-in renderer, given up after `timeout` (its layout cannot be
+/// interrupted: the thread finishes on its own, its drawing unused).
+fn builtin_within(source: &str, timeout: Duration) -> Result<(Vec<u8>, u32, u32), DiagramError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let src = source.to_string();
+    std::thread::Builder::new()
+        .name("wxsync-diagram".into())
+        .spawn(move || {
+            let _ = tx.send(builtin(&src));
+        })
+        .map_err(|e| DiagramError::Source(format!("no thread to draw it: {e}")))?;
+    match rx.recv_timeout(timeout) {
+        Ok(r) => r,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(DiagramError::Source(format!(
+            "drawing it took more than {} s (`diagrams.timeout`)",
+            timeout.as_secs()
+        ))),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(DiagramError::Source(
+            "the diagram renderer failed on this diagram".into(),
+        )),
+    }
 }
 
 /// Drawn by the built-in renderer.
@@ -592,6 +616,21 @@ mod tests {
         assert_eq!(theme.primary_color, "#ff0000");
         assert_eq!(theme.font_size, 20.0);
         assert_eq!(layout.node_spacing, 70.0);
+    }
+
+    #[test]
+    fn too_large_or_too_slow_is_shown_as_source() {
+        let big = format!("flowchart TD\n{}", "  A --> B\n".repeat(SOURCE_MAX / 10));
+        let e = Diagrams::in_memory().render(&big).unwrap_err();
+        assert!(e.to_string().contains("at most"), "{e}");
+        let mid = (0..300)
+            .map(|i| format!("  N{i}[Node {i}] --> N{}\n", (i * 7 + 3) % 300))
+            .collect::<String>();
+        let started = Instant::now();
+        let e =
+            builtin_within(&format!("flowchart TD\n{mid}"), Duration::from_millis(1)).unwrap_err();
+        assert!(e.to_string().contains("took more than"), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(1));
     }
 
     #[test]
