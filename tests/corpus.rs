@@ -650,12 +650,18 @@ fn the_hermetic_articles_hold_what_real_articles_do() {
                     if d.is_error() && d.message.starts_with("image `") {
                         see("an image error");
                     }
-                    if d.message.contains("diagrams are shown as source") {
+                    if d.message.contains("diagrams are shown as source")
+                        || d.message.contains("mermaid diagram shown as source")
+                    {
                         see("a diagram");
                     }
                 }
                 if !r.diagnostics.iter().any(|d| d.is_error()) {
                     see("an article with no error");
+                }
+                // A drawn diagram is an inline PNG asset (as a `data:` image is).
+                if r.assets.iter().any(|a| a.inline.is_some()) && o.text.contains("```mermaid") {
+                    see("a diagram");
                 }
             }
             _ => {}

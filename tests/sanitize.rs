@@ -110,7 +110,18 @@ fn checker_flags_known_bad_markup() {
         "<![CDATA[x]]>",
         "<span title='x'>a</span>",
         "<span title=x>a</span>",
-        "<svg><g></g></svg>",
+        "<svg onload=\"x\"><g></g></svg>",
+        "<svg id=\"a\"><g></g></svg>",
+        "<svg><g class=\"c\"></g></svg>",
+        "<svg><defs><path d=\"M0 0\"/></defs></svg>",
+        "<svg><use href=\"#a\"/></svg>",
+        "<svg><style>p{}</style></svg>",
+        "<svg><foreignObject><p style=\"a:b\">x</p></foreignObject></svg>",
+        "<svg><rect fill=\"url(#g)\"/></svg>",
+        "<svg><script>alert(1)</script></svg>",
+        "<svg><svg></svg></svg>",
+        "<svg><text>x</text></svg>",
+        "<svg style=\"position:fixed\"><g></g></svg>",
         "<custom-el>x</custom-el>",
         "<img srcset=\"https://x/a.png 2x\">",
         "<span title=\"a",
@@ -131,6 +142,7 @@ fn checker_accepts_known_good_markup() {
         "<img src=\"data:image/png;base64,iVBORw0KGgo=\"><br>",
         "<ol start=\"3\" style=\"a:b\"><li style=\"a:b\">x</li></ol>",
         "<span style=\"font-family:&quot;a;position:fixed&quot;\">x</span>",
+        "<span style=\"a:b\">x <svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 9 3.5\" width=\"2em\" height=\"1em\" style=\"vertical-align:-0.2em\"><g fill=\"currentColor\"><path d=\"M 190 467 L 186 0 Z\" transform=\"translate(0 8.832) scale(0.012 -0.012)\"/><rect x=\"1\" y=\"2\" width=\"3\" height=\"4\"/></g></svg> y</span>",
     ] {
         assert_eq!(safety_violations(good), Vec::<String>::new(), "{good}");
         assert_eq!(unstyled_blocks(good), Vec::<String>::new(), "{good}");
@@ -522,7 +534,8 @@ fn task_lists_use_glyphs_not_inputs() {
 fn code_keeps_markup_as_text() {
     check(
         "```html\n<script>alert(1)</script>\n<img src=x onerror=alert(2)>\n```\n\n`<iframe src=x>` and $<svg onload=x>$",
-        &["<script", "<img", "<iframe", "<svg"],
+        // The formula is typeset: its letters are drawn, never written as markup.
+        &["<script", "<img", "<iframe", "<svg onload", "onload="],
         &["&lt;", "script", "iframe"],
     );
 }

@@ -638,3 +638,106 @@ fn dark_mode_keeps_every_theme_readable() {
         drop(w);
     }
 }
+
+// ---- Formulas and diagrams (issue 13) ----
+
+/// Each formula's box in the page, and whether it can be seen whole: inside the article's
+/// column, or inside a block that scrolls sideways to it. Each diagram image: loaded, and no
+/// wider than the column. In dark mode the formulas' ink (`currentColor`) is the text's.
+const FORMULA_BOXES: &str = r#"(() => {
+  const article = document.querySelector('.phone .screen > section');
+  const col = article.getBoundingClientRect();
+  const svgs = [...article.querySelectorAll('svg')].map(s => {
+    const r = s.getBoundingClientRect();
+    let scroller = null;
+    for (let e = s.parentElement; e && e !== article; e = e.parentElement) {
+      const ox = getComputedStyle(e).overflowX;
+      if (ox === 'auto' || ox === 'scroll') { scroller = e; break; }
+      if (ox === 'hidden' || ox === 'clip') { scroller = 'clips'; break; }
+    }
+    const inside = r.left >= col.left - 0.5 && r.right <= col.right + 0.5;
+    const reachable = scroller && scroller !== 'clips'
+      && scroller.scrollWidth >= Math.ceil(r.width) - 1 && scroller.getBoundingClientRect().right <= col.right + 0.5;
+    return { w: r.width, h: r.height, inside, reachable: !!reachable,
+             display: getComputedStyle(s).display, color: getComputedStyle(s).color,
+             inP: !!s.closest('p') && getComputedStyle(s).display === 'inline-block' };
+  });
+  const imgs = [...article.querySelectorAll('img')].map(i => ({
+    loaded: i.complete && i.naturalWidth > 0, w: i.getBoundingClientRect().width, colw: col.width }));
+  return { svgs, imgs, scrollWidth: document.documentElement.scrollWidth };
+})()"#;
+
+#[test]
+fn formulas_and_diagrams_show_whole_at_375_px_in_light_and_dark() {
+    let Some(chromium) = opt_in::chromium() else {
+        return;
+    };
+    let site = example_site_copy();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/render/math-mermaid.md");
+    std::fs::copy(&fixture, site.path().join("articles/math.md")).expect("copy fixture");
+    let w = WatchProcess::start(site.path(), &[], &[]);
+    let mut b = Browser::open(&chromium, "about:blank");
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let url = format!("{}/a/articles/math.md", w.base);
+    b.open_at_width(375, true, &url);
+    b.eval("localStorage.setItem('wxsync-dark', '0')");
+    b.open_at_width(375, true, &url);
+    // The images are files next to the page: give them a moment to decode.
+    let start = Instant::now();
+    let m = loop {
+        let m = b.eval(FORMULA_BOXES);
+        let loaded = m["imgs"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty() && a.iter().all(|i| i["loaded"] == true));
+        if loaded || start.elapsed() > Duration::from_secs(10) {
+            break m;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    eprintln!("formulas at 375 px: {m}");
+    let svgs = m["svgs"].as_array().expect("svgs");
+    assert_eq!(svgs.len(), 9, "every formula is drawn: {m}");
+    for s in svgs {
+        assert!(
+            s["w"].as_f64().unwrap() > 1.0 && s["h"].as_f64().unwrap() > 1.0,
+            "{s}"
+        );
+        assert!(
+            s["inside"] == true || s["reachable"] == true,
+            "clipped: {s}"
+        );
+        assert_eq!(s["inP"], false, "display math in a <p>: {s}");
+    }
+    // The wide formula is wider than the column and scrolls.
+    assert!(
+        svgs.iter()
+            .any(|s| s["inside"] == false && s["reachable"] == true),
+        "the wide formula: {m}"
+    );
+    let imgs = m["imgs"].as_array().expect("imgs");
+    assert_eq!(imgs.len(), 4, "{m}");
+    for i in imgs {
+        assert_eq!(i["loaded"], true, "{i}");
+        assert!(
+            i["w"].as_f64().unwrap() <= i["colw"].as_f64().unwrap() + 0.5,
+            "{i}"
+        );
+    }
+    assert!(m["scrollWidth"].as_u64().is_some_and(|w| w <= 375), "{m}");
+    b.full_screenshot(375, &shots.join("formulas-375-light.png"));
+
+    b.eval("document.getElementById('dark').click()");
+    std::thread::sleep(Duration::from_millis(200));
+    let dark = b.eval(FORMULA_BOXES);
+    b.full_screenshot(375, &shots.join("formulas-375-dark.png"));
+    for s in dark["svgs"].as_array().expect("svgs") {
+        let c = rgb_of(s["color"].as_str().unwrap_or("")).expect("a colour");
+        let luma = (c[0] * 299.0 + c[1] * 587.0 + c[2] * 114.0) / 1000.0;
+        assert!(luma > 120.0, "dark mode leaves a formula dark: {s}");
+    }
+    eprintln!(
+        "screenshots: {}",
+        shots.join("formulas-375-{light,dark}*.png").display()
+    );
+}

@@ -8,6 +8,8 @@ use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use crate::diag::Diagnostic;
 use crate::media::{is_remote, is_wechat_hosted};
 use crate::render::assets::Role;
+use crate::render::delims;
+use crate::render::diagram::DiagramError;
 use crate::render::images::{ArticleImages, Resolver, shown};
 use crate::render::located::Located;
 use crate::render::markdown::markdown_options;
@@ -44,9 +46,23 @@ pub fn write(
     let mut first_image: Option<MediaRef> = None;
     let closed = unclosed::close(article.body());
     warn_unclosed(&closed, out);
+    // Both resolvers add to the article's images, one at a time.
+    let images = std::cell::RefCell::new(images);
     let written = {
+        let mut diagram = |source: &str| -> Result<writer::DiagramImage, DiagramError> {
+            let d = res.diagrams.render(source)?;
+            let m = images.borrow_mut().add_diagram(&article.path, &d);
+            Ok(writer::DiagramImage {
+                src: m.to_string(),
+                width: d.width,
+                missing_glyphs: d.missing_glyphs,
+            })
+        };
         let mut resolve = |raw: &str, range: std::ops::Range<usize>| -> String {
-            let m = match images.add(res, raw, &article.path, article.dir(), Role::Body) {
+            let added = images
+                .borrow_mut()
+                .add(res, raw, &article.path, article.dir(), Role::Body);
+            let m = match added {
                 Ok(m) => m,
                 Err(why) => {
                     out.push_at_body(
@@ -74,12 +90,15 @@ pub fn write(
             }
             src
         };
-        let events = without_dropped(
-            Parser::new_ext(&closed.text, markdown_options()).into_offset_iter(),
-            &closed,
+        let events = delims::bracket_math(
+            without_dropped(
+                Parser::new_ext(&closed.text, markdown_options()).into_offset_iter(),
+                &closed,
+            ),
+            &closed.text,
         )
         .map(|(e, r)| (e, closed.range_to_body(r)));
-        writer::write(events, opts, &mut resolve)
+        writer::write(events, opts, &mut resolve, &mut diagram)
     };
     warn_notices(&written.notices, out);
     Body {
@@ -149,22 +168,55 @@ fn warn_unclosed(closed: &unclosed::Closed<'_>, out: &mut Located<'_>) {
     }
 }
 
-/// One warning for the first formula and one for the first diagram; an error for a limit that
-/// stopped the writer.
+/// A warning for each formula or diagram shown as source (naming what stopped it), one for
+/// the first diagram in a language wxsync does not draw; an error for a limit that stopped the
+/// writer, or for a `diagrams.command` that is not there.
 fn warn_notices(notices: &[writer::Notice], out: &mut Located<'_>) {
-    let mut math_seen = false;
     let mut diagrams_seen = false;
+    let mut command_missing = false;
     for n in notices {
         match n {
-            writer::Notice::Math(r) if !math_seen => {
-                math_seen = true;
+            writer::Notice::Math(r, why) => {
                 out.push_at_body(
                     Diagnostic::warning(
                         out.file,
-                        "math is shown as TeX source: wxsync does not render formulas yet",
+                        format!("formula shown as TeX source: {why}"),
                     )
-                    .with_help("for a typeset formula, render it to an image and use the image"),
+                    .with_help("rewrite the formula with commands the typesetter knows (README: Formulas and diagrams)"),
                     r.start..r.end.min(r.start + 40),
+                );
+            }
+            writer::Notice::DiagramFailed(r, why) if why.is_config() && !command_missing => {
+                command_missing = true;
+                out.push_at_body(
+                    Diagnostic::error(out.file, format!("the diagram cannot be drawn: {why}"))
+                        .with_help("install it, or remove `diagrams.command` from wxsync.yaml to use the built-in renderer"),
+                    r.start..r.start + 3,
+                );
+            }
+            // Said once per article.
+            writer::Notice::DiagramFailed(_, why) if why.is_config() => {}
+            writer::Notice::DiagramFailed(r, why) => {
+                out.push_at_body(
+                    Diagnostic::warning(
+                        out.file,
+                        format!("mermaid diagram shown as source: {why}"),
+                    )
+                    .with_help(
+                        "fix the diagram, or export it as an image and reference the image instead",
+                    ),
+                    r.start..r.start + 3,
+                );
+            }
+            writer::Notice::DiagramGlyphs(r, chars) => {
+                let shown: String = chars.chars().take(8).collect();
+                out.push_at_body(
+                    Diagnostic::warning(
+                        out.file,
+                        format!("the diagram's text has characters no installed font has (`{shown}`): they are left out of the image"),
+                    )
+                    .with_help("install a font that has them (for Chinese: `apt-get install fonts-noto-cjk`), or set `diagrams.command`"),
+                    r.start..r.start + 3,
                 );
             }
             writer::Notice::Diagram(lang, r) if !diagrams_seen => {

@@ -33,6 +33,7 @@ pub struct Resolver<'a> {
     pub root: &'a Path,
     pub cache: &'a AssetCache,
     pub remote: RemoteImages,
+    pub diagrams: &'a crate::render::diagram::Diagrams,
 }
 
 impl ArticleImages {
@@ -117,6 +118,23 @@ impl ArticleImages {
             .resolve(r.root, dir, raw, role)
             .map_err(|e| e.to_string())?;
         Ok(self.push(asset))
+    }
+
+    /// A diagram drawn for the article at `article`: an inline image, by the hash of its
+    /// source and renderer.
+    pub fn add_diagram(
+        &mut self,
+        article: &ArticlePath,
+        d: &crate::render::diagram::Diagram,
+    ) -> MediaRef {
+        self.push(Asset {
+            hash: d.hash.clone(),
+            path: article.clone(),
+            role: Role::Body,
+            format: media::Format::Png,
+            bytes: d.png.len() as u64,
+            inline: Some(d.png.clone()),
+        })
     }
 
     fn push(&mut self, asset: Asset) -> MediaRef {

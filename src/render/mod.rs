@@ -11,17 +11,21 @@ pub mod cache;
 pub mod cover;
 pub mod crops;
 pub mod css;
+pub mod delims;
+pub mod diagram;
 pub mod highlight;
 pub mod html;
 pub mod images;
 pub mod links;
 pub mod located;
 pub mod markdown;
+pub mod math;
 pub mod payload;
 pub mod placeholder;
 pub mod rewrite;
 pub mod sanitize;
 pub mod shape;
+pub mod svg;
 pub mod theme;
 pub mod unclosed;
 pub mod validate;
@@ -76,6 +80,7 @@ pub struct Renderer {
     title_max: usize,
     language: Language,
     captions: Captions,
+    diagrams: diagram::Diagrams,
 }
 
 /// One rendered article.
@@ -137,6 +142,7 @@ impl Renderer {
             title_max: config.limits.title,
             language: config.language,
             captions: config.captions,
+            diagrams: diagram::Diagrams::new(&site.root, &config.diagrams),
         })
     }
 
@@ -159,6 +165,7 @@ impl Renderer {
             title_max: crate::site::config::TITLE_DOCUMENTED,
             language: Language::default(),
             captions: Captions::default(),
+            diagrams: diagram::Diagrams::in_memory(),
         })
     }
 
@@ -184,6 +191,7 @@ impl Renderer {
             root: &self.root,
             cache: &self.assets,
             remote: self.remote,
+            diagrams: &self.diagrams,
         }
     }
 

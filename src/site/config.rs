@@ -185,6 +185,45 @@ impl Default for SyncConfig {
     }
 }
 
+/// The `diagrams:` section: how ```` ```mermaid ```` blocks become images.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DiagramsConfig {
+    /// An external renderer run instead of the built-in one: the program and its
+    /// arguments (a string is split at spaces), the diagram's source on its stdin, a PNG or
+    /// SVG on its stdout.
+    pub command: Option<Command>,
+    /// Seconds the command may take for one diagram.
+    pub timeout: u64,
+}
+
+impl Default for DiagramsConfig {
+    fn default() -> Self {
+        DiagramsConfig {
+            command: None,
+            timeout: 30,
+        }
+    }
+}
+
+/// A command line: `mmdc -i - -o -` or `[mmdc, -i, -]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Command {
+    Line(String),
+    Args(Vec<String>),
+}
+
+impl Command {
+    /// The program and its arguments.
+    pub fn argv(&self) -> Vec<String> {
+        match self {
+            Command::Line(s) => s.split_whitespace().map(str::to_string).collect(),
+            Command::Args(a) => a.clone(),
+        }
+    }
+}
+
 /// `wxsync.yaml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -206,6 +245,7 @@ pub struct Config {
     /// `accounts:`, resolved (one implicit default account without it).
     #[serde(skip)]
     pub accounts: Accounts,
+    pub diagrams: DiagramsConfig,
 }
 
 impl Default for Config {
@@ -225,6 +265,7 @@ impl Default for Config {
             language: Language::default(),
             captions: Captions::default(),
             accounts: Accounts::default(),
+            diagrams: DiagramsConfig::default(),
         }
     }
 }
@@ -244,6 +285,7 @@ const TOP_KEYS: &[&str] = &[
     "language",
     "captions",
     "accounts",
+    "diagrams",
 ];
 const DEFAULTS_KEYS: &[&str] = &[
     "author",
@@ -258,6 +300,7 @@ pub const API_KEYS: &[&str] = &["base_url", "token", "proxy", "relay_url"];
 const IMAGES_KEYS: &[&str] = &["remote", "timeout"];
 const LIMITS_KEYS: &[&str] = &["title"];
 const SYNC_KEYS: &[&str] = &["quota_check", "rerender_batch"];
+const DIAGRAMS_KEYS: &[&str] = &["command", "timeout"];
 
 /// Key names that would hold the AppSecret: refused wherever they appear.
 pub const SECRET_KEYS: &[&str] = &["secret", "appsecret", "app_secret"];
@@ -309,6 +352,7 @@ impl Config {
             ("images", IMAGES_KEYS),
             ("limits", LIMITS_KEYS),
             ("sync", SYNC_KEYS),
+            ("diagrams", DIAGRAMS_KEYS),
         ];
         for (section, known) in sections {
             if let Some(Value::Mapping(m)) = map.get(section) {
@@ -379,6 +423,31 @@ impl Config {
                     ),
                 )
                 .at(src, o, o + "timeout".len()),
+            );
+        }
+        if self.diagrams.timeout == 0 || self.diagrams.timeout > 600 {
+            let o = at(&["diagrams", "timeout"]);
+            errors.push(
+                Diagnostic::error(
+                    file,
+                    format!(
+                        "`diagrams.timeout` is {} s; it must be 1 to 600 seconds",
+                        self.diagrams.timeout
+                    ),
+                )
+                .at(src, o, o + "timeout".len()),
+            );
+        }
+        if let Some(c) = &self.diagrams.command
+            && c.argv().first().is_none_or(|p| p.is_empty())
+        {
+            let o = at(&["diagrams", "command"]);
+            errors.push(
+                Diagnostic::error(file, "`diagrams.command` is empty")
+                    .at(src, o, o + "command".len())
+                    .with_help(
+                        "name a renderer such as `mmdc`, or remove the key for the built-in one",
+                    ),
             );
         }
         if !(1..=TITLE_MOST).contains(&self.limits.title) {
@@ -698,6 +767,31 @@ mod tests {
         assert_eq!(e[0].line, Some(1), "{e:?}");
         let e = Config::parse("langauge: en\n", "wxsync.yaml").unwrap_err();
         assert_eq!(e[0].help.as_deref(), Some("did you mean `language`?"));
+    }
+
+    #[test]
+    fn diagrams_section() {
+        let c = Config::parse(
+            "diagrams:\n  command: mmdc -i - -o -\n  timeout: 5\n",
+            "wxsync.yaml",
+        )
+        .unwrap();
+        assert_eq!(
+            c.diagrams.command.unwrap().argv(),
+            ["mmdc", "-i", "-", "-o", "-"]
+        );
+        assert_eq!(c.diagrams.timeout, 5);
+        let c = Config::parse(
+            "diagrams:\n  command: [my renderer, --png]\n",
+            "wxsync.yaml",
+        )
+        .unwrap();
+        assert_eq!(c.diagrams.command.unwrap().argv(), ["my renderer", "--png"]);
+        assert!(Config::default().diagrams.command.is_none());
+        assert!(Config::parse("diagrams:\n  comand: x\n", "wxsync.yaml").is_err());
+        assert!(Config::parse("diagrams:\n  timeout: 0\n", "wxsync.yaml").is_err());
+        assert!(Config::parse("diagrams:\n  command: \"\"\n", "wxsync.yaml").is_err());
+        assert!(Config::parse("diagrams:\n  command: []\n", "wxsync.yaml").is_err());
     }
 
     #[test]

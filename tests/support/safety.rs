@@ -118,6 +118,26 @@ const KNOWN_ATTRS: &[&str] = &[
     "rowspan",
 ];
 
+/// Inside wxsync's own `<svg>` (a typeset formula), the only elements and attributes WeChat
+/// keeps: shapes and groups, no `id`/`class`/`<defs>`/`<use>`/`<style>`/`<foreignObject>`.
+const SVG_TAGS: &[&str] = &["g", "path", "rect", "line"];
+const SVG_ATTRS: &[&str] = &[
+    "viewbox",
+    "width",
+    "height",
+    "x",
+    "y",
+    "x1",
+    "y1",
+    "x2",
+    "y2",
+    "d",
+    "transform",
+    "fill",
+    "stroke",
+    "stroke-width",
+];
+
 /// CSS properties that must never appear: overlays (`position` and its offsets), script
 /// hooks (`behavior`, `-moz-binding`) and generated content.
 const FORBIDDEN_CSS: &[&str] = &[
@@ -297,11 +317,69 @@ pub fn scan(html: &str) -> (Vec<Tag>, Vec<String>) {
     (tags, errors)
 }
 
+/// What breaks the rules for an element inside an `<svg>`.
+fn svg_violations(t: &Tag, out: &mut Vec<String>, here: &dyn Fn() -> String) {
+    if !SVG_TAGS.contains(&t.name.as_str()) {
+        out.push(format!("<{}> inside <svg>: {}", t.name, here()));
+    }
+    for (name, raw) in &t.attrs {
+        if !SVG_ATTRS.contains(&name.as_str()) {
+            out.push(format!("attribute `{name}` inside <svg>: {}", here()));
+        }
+        let ok = match name.as_str() {
+            "fill" | "stroke" => {
+                raw == "currentColor"
+                    || raw == "none"
+                    || raw.strip_prefix('#').is_some_and(|h| {
+                        matches!(h.len(), 3 | 6) && h.bytes().all(|b| b.is_ascii_hexdigit())
+                    })
+            }
+            "d" => raw
+                .chars()
+                .all(|c| "MLHVCSQTAZmlhvcsqtaz0123456789.-+eE, ".contains(c)),
+            "transform" => raw
+                .chars()
+                .all(|c| "translatescalemix() 0123456789.-,".contains(c)),
+            _ => raw.chars().all(|c| "0123456789.- em%px".contains(c)),
+        };
+        if !ok {
+            out.push(format!("odd value in {name}=\"{raw}\": {}", here()));
+        }
+    }
+}
+
 /// Every way `html` breaks the WeChat safety rules; empty when it is safe.
 pub fn safety_violations(html: &str) -> Vec<String> {
     let (tags, mut out) = scan(html);
+    // How deep inside an `<svg>` the scan is.
+    let mut svg = 0usize;
     for t in &tags {
         let here = || snippet(html, t.at);
+        if svg > 0 {
+            if t.name == "svg" {
+                if t.end {
+                    svg -= 1;
+                } else {
+                    out.push(format!("<svg> inside <svg>: {}", here()));
+                }
+                continue;
+            }
+            svg_violations(t, &mut out, &here);
+            continue;
+        }
+        if t.name == "svg" && !t.end {
+            // A formula: the root holds its size and how it sits in the text, nothing else.
+            svg += 1;
+            for (name, raw) in &t.attrs {
+                match name.as_str() {
+                    "xmlns" if raw == "http://www.w3.org/2000/svg" => {}
+                    "viewbox" | "width" | "height" => {}
+                    "style" => style_violations(&decode_entities(raw), &mut out, &here),
+                    _ => out.push(format!("attribute `{name}` on <svg>: {}", here())),
+                }
+            }
+            continue;
+        }
         if FORBIDDEN_TAGS.contains(&t.name.as_str()) {
             out.push(format!("forbidden tag <{}>: {}", t.name, here()));
         } else if !KNOWN_TAGS.contains(&t.name.as_str()) {

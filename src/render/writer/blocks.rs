@@ -19,6 +19,11 @@ const HEAD_EVENTS: usize = 32;
 pub(super) struct Paras {
     /// For each open paragraph: whether a `<p>` was written.
     written: Vec<bool>,
+    /// Where the innermost `<p>` written begins and where its content begins, to take it
+    /// out again when nothing went in it (display math ended it or began it).
+    opened: Option<(usize, usize)>,
+    /// That `<p>` was opened again after display math (an empty one is then not written).
+    reopened: bool,
     /// The next paragraph follows a list item's or footnote's marker: no `<p>` of its own.
     pub(super) inline_next: bool,
     /// Open block quotes: a paragraph inside one takes the quote's paragraph style.
@@ -36,20 +41,60 @@ impl Writer<'_, '_> {
     pub(super) fn paragraph_start(&mut self) {
         let written = !std::mem::take(&mut self.paras.inline_next);
         if written {
-            let el = if self.paras.quote_depth > 0 {
-                El::BlockquoteP
-            } else {
-                El::P
-            };
-            self.open(el, "p");
+            self.open_p();
         }
         self.paras.written.push(written);
     }
 
+    fn open_p(&mut self) {
+        let el = if self.paras.quote_depth > 0 {
+            El::BlockquoteP
+        } else {
+            El::P
+        };
+        let at = self.out.len();
+        self.open(el, "p");
+        self.paras.opened = Some((at, self.out.len()));
+        self.paras.reopened = false;
+    }
+
+    /// Ends the `<p>` written and open here, if any, for a block that may not be inside one;
+    /// an empty one is taken out. True when a `<p>` was open.
+    pub(super) fn leave_paragraph(&mut self) -> bool {
+        if self.paras.written.last() != Some(&true) {
+            return false;
+        }
+        self.close_p(true);
+        true
+    }
+
+    /// Opens the paragraph again after such a block.
+    pub(super) fn reopen_paragraph(&mut self) {
+        self.open_p();
+        self.paras.reopened = true;
+        self.flow.pending_soft = false;
+    }
+
+    /// `</p>`, or the `<p>` taken out when nothing was written in it.
+    fn close_p(&mut self, drop_empty: bool) {
+        match self.paras.opened.take() {
+            Some((at, content))
+                if drop_empty
+                    && self.out.len() == content
+                    && self.out.get(at..).is_some_and(|t| t.starts_with("<p")) =>
+            {
+                self.out.truncate(at);
+            }
+            _ => self.close("p"),
+        }
+    }
+
     pub(super) fn paragraph_end(&mut self) {
         if self.paras.written.pop().unwrap_or(true) {
-            self.close("p");
+            let reopened = self.paras.reopened;
+            self.close_p(reopened);
         }
+        self.paras.opened = None;
         self.flow.pending_soft = false;
     }
 

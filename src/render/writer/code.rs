@@ -1,6 +1,6 @@
-//! Code and TeX, shown as written: code blocks highlighted with their whitespace spelled out
-//! (WeChat collapses spaces and drops newlines in `<pre>`), diagrams and math as source (WeChat
-//! can draw neither; each is reported as a notice), inline code and inline math.
+//! Code, shown as written: code blocks highlighted with their whitespace spelled out (WeChat
+//! collapses spaces and drops newlines in `<pre>`), inline code, and the source boxes of the
+//! diagrams and formulas that could not be drawn (each reported as a notice).
 
 use std::ops::Range;
 
@@ -51,7 +51,7 @@ impl Budget {
     }
 }
 
-/// Code-block languages that are diagrams.
+/// Code-block languages that are diagrams (`mermaid` is drawn, the others shown as source).
 const DIAGRAMS: &[&str] = &[
     "mermaid",
     "plantuml",
@@ -63,7 +63,7 @@ const DIAGRAMS: &[&str] = &[
 ];
 
 /// Code-block languages that are math.
-const MATH: &[&str] = &["math", "latex", "tex", "katex"];
+pub(super) const MATH: &[&str] = &["math", "latex", "tex", "katex"];
 
 impl Writer<'_, '_> {
     pub(super) fn code_block_start(&mut self, kind: CodeBlockKind<'_>, range: Range<usize>) {
@@ -89,18 +89,24 @@ impl Writer<'_, '_> {
             return;
         };
         let lower = lang.to_ascii_lowercase();
-        let source = if DIAGRAMS.contains(&lower.as_str()) {
+        let source = if lower == "mermaid" {
+            match self.diagram_block(&text, range.clone()) {
+                Ok(()) => return,
+                Err(why) => Some((El::Diagram, Notice::DiagramFailed(range, why))),
+            }
+        } else if DIAGRAMS.contains(&lower.as_str()) {
             Some((El::Diagram, Notice::Diagram(lower, range)))
         } else if MATH.contains(&lower.as_str()) {
-            Some((El::MathBlock, Notice::Math(range)))
+            match self.math_block(&text) {
+                Ok(()) => return,
+                Err(why) => Some((El::MathBlock, Notice::Math(range, why))),
+            }
         } else {
             None
         };
         if let Some((el, notice)) = source {
             self.result.notices.push(notice);
-            self.open(el, "section");
-            highlight::push_code_text(text.strip_suffix('\n').unwrap_or(&text), &mut self.out);
-            self.close("section");
+            self.source_box(el, &text);
             return;
         }
         let pre = self.style(El::Pre);
@@ -142,9 +148,17 @@ impl Writer<'_, '_> {
         self.flow.last_char = code.chars().next_back();
     }
 
-    pub(super) fn inline_math(&mut self, tex: &str, range: Range<usize>) {
+    /// A diagram or formula block shown as its source.
+    pub(super) fn source_box(&mut self, el: El, text: &str) {
+        self.open(el, "section");
+        highlight::push_code_text(text.strip_suffix('\n').unwrap_or(text), &mut self.out);
+        self.close("section");
+    }
+
+    /// Inline TeX shown as its source.
+    pub(super) fn inline_math_source(&mut self, tex: &str, range: Range<usize>, why: String) {
         self.flush_soft(None);
-        self.result.notices.push(Notice::Math(range));
+        self.result.notices.push(Notice::Math(range, why));
         self.open(El::Math, "span");
         escape_text(tex, &mut self.out);
         self.close("span");
@@ -152,9 +166,9 @@ impl Writer<'_, '_> {
         self.flow.last_char = Some('$');
     }
 
-    pub(super) fn display_math(&mut self, tex: &str, range: Range<usize>) {
-        self.flush_soft(None);
-        self.result.notices.push(Notice::Math(range));
+    /// Display TeX shown as its source.
+    pub(super) fn display_math_source(&mut self, tex: &str, range: Range<usize>, why: String) {
+        self.result.notices.push(Notice::Math(range, why));
         self.open(El::MathBlock, "section");
         highlight::push_code_text(tex.trim_matches('\n'), &mut self.out);
         self.close("section");

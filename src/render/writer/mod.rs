@@ -14,6 +14,7 @@ mod code;
 mod images;
 mod links;
 mod lists;
+mod math;
 mod notes;
 mod raw;
 mod tables;
@@ -24,6 +25,7 @@ use std::ops::Range;
 
 use pulldown_cmark::{Event, HeadingLevel, Tag, TagEnd};
 
+use crate::render::diagram::DiagramError;
 use crate::render::html::{escape_attr, escape_text, is_cjk, is_only_comments};
 use crate::render::theme::{El, Theme};
 use crate::render::validate::HTML_MAX;
@@ -57,13 +59,31 @@ pub struct WriterOptions<'a> {
 /// Turns an image `src` as written (and its byte range in the body) into the `src` to emit.
 pub type ImageResolver<'r> = dyn FnMut(&str, Range<usize>) -> String + 'r;
 
+/// Draws a diagram's source (a ```` ```mermaid ```` block) as an image the article holds.
+pub type DiagramResolver<'r> = dyn FnMut(&str) -> Result<DiagramImage, DiagramError> + 'r;
+
+/// A diagram drawn: the `src` of its image, its width in CSS pixels, and the characters of
+/// its text that no installed font has.
+#[derive(Debug, Clone)]
+pub struct DiagramImage {
+    pub src: String,
+    pub width: u32,
+    pub missing_glyphs: String,
+}
+
 /// Something the writer could not render faithfully (a warning), or a limit that stopped it
 /// (an error: the article cannot be sent, and the rest of the body was not written). Positions
 /// are in the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
-    Math(Range<usize>),
+    /// A formula that could not be typeset (shown as source), and why.
+    Math(Range<usize>, String),
+    /// A diagram in a language wxsync does not draw (shown as source).
     Diagram(String, Range<usize>),
+    /// A diagram that could not be drawn (shown as source).
+    DiagramFailed(Range<usize>, DiagramError),
+    /// A diagram drawn without these characters: no installed font has them.
+    DiagramGlyphs(Range<usize>, String),
     /// A list or quote here nests deeper than [`MAX_NESTING`].
     TooDeep(usize),
     /// Raw HTML here nests deeper than [`crate::render::shape::MAX_DEPTH`].
@@ -127,6 +147,9 @@ struct Flow {
 struct Writer<'a, 'r> {
     opt: &'a WriterOptions<'a>,
     resolve: &'a mut ImageResolver<'r>,
+    diagram: &'a mut DiagramResolver<'r>,
+    /// Formulas typeset, put in place once the HTML is final.
+    formulas: math::Formulas,
     out: String,
     capture: Capture,
     flow: Flow,
@@ -152,10 +175,13 @@ pub fn write<'e>(
     events: impl Iterator<Item = (Event<'e>, Range<usize>)>,
     opt: &WriterOptions<'_>,
     resolve: &mut ImageResolver<'_>,
+    diagram: &mut DiagramResolver<'_>,
 ) -> Written {
     let mut w = Writer {
         opt,
         resolve,
+        diagram,
+        formulas: math::Formulas::default(),
         out: String::with_capacity(16 * 1024),
         capture: Capture::None,
         flow: Flow::default(),
@@ -511,7 +537,8 @@ impl<'a> Writer<'a, '_> {
         self.write_notes();
         self.close("section");
         self.result.stopped = self.stopped;
-        self.result.html = self.out;
+        // Sanitizing is over: the formulas' SVG goes in now, where no user HTML can reach.
+        self.result.html = self.formulas.put_in(self.out);
         self.result
     }
 }
